@@ -1,0 +1,106 @@
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node >= 22.19 first on PATH: the system's when new enough, else the pinned one from the cache.
+NODE_BIN := $(shell hack/ensure-node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not find or install Node >= 22.19; see the message above)
+endif
+export PATH := $(CURDIR)/node_modules/.bin:$(NODE_BIN):$(PATH)
+
+# `make test-integration KUBECONFIG=…` runs the integration tier against that cluster instead of the
+# local plane. A KUBECONFIG merely inherited from the shell is ignored, so a developer's own
+# cluster is never used by accident.
+ifeq ($(origin KUBECONFIG),command line)
+export RDEV_TEST_KUBECONFIG := $(KUBECONFIG)
+endif
+
+RESULTS := .vitest-results
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+# `npm install`, not `npm ci`: some registry mirrors lack the optional per-platform packages of
+# other systems (e.g. @biomejs/cli-win32-x64), which `npm ci` treats as a stale lock file.
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## install the npm dependencies
+
+.PHONY: lint
+lint: deps ## type-check and lint
+	tsc --noEmit
+	biome check .
+
+.PHONY: format
+format: deps ## apply the formatter and safe lint fixes
+	biome check --write .
+
+.PHONY: test
+test: ## lint, then the unit and integration tiers; ends with "N passed, N failed"
+	@rm -rf $(RESULTS)
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	if [ $$status -eq 0 ]; then \
+	  $(MAKE) --no-print-directory test-unit || status=1; \
+	  $(MAKE) --no-print-directory test-integration || status=1; \
+	fi; \
+	node hack/test-summary.ts $(RESULTS) || status=1; \
+	exit $$status
+
+.PHONY: test-unit
+test-unit: deps ## unit tier (no cluster)
+	vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(RESULTS)/unit.json
+
+.PHONY: test-integration
+test-integration: deps ## integration tier (brings the local plane and services up if needed)
+	vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
+
+.PHONY: cluster-up
+cluster-up: ## build (once, cached) and start the local control plane
+	hack/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## stop the local control plane (state in .cluster/ is kept)
+	hack/cluster.sh down
+
+.PHONY: cluster-status
+cluster-status: ## show the local control plane's components
+	hack/cluster.sh status
+
+.PHONY: cluster-reset
+cluster-reset: ## stop the local control plane and delete its state
+	hack/cluster.sh reset
+
+.PHONY: services-up
+services-up: ## start throwaway PostgreSQL and Redis on loopback
+	hack/services.sh up
+
+.PHONY: services-down
+services-down: ## stop them and delete their data
+	hack/services.sh down
+
+.PHONY: kind-up
+kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
+	kind create cluster --name rdev --config hack/kind.yaml --kubeconfig .cluster/kind-kubeconfig
+	@echo "make test-integration KUBECONFIG=$(CURDIR)/.cluster/kind-kubeconfig"
+
+.PHONY: dev
+dev: deps cluster-up ## bring up the local plane and print how to reach it
+	@echo
+	@echo "The local control plane is up. To use it from this shell:"
+	@echo "  $$(hack/cluster.sh up 2>/dev/null)"
+	@echo "  kubectl get nodes"
+
+.PHONY: bench
+bench: deps ## run the benchmarks and print their figures
+	@ls bench/*.bench.ts >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }; \
+	for b in bench/*.bench.ts; do node "$$b"; done
+
+.PHONY: clean
+clean: ## remove build and test outputs (not the caches, not .cluster/)
+	rm -rf $(RESULTS) dist coverage

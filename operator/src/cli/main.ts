@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+
+/** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const commands: Record<string, Command> = {
+  version: {
+    summary: 'print the rdev version',
+    async run() {
+      console.log(pkg.version);
+      return 0;
+    },
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    "rdev: run AI coding agents in isolated Kubernetes pods, with each project's repo, CI, database, cache and DNS",
+    '',
+    'Usage: rdev <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `rdev <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === '--version') return commands.version?.run([]) ?? 1;
+  const command = commands[name];
+  if (!command) {
+    console.error(`rdev: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}

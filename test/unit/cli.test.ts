@@ -1,0 +1,27 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main, usage } from '../../operator/src/cli/main.ts';
+
+describe('rdev CLI', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('prints usage listing every command for --help', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await main(['--help'])).toBe(0);
+    expect(log).toHaveBeenCalledWith(usage());
+    expect(usage()).toMatch(/^ {2}version {2}print the rdev version$/m);
+  });
+
+  it('prints the package version', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await main(['version'])).toBe(0);
+    expect(log.mock.calls[0]?.[0]).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('rejects an unknown command with exit code 2 and names it', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(await main(['frobnicate'])).toBe(2);
+    expect(error.mock.calls[0]?.[0]).toContain('unknown command "frobnicate"');
+  });
+});
