@@ -40,6 +40,10 @@ lint: deps ## type-check and lint
 format: deps ## apply the formatter and safe lint fixes
 	biome check --write .
 
+.PHONY: crds
+crds: deps ## regenerate crds/ from the zod schemas in operator/src/api
+	node hack/gen-crds.ts
+
 .PHONY: test
 test: ## lint, then the unit and integration tiers; ends with "N passed, N failed"
 	@rm -rf $(RESULTS)

@@ -1,0 +1,144 @@
+// Checkout: a lease on a branch of a Project's repository with temporary git credentials;
+// checking in opens a pull request for review.
+import { z } from 'zod';
+import {
+  ageColumn,
+  conditions,
+  duration,
+  immutable,
+  type KindDefinition,
+  observedGeneration,
+  phaseColumn,
+  projectColumn,
+  projectRef,
+  readyColumn,
+  timestamp,
+  withRules,
+} from './common.ts';
+
+/**
+ * A git branch name, as `git check-ref-format --branch` accepts it, restricted to characters
+ * that need no quoting anywhere (letters, digits, '.', '_', '-', '/').
+ */
+export const branchName = (description: string) =>
+  withRules(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .meta({ description: `${description} Letters, digits, '.', '_', '-' and '/'.` }),
+    {
+      rule: "!self.contains('..') && !self.contains('//') && !self.contains('/.')",
+      message: "must not contain '..', '//' or a component starting with '.'",
+      check: (b) => !b.includes('..') && !b.includes('//') && !b.includes('/.'),
+    },
+    {
+      rule: "!self.startsWith('-') && !self.startsWith('.') && !self.startsWith('/')",
+      message: "must not start with '-', '.' or '/'",
+      check: (b) => !/^[-./]/.test(b),
+    },
+    {
+      rule: "!self.endsWith('/') && !self.endsWith('.') && !self.endsWith('.lock')",
+      message: "must not end with '/', '.' or '.lock'",
+      check: (b) => !/(\/|\.|\.lock)$/.test(b),
+    },
+  );
+
+export const checkoutSpec = withRules(
+  z
+    .object({
+      projectRef: projectRef(),
+      branch: immutable(
+        branchName('Branch to work on, created from baseBranch; checkout/<name> when unset. Immutable.'),
+        'branch',
+      ).optional(),
+      baseBranch: immutable(
+        branchName('Branch the work starts from and the pull request targets. Immutable.'),
+        'baseBranch',
+      ).default('main'),
+      ttl: duration('How long the credentials live (at most 168h); they are revoked at expiry.', {
+        min: '1m',
+        max: '168h',
+      }).default('4h'),
+      checkin: z
+        .object({
+          title: z.string().min(1).max(255).meta({ description: 'Title of the pull request.' }),
+          body: z.string().max(65536).default('').meta({ description: 'Description of the pull request.' }),
+        })
+        .optional()
+        .meta({
+          description:
+            'Setting this checks the work in: the credentials are revoked and a pull request from branch to baseBranch opens.',
+        }),
+    })
+    .meta({ description: 'The desired state of the Checkout.' }),
+  {
+    rule: '!has(self.branch) || self.branch != self.baseBranch',
+    message: 'branch must differ from baseBranch',
+    fieldPath: '.branch',
+    check: (s) => s.branch === undefined || s.branch !== s.baseBranch,
+  },
+  {
+    rule: '!has(oldSelf.checkin) || (has(self.checkin) && self.checkin == oldSelf.checkin)',
+    message: 'checkin cannot be changed or withdrawn once made',
+    fieldPath: '.checkin',
+  },
+);
+
+export const CHECKOUT_PHASES = ['Pending', 'Active', 'Review', 'Merged', 'Closed', 'Expired'] as const;
+
+export const checkoutStatus = z
+  .object({
+    phase: z
+      .enum(CHECKOUT_PHASES)
+      .optional()
+      .meta({ description: `Lifecycle phase: ${CHECKOUT_PHASES.join(', ')}.` }),
+    observedGeneration: observedGeneration().optional(),
+    conditions: conditions().optional(),
+    branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
+    cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
+    credentialsSecret: z
+      .string()
+      .max(253)
+      .optional()
+      .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
+    expiresAt: timestamp('When the credentials are revoked.').optional(),
+    pullRequest: z
+      .object({
+        number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
+        url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
+      })
+      .optional()
+      .meta({ description: 'The pull request opened by checkin.' }),
+  })
+  .meta({ description: 'The observed state of the Checkout.' });
+
+export const checkoutKind: KindDefinition = {
+  kind: 'Checkout',
+  plural: 'checkouts',
+  singular: 'checkout',
+  shortNames: ['co'],
+  description:
+    "A Checkout leases a branch of a Project's repository with temporary git credentials; checking in opens a pull request and revokes them.",
+  spec: checkoutSpec,
+  status: checkoutStatus,
+  printerColumns: [
+    projectColumn,
+    { name: 'Branch', type: 'string', jsonPath: '.status.branch', description: 'The branch checked out' },
+    phaseColumn,
+    readyColumn,
+    { name: 'PR', type: 'string', jsonPath: '.status.pullRequest.url', description: 'Pull request' },
+    {
+      name: 'Expires',
+      type: 'date',
+      jsonPath: '.status.expiresAt',
+      description: 'When credentials end',
+      priority: 1,
+    },
+    ageColumn,
+  ],
+};
+
+export type CheckoutSpec = z.infer<typeof checkoutSpec>;
+export type CheckoutStatus = z.infer<typeof checkoutStatus>;

@@ -1,0 +1,175 @@
+// WorkItem: a task for the shared pool of warm workers: an agent prompt, a shell command, or a
+// build/test/deploy through the Project's CI; retried, cancellable, de-duplicated by key.
+import { z } from 'zod';
+import {
+  ageColumn,
+  conditions,
+  duration,
+  immutable,
+  type KindDefinition,
+  observedGeneration,
+  phaseColumn,
+  projectColumn,
+  projectRef,
+  readyColumn,
+  timestamp,
+  withRules,
+} from './common.ts';
+
+export const WORK_TYPES = ['agent', 'shell', 'build', 'test', 'deploy'] as const;
+
+export const workItemSpec = withRules(
+  z
+    .object({
+      projectRef: projectRef(),
+      type: immutable(
+        z.enum(WORK_TYPES).default('agent').meta({
+          description:
+            "What to run: agent (the Project's coding agent with prompt), shell (command), or build, test, deploy (the Project's CI pipeline, or command when given). Immutable.",
+        }),
+        'type',
+      ),
+      prompt: immutable(
+        z
+          .string()
+          .min(1)
+          .max(65536)
+          .meta({ description: 'Instructions for the agent (type agent). Immutable.' }),
+        'prompt',
+      ).optional(),
+      command: immutable(
+        z
+          .array(z.string().max(4096).meta({ description: 'An argument.' }))
+          .min(1)
+          .max(256)
+          .meta({
+            description:
+              'Program and arguments to run (type shell; optional for build, test, deploy). Immutable.',
+            'x-kubernetes-list-type': 'atomic',
+          }),
+        'command',
+      ).optional(),
+      priority: z.number().int().min(-1000).max(1000).default(0).meta({
+        description: 'Higher runs first; equal priorities share the workers fairly across Projects.',
+      }),
+      maxAttempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(10)
+        .default(3)
+        .meta({ description: 'Attempts before the item fails, with exponential backoff between them.' }),
+      timeout: duration('How long one attempt may run before it is stopped.', {
+        min: '1s',
+        max: '24h',
+      }).default('30m'),
+      idempotencyKey: immutable(
+        z
+          .string()
+          .min(1)
+          .max(128)
+          .regex(/^[A-Za-z0-9._:/-]+$/)
+          .meta({
+            description:
+              'A second WorkItem with the same key in the same Project does not run again; its status points at the first. Immutable.',
+          }),
+        'idempotencyKey',
+      ).optional(),
+      cancel: withRules(
+        z.boolean().default(false).meta({
+          description: 'Setting this to true stops the item (running or queued); it cannot be undone.',
+        }),
+        { rule: 'self || !oldSelf', message: 'cancel cannot be undone' },
+      ),
+      ttlSecondsAfterFinished: z
+        .number()
+        .int()
+        .min(0)
+        .max(31536000)
+        .default(86400)
+        .meta({ description: 'Seconds a finished item is kept before it is deleted.' }),
+    })
+    .meta({ description: 'The desired state of the WorkItem.' }),
+  {
+    rule: "self.type != 'agent' || has(self.prompt)",
+    message: 'an agent WorkItem needs a prompt',
+    fieldPath: '.prompt',
+    reason: 'FieldValueRequired',
+    check: (s) => s.type !== 'agent' || s.prompt !== undefined,
+  },
+  {
+    rule: "self.type != 'shell' || has(self.command)",
+    message: 'a shell WorkItem needs a command',
+    fieldPath: '.command',
+    reason: 'FieldValueRequired',
+    check: (s) => s.type !== 'shell' || s.command !== undefined,
+  },
+  {
+    rule: "self.type == 'agent' || !has(self.prompt)",
+    message: 'prompt is only for agent WorkItems',
+    fieldPath: '.prompt',
+    reason: 'FieldValueForbidden',
+    check: (s) => s.type === 'agent' || s.prompt === undefined,
+  },
+  {
+    rule: "self.type != 'agent' || !has(self.command)",
+    message: 'command is not for agent WorkItems (the agent provider decides the command)',
+    fieldPath: '.command',
+    reason: 'FieldValueForbidden',
+    check: (s) => s.type !== 'agent' || s.command === undefined,
+  },
+);
+
+export const WORK_PHASES = ['Queued', 'Scheduled', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
+
+export const workItemStatus = z
+  .object({
+    phase: z
+      .enum(WORK_PHASES)
+      .optional()
+      .meta({ description: `Lifecycle phase: ${WORK_PHASES.join(', ')}.` }),
+    observedGeneration: observedGeneration().optional(),
+    conditions: conditions().optional(),
+    attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
+    worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
+    startedAt: timestamp('When the current or last attempt started.').optional(),
+    finishedAt: timestamp('When the item finished.').optional(),
+    exitCode: z.number().int().optional().meta({ description: 'Exit code of the last attempt.' }),
+    outputTail: z
+      .string()
+      .max(70000)
+      .optional()
+      .meta({ description: 'The last 64 KiB of output of the last attempt.' }),
+    nextAttemptAt: timestamp('When the next attempt may start, after a failed one.').optional(),
+    duplicateOf: z
+      .string()
+      .max(253)
+      .optional()
+      .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
+    message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
+  })
+  .meta({ description: 'The observed state of the WorkItem.' });
+
+export const workItemKind: KindDefinition = {
+  kind: 'WorkItem',
+  plural: 'workitems',
+  singular: 'workitem',
+  shortNames: ['wi'],
+  description:
+    'A WorkItem is a task (agent prompt, shell command, build, test or deploy) queued for the pool of warm workers, with retries, cancellation and idempotency.',
+  spec: workItemSpec,
+  status: workItemStatus,
+  printerColumns: [
+    projectColumn,
+    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'What runs' },
+    phaseColumn,
+    readyColumn,
+    { name: 'Worker', type: 'string', jsonPath: '.status.worker', description: 'Worker it is bound to' },
+    { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts', description: 'Attempts started' },
+    { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', priority: 1 },
+    ageColumn,
+  ],
+};
+
+export type WorkItemSpec = z.infer<typeof workItemSpec>;
+export type WorkItemStatus = z.infer<typeof workItemStatus>;
