@@ -1,0 +1,261 @@
+// A thin JSON client for the Kubernetes REST API, on @kubernetes/client-node's configuration and
+// authentication. The generated API classes serialize bodies through typed models, which drops
+// fields of custom resources (and keys such as `default` of plain objects); here bodies travel
+// as they are, any resource is reachable by its group/version/plural, and every request has a
+// timeout and is counted by verb and status code.
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { type Dispatcher, fetch } from 'undici';
+
+/** A kind of object as the REST API addresses it. */
+export interface Resource {
+  group: string; // '' for the core group
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+export interface ObjectList<T extends KubeObject> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export interface WatchEvent<T extends KubeObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+/** A failed API call, carrying the Status the API server answered with. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly details: unknown;
+
+  constructor(code: number, reason: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+export const isNotFound = (err: unknown) => err instanceof ApiError && err.code === 404;
+export const isConflict = (err: unknown) => err instanceof ApiError && err.code === 409;
+export const isGone = (err: unknown) => err instanceof ApiError && err.code === 410;
+
+/** Called after every request, for metrics. `code` is 0 when no response arrived. */
+export type RequestObserver = (verb: string, code: number) => void;
+
+export interface ClientOptions {
+  /** Timeout of each request except watches (which end on their own timeoutSeconds). */
+  timeoutMs?: number;
+  observe?: RequestObserver;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  verb: string;
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export type PatchType = 'apply' | 'merge' | 'json' | 'strategic';
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  apply: 'application/apply-patch+yaml',
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export const apiVersionOf = (r: Pick<Resource, 'group' | 'version'>) =>
+  r.group ? `${r.group}/${r.version}` : r.version;
+
+export class KubeClient {
+  readonly config: KubeConfig;
+  private readonly timeoutMs: number;
+  private readonly observe: RequestObserver;
+
+  constructor(config: KubeConfig, options: ClientOptions = {}) {
+    this.config = config;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.observe = options.observe ?? (() => undefined);
+  }
+
+  /** The REST path of a collection (no name) or an object, optionally of its subresource. */
+  path(r: Resource, namespace?: string, name?: string, subresource?: string): string {
+    const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+    const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    const obj = name ? `/${encodeURIComponent(name)}` : '';
+    return `${base}${ns}/${r.plural}${obj}${name && subresource ? `/${subresource}` : ''}`;
+  }
+
+  async request<T>(path: string, options: RequestOptions & { method: string }): Promise<T> {
+    const response = await this.send(path, options, AbortSignal.timeout(this.timeoutMs));
+    const text = await response.text();
+    if (response.status >= 400) throw toApiError(response.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T extends KubeObject>(r: Resource, namespace: string | undefined, name: string): Promise<T> {
+    return this.request(this.path(r, namespace, name), { method: 'GET', verb: 'get' });
+  }
+
+  list<T extends KubeObject>(r: Resource, namespace?: string, query: Query = {}): Promise<ObjectList<T>> {
+    return this.request(this.path(r, namespace), { method: 'GET', verb: 'list', query });
+  }
+
+  create<T extends KubeObject>(r: Resource, obj: T, query: Query = {}): Promise<T> {
+    return this.request(this.path(r, obj.metadata.namespace), {
+      method: 'POST',
+      verb: 'create',
+      body: obj,
+      query,
+    });
+  }
+
+  replace<T extends KubeObject>(r: Resource, obj: T, subresource?: string): Promise<T> {
+    const path = this.path(r, obj.metadata.namespace, obj.metadata.name, subresource);
+    return this.request(path, { method: 'PUT', verb: 'update', body: obj });
+  }
+
+  patch<T extends KubeObject>(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    query: Query = {},
+    subresource?: string,
+  ): Promise<T> {
+    return this.request(this.path(r, namespace, name, subresource), {
+      method: 'PATCH',
+      verb: 'patch',
+      body: patch,
+      contentType: PATCH_CONTENT_TYPE[type],
+      query,
+    });
+  }
+
+  /** Deletes an object; resolves with the API server's answer (the object while finalizers hold it). */
+  delete(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+    options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string } = {},
+  ): Promise<unknown> {
+    const body = {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      propagationPolicy: options.propagationPolicy,
+      preconditions: options.uid ? { uid: options.uid } : undefined,
+    };
+    return this.request(this.path(r, namespace, name), { method: 'DELETE', verb: 'delete', body });
+  }
+
+  /**
+   * Streams a watch: resolves when the server ends it, rejects on errors (an HTTP 410 as an
+   * ApiError with code 410). ERROR events are passed on for the caller to judge.
+   */
+  async watch<T extends KubeObject>(
+    r: Resource,
+    namespace: string | undefined,
+    query: Query,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const response = await this.send(
+      this.path(r, namespace),
+      { method: 'GET', verb: 'watch', query: { ...query, watch: true } },
+      signal,
+    );
+    if (response.status >= 400) throw toApiError(response.status, await response.text());
+    if (!response.body) return;
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of lines) {
+        if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>);
+      }
+    } finally {
+      lines.close();
+      body.destroy();
+    }
+  }
+
+  private async send(path: string, options: RequestOptions & { method: string }, signal: AbortSignal) {
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.config.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+    const combined = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
+    try {
+      const response = await fetch(url, {
+        method: options.method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: combined,
+        // the dispatcher carries the cluster's CA and client certificate
+        dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+      });
+      this.observe(options.verb, response.status);
+      return response;
+    } catch (err) {
+      this.observe(options.verb, 0);
+      throw err;
+    }
+  }
+}
+
+function toApiError(code: number, text: string): ApiError {
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    return new ApiError(code, status.reason ?? 'Unknown', status.message ?? text, status.details);
+  } catch {
+    return new ApiError(code, 'Unknown', text || `HTTP ${code}`);
+  }
+}

@@ -1,0 +1,38 @@
+// Conditions with the semantics of apimachinery's meta.SetStatusCondition: one per type, and
+// lastTransitionTime moves only when the status flips.
+import type { z } from 'zod';
+import type { condition } from '../api/v1alpha1/common.ts';
+
+export type Condition = z.infer<typeof condition>;
+export type ConditionStatus = Condition['status'];
+
+/** What a controller says about a condition; the time is filled in by setCondition. */
+export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
+
+/** Returns a new list with `update` applied; the input is not changed. */
+export function setCondition(
+  conditions: readonly Condition[],
+  update: ConditionUpdate,
+  now: Date,
+): Condition[] {
+  const existing = conditions.find((c) => c.type === update.type);
+  const lastTransitionTime =
+    existing && existing.status === update.status ? existing.lastTransitionTime : now.toISOString();
+  const next: Condition = { ...update, lastTransitionTime };
+  return existing ? conditions.map((c) => (c.type === update.type ? next : c)) : [...conditions, next];
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+  return findCondition(conditions, type)?.status === 'True';
+}
+
+export function removeCondition(conditions: readonly Condition[], type: string): Condition[] {
+  return conditions.filter((c) => c.type !== type);
+}
