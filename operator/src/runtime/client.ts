@@ -120,6 +120,11 @@ export class KubeClient {
     this.observe = options.observe ?? (() => undefined);
   }
 
+  /** A client like this one whose requests time out after `timeoutMs`. */
+  withTimeout(timeoutMs: number): KubeClient {
+    return new KubeClient(this.config, { timeoutMs, observe: this.observe });
+  }
+
   /** The REST path of a collection (no name) or an object, optionally of its subresource. */
   path(r: Resource, namespace?: string, name?: string, subresource?: string): string {
     const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;

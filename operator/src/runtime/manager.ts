@@ -1,0 +1,218 @@
+// The manager runs it all: one shared informer per resource, the controllers, the health and
+// metrics endpoints, and leader election. Informers run on every replica (a standby has warm
+// caches); controllers run only while this replica leads. Losing the lease stops reconciling at
+// once; SIGTERM drains the controllers and releases the lease.
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KubeClient, type KubeObject, type Resource } from './client.ts';
+import { Controller, ControllerBuilder } from './controller.ts';
+import { EventRecorder } from './events.ts';
+import { Informer, type InformerOptions } from './informer.ts';
+import { LeaderElector } from './leader.ts';
+import { createLogger } from './logging.ts';
+import { Metrics } from './metrics.ts';
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  /** Names the field manager, the event source and the lease. */
+  name?: string;
+  /** Unique per replica: the lease holder and the events' reporting instance. */
+  identity?: string;
+  /** Watch only this namespace (default: all). */
+  namespace?: string;
+  leaderElection?: {
+    namespace: string;
+    leaseName?: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  /** Port of /healthz, /readyz and /metrics (0: any free port; undefined: no server). */
+  healthPort?: number;
+  healthHost?: string;
+  log?: Logger;
+  /** What happens when the lease is lost; by default the process exits (a new pod campaigns afresh). */
+  onLostLeadership?: () => void;
+  /** Informer resync period (default 10 h, like controller-runtime's). */
+  resyncMs?: number;
+}
+
+export class Manager {
+  readonly client: KubeClient;
+  readonly metrics = new Metrics();
+  readonly log: Logger;
+  readonly events: EventRecorder;
+  readonly identity: string;
+  readonly fieldManager: string;
+  private readonly options: ManagerOptions;
+  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly informerOptions = new Map<string, InformerOptions<KubeObject>>();
+  private readonly controllers: Controller[] = [];
+  private readonly wiring: ((informer: (r: Resource) => Informer<KubeObject>) => void)[] = [];
+  private readonly stopInformers = new AbortController();
+  private readonly stopLeading = new AbortController();
+  private server: Server | undefined;
+  private elector: LeaderElector | undefined;
+  private electing: Promise<void> | undefined;
+  private synced = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: ManagerOptions) {
+    this.options = options;
+    const name = options.name ?? 'rdev-operator';
+    this.identity = options.identity ?? `${hostname()}_${process.pid}`;
+    this.fieldManager = name;
+    this.log = options.log ?? createLogger({ name });
+    this.client = new KubeClient(options.kubeConfig, { observe: this.metrics.observeRequest });
+    this.events = new EventRecorder(this.client, {
+      controller: `rdev.dev/${name}`,
+      instance: this.identity,
+      log: this.log,
+    });
+  }
+
+  /** Extra informer settings for a resource (indexers, selectors), before anything uses it. */
+  configureInformer(resource: Resource, options: InformerOptions<KubeObject>): void {
+    this.informerOptions.set(resourceKey(resource), options);
+  }
+
+  /** The shared informer of `resource` (created on first use, started by start()). */
+  informer<T extends KubeObject>(resource: Resource): Informer<T> {
+    const key = resourceKey(resource);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = Informer.forResource<KubeObject>(this.client, resource, {
+        namespace: resource.namespaced ? this.options.namespace : undefined,
+        resyncMs: this.options.resyncMs ?? 10 * 3600_000,
+        log: this.log.child({ informer: key }),
+        ...this.informerOptions.get(key),
+      });
+      this.informers.set(key, informer);
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  controller(name: string): ControllerBuilder {
+    return new ControllerBuilder(
+      name,
+      (o, reconciler) => new Controller({ ...o, log: this.log, metrics: this.metrics }, reconciler),
+      (controller, wire) => {
+        this.controllers.push(controller);
+        this.wiring.push(wire);
+      },
+    );
+  }
+
+  get isReady(): boolean {
+    return this.synced;
+  }
+
+  get isLeader(): boolean {
+    return this.options.leaderElection ? (this.elector?.isLeader ?? false) : true;
+  }
+
+  /** Starts informers and the health server, waits for the caches, then leads (or campaigns). */
+  async start(): Promise<void> {
+    for (const wire of this.wiring) wire((r) => this.informer(r));
+    if (this.options.healthPort !== undefined) await this.serveHealth(this.options.healthPort);
+    for (const informer of this.informers.values()) {
+      informer.run(this.stopInformers.signal).catch((err) => this.log.error({ err }, 'informer stopped'));
+    }
+    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    this.synced = true;
+    this.log.info({ informers: [...this.informers.keys()] }, 'caches synced');
+
+    const le = this.options.leaderElection;
+    if (!le) {
+      this.startControllers(this.stopLeading.signal);
+      return;
+    }
+    const leaseName = le.leaseName ?? `${this.fieldManager}-leader`;
+    this.elector = new LeaderElector(this.client, {
+      namespace: le.namespace,
+      name: leaseName,
+      identity: this.identity,
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      log: this.log,
+    });
+    this.metrics.leader.set({ name: leaseName }, 0);
+    this.electing = this.elector.run(this.stopLeading.signal, {
+      onStartedLeading: (signal) => {
+        this.metrics.leader.set({ name: leaseName }, 1);
+        this.startControllers(signal);
+      },
+      onLostLeadership: () => {
+        this.metrics.leader.set({ name: leaseName }, 0);
+        // The controllers' signal has aborted: no new reconciles, in-flight ones are told to stop.
+        for (const c of this.controllers) c.queue.shutdown();
+        (this.options.onLostLeadership ?? (() => process.exit(1)))();
+      },
+    });
+  }
+
+  /** Drains the controllers, releases the lease, stops the informers and the health server. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.all(this.controllers.map((c) => c.stop()));
+      this.stopLeading.abort(new Error('manager stopped'));
+      await this.electing;
+      this.stopInformers.abort(new Error('manager stopped'));
+      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+      this.log.info('manager stopped');
+    })();
+    return this.stopped;
+  }
+
+  /** Stops gracefully on SIGTERM/SIGINT, then exits. */
+  stopOnSignals(): void {
+    const onSignal = (signal: string) => {
+      this.log.info({ signal }, 'shutting down');
+      this.stop().then(
+        () => process.exit(0),
+        (err) => {
+          this.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  }
+
+  /** The port the health server listens on (useful with healthPort 0). */
+  get healthPort(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
+  private startControllers(signal: AbortSignal): void {
+    for (const c of this.controllers) c.start(signal);
+    this.log.info({ controllers: this.controllers.map((c) => c.name) }, 'controllers started');
+  }
+
+  private serveHealth(port: number): Promise<void> {
+    this.server = createServer((req, res) => {
+      const reply = (code: number, body: string, type = 'text/plain') => {
+        res.writeHead(code, { 'content-type': type });
+        res.end(body);
+      };
+      if (req.url === '/healthz') return reply(200, 'ok');
+      if (req.url === '/readyz') return this.synced ? reply(200, 'ok') : reply(503, 'caches not synced');
+      if (req.url === '/metrics') {
+        this.metrics.registry.metrics().then(
+          (text) => reply(200, text, this.metrics.registry.contentType),
+          (err) => reply(500, String(err)),
+        );
+        return;
+      }
+      reply(404, 'not found');
+    });
+    return new Promise((resolve) => this.server?.listen(port, this.options.healthHost ?? '0.0.0.0', resolve));
+  }
+}
+
+const resourceKey = (r: Resource) => `${r.plural}.${r.group || 'core'}/${r.version}`;
