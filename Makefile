@@ -102,8 +102,7 @@ dev: deps cluster-up ## bring up the local plane and print how to reach it
 
 .PHONY: bench
 bench: deps ## run the benchmarks and print their figures
-	@ls bench/*.bench.ts >/dev/null 2>&1 || { echo "no benchmarks yet"; exit 0; }; \
-	for b in bench/*.bench.ts; do node "$$b"; done
+	@for b in bench/*.bench.ts; do node --expose-gc "$$b" || exit 1; echo; done
 
 .PHONY: clean
 clean: ## remove build and test outputs (not the caches, not .cluster/)
