@@ -126,9 +126,9 @@ start_component() {
     kube-controller-manager)
       start kube-controller-manager "$b/kube-controller-manager" --kubeconfig="$dir/kubeconfig" \
         --leader-elect=false --secure-port=0 --use-service-account-credentials=false \
-        --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,job-controller,node-lifecycle-controller \
+        --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,job-controller,node-lifecycle-controller,persistentvolume-binder-controller \
         --service-account-private-key-file="$pki/admin.key" --root-ca-file="$pki/ca.crt" \
-        --concurrent-gc-syncs=5 ;;
+        --enable-hostpath-provisioner=true --concurrent-gc-syncs=5 ;;
     kube-scheduler)
       start kube-scheduler "$b/kube-scheduler" --kubeconfig="$dir/kubeconfig" --leader-elect=false \
         --secure-port=0 ;;
@@ -160,15 +160,19 @@ node_ready() { # Ready, and the node lifecycle controller has lifted the not-rea
 }
 
 ensure_storage_class() {
-  # PVCs need a default StorageClass to be valid; nothing binds volumes here (kwok pods do not mount).
-  kubectl_ get storageclass standard >/dev/null 2>&1 || kubectl_ apply -f - >/dev/null <<EOF
+  # The controller manager's hostPath provisioner makes a PersistentVolume for each claim, so
+  # PVCs bind as on a real cluster (kwok's pods mount nothing; the directories stay empty).
+  [ "$(kubectl_ get storageclass standard -o jsonpath='{.provisioner}' 2>/dev/null)" = kubernetes.io/host-path ] && return
+  kubectl_ delete storageclass standard --ignore-not-found >/dev/null
+  kubectl_ apply -f - >/dev/null <<EOF
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
   name: standard
   annotations: {storageclass.kubernetes.io/is-default-class: "true"}
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: WaitForFirstConsumer
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
 EOF
 }
 

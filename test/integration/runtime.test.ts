@@ -131,8 +131,7 @@ describe('manager and controllers', () => {
       namespace: ns.name,
       log: quiet,
       name: 'rdev-retry-test',
-      healthPort: 0,
-      healthHost: '127.0.0.1',
+      listen: [{ host: '127.0.0.1', port: 0 }],
     });
     const attempts: number[] = [];
     const failing = uniqueName('failing');
@@ -153,7 +152,7 @@ describe('manager and controllers', () => {
       expect(gaps[7] as number).toBeGreaterThan(4 * (gaps[0] as number));
       expect(gaps[7] as number).toBeGreaterThan(gaps[4] as number);
 
-      const metrics = await (await fetch(`http://127.0.0.1:${manager.healthPort}/metrics`)).text();
+      const metrics = await (await fetch(`http://127.0.0.1:${manager.ports[0]}/metrics`)).text();
       const value = (line: RegExp) => Number(metrics.match(line)?.[1] ?? 'NaN');
       expect(
         value(/controller_runtime_reconcile_errors_total\{controller="failing"\} (\d+)/),
@@ -165,7 +164,7 @@ describe('manager and controllers', () => {
         value(/controller_runtime_reconcile_total\{controller="failing",result="error"\} (\d+)/),
       ).toBeGreaterThanOrEqual(9);
       expect(metrics).toMatch(/rest_client_requests_total\{verb="list",code="200"\} \d+/);
-      const ready = await fetch(`http://127.0.0.1:${manager.healthPort}/readyz`);
+      const ready = await fetch(`http://127.0.0.1:${manager.ports[0]}/readyz`);
       expect(ready.status).toBe(200);
     } finally {
       await manager.stop();

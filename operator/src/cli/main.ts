@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { operatorCommand } from './operator.ts';
 
 /** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
 export interface Command {
@@ -11,6 +12,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 };
 
 const commands: Record<string, Command> = {
+  operator: operatorCommand,
   version: {
     summary: 'print the rdev version',
     async run() {

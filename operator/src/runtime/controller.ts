@@ -39,6 +39,10 @@ export type Predicate<T extends KubeObject = KubeObject> = (event: WatchEvent<T>
 export const generationChanged: Predicate = (e) =>
   e.type !== 'update' || e.old?.metadata.generation !== e.obj.metadata.generation;
 
+/** Passes the update that marks an object for deletion, whatever else changed. */
+export const deletionStarted: Predicate = (e) =>
+  e.type !== 'update' || (!e.old?.metadata.deletionTimestamp && Boolean(e.obj.metadata.deletionTimestamp));
+
 export const labelsChanged: Predicate = (e) =>
   e.type !== 'update' || JSON.stringify(e.old?.metadata.labels) !== JSON.stringify(e.obj.metadata.labels);
 

@@ -29,9 +29,11 @@ export interface ManagerOptions {
     renewDeadlineMs?: number;
     retryPeriodMs?: number;
   };
-  /** Port of /healthz, /readyz and /metrics (0: any free port; undefined: no server). */
-  healthPort?: number;
-  healthHost?: string;
+  /**
+   * Where /healthz, /readyz and /metrics are served: one server per distinct address (port 0:
+   * any free port). Each server answers all three paths.
+   */
+  listen?: { host?: string; port: number }[];
   log?: Logger;
   /** What happens when the lease is lost; by default the process exits (a new pod campaigns afresh). */
   onLostLeadership?: () => void;
@@ -53,7 +55,7 @@ export class Manager {
   private readonly wiring: ((informer: (r: Resource) => Informer<KubeObject>) => void)[] = [];
   private readonly stopInformers = new AbortController();
   private readonly stopLeading = new AbortController();
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
   private elector: LeaderElector | undefined;
   private electing: Promise<void> | undefined;
   private synced = false;
@@ -116,7 +118,8 @@ export class Manager {
   /** Starts informers and the health server, waits for the caches, then leads (or campaigns). */
   async start(): Promise<void> {
     for (const wire of this.wiring) wire((r) => this.informer(r));
-    if (this.options.healthPort !== undefined) await this.serveHealth(this.options.healthPort);
+    for (const address of this.options.listen ?? [])
+      await this.serve(address.port, address.host ?? '0.0.0.0');
     for (const informer of this.informers.values()) {
       informer.run(this.stopInformers.signal).catch((err) => this.log.error({ err }, 'informer stopped'));
     }
@@ -161,7 +164,9 @@ export class Manager {
       this.stopLeading.abort(new Error('manager stopped'));
       await this.electing;
       this.stopInformers.abort(new Error('manager stopped'));
-      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+      await Promise.all(
+        this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
       this.log.info('manager stopped');
     })();
     return this.stopped;
@@ -183,10 +188,12 @@ export class Manager {
     process.once('SIGINT', () => onSignal('SIGINT'));
   }
 
-  /** The port the health server listens on (useful with healthPort 0). */
-  get healthPort(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === 'object' && address ? address.port : undefined;
+  /** The ports the servers listen on (useful with port 0). */
+  get ports(): number[] {
+    return this.servers.flatMap((server) => {
+      const address = server.address();
+      return typeof address === 'object' && address ? [address.port] : [];
+    });
   }
 
   private startControllers(signal: AbortSignal): void {
@@ -194,8 +201,8 @@ export class Manager {
     this.log.info({ controllers: this.controllers.map((c) => c.name) }, 'controllers started');
   }
 
-  private serveHealth(port: number): Promise<void> {
-    this.server = createServer((req, res) => {
+  private serve(port: number, host: string): Promise<void> {
+    const server = createServer((req, res) => {
       const reply = (code: number, body: string, type = 'text/plain') => {
         res.writeHead(code, { 'content-type': type });
         res.end(body);
@@ -211,7 +218,8 @@ export class Manager {
       }
       reply(404, 'not found');
     });
-    return new Promise((resolve) => this.server?.listen(port, this.options.healthHost ?? '0.0.0.0', resolve));
+    this.servers.push(server);
+    return new Promise((resolve) => server.listen(port, host, resolve));
   }
 }
 

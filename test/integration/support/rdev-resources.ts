@@ -1,9 +1,1 @@
-import type { Resource } from '../../../operator/src/runtime/client.ts';
-
-export const PROJECTS: Resource = {
-  group: 'rdev.dev',
-  version: 'v1alpha1',
-  plural: 'projects',
-  kind: 'Project',
-  namespaced: true,
-};
+export { PROJECTS } from '../../../operator/src/api/resources.ts';

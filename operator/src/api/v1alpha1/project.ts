@@ -18,7 +18,9 @@ import {
   withRules,
 } from './common.ts';
 
-export const AGENT_PROVIDERS = ['claude-code', 'opencode'] as const;
+// Keep in step with the registry in operator/src/agents.ts (a unit test checks).
+// Keep in step with the registry in operator/src/agents.ts (a unit test checks).
+export const AGENT_PROVIDER_NAMES = ['claude-code', 'opencode'] as const;
 export const TEMPLATE_COMPONENTS = ['service', 'worker', 'cli', 'app-react', 'app-astro'] as const;
 
 const deletionPolicy = (fallback: 'Delete' | 'Retain', what: string) =>
@@ -30,7 +32,7 @@ const deletionPolicy = (fallback: 'Delete' | 'Retain', what: string) =>
 const agent = z
   .object({
     provider: z
-      .enum(AGENT_PROVIDERS)
+      .enum(AGENT_PROVIDER_NAMES)
       .default('claude-code')
       .meta({ description: 'The coding agent that works in the workspace: claude-code or opencode.' }),
     model: z

@@ -1,0 +1,70 @@
+// `rdev operator`: runs the controllers against the cluster of the kubeconfig (or in-cluster).
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, configHelp, loadConfig, type OperatorConfig, redactedConfig } from '../config.ts';
+import { registerProjectController } from '../controllers/project/index.ts';
+import { createLogger } from '../runtime/logging.ts';
+import { Manager } from '../runtime/manager.ts';
+import type { Command } from './main.ts';
+
+/** ":8080" or "127.0.0.1:8080" → listen address; "" → none. */
+export function parseAddress(addr: string): { host: string; port: number } | undefined {
+  if (!addr) return undefined;
+  const colon = addr.lastIndexOf(':');
+  const port = Number(addr.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`"${addr}" is not an address of the form host:port or :port`);
+  }
+  return { host: addr.slice(0, colon) || '0.0.0.0', port };
+}
+
+function kubeConfigFor(config: OperatorConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export const operatorCommand: Command = {
+  summary: 'run the controllers (Project, …) against a cluster',
+  async run(args) {
+    if (args.includes('--help') || args.includes('-h')) {
+      console.log(
+        `Usage: rdev operator [options]\n\nOptions (flags win over environment variables, which win over the config file):\n${configHelp()}`,
+      );
+      return 0;
+    }
+    let config: OperatorConfig;
+    try {
+      config = loadConfig(args);
+      if (config.namespaces.length > 1)
+        throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
+    } catch (err) {
+      console.error(
+        `rdev operator: ${err instanceof Error ? err.message : String(err)}\nRun \`rdev operator --help\` for the options.`,
+      );
+      return 2;
+    }
+    const log = createLogger({ level: config.logLevel, name: 'rdev-operator' });
+    log.info({ config: redactedConfig(config) }, 'starting rdev operator');
+    const listen = [parseAddress(config.healthAddr), parseAddress(config.metricsAddr)].filter(
+      (a, i, all): a is { host: string; port: number } =>
+        a !== undefined && all.findIndex((b) => b?.host === a.host && b?.port === a.port) === i,
+    );
+    const manager = new Manager({
+      kubeConfig: kubeConfigFor(config),
+      name: 'rdev-operator',
+      identity: process.env.POD_NAME ?? `${hostname()}_${process.pid}`,
+      namespace: config.namespaces[0],
+      leaderElection: config.leaderElect ? { namespace: config.leaderElectionNamespace } : undefined,
+      listen,
+      log,
+    });
+    registerProjectController(manager, config);
+    manager.stopOnSignals();
+    // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+    await manager.start();
+    return new Promise<number>(() => undefined); // runs until a signal stops the manager
+  },
+};

@@ -1,0 +1,258 @@
+// Operator configuration: one zod schema, filled from flags, then environment variables, then
+// an optional YAML/JSON file (--config), then defaults. One table declares every option once:
+// its flag, its environment variable, its help text and where it goes in the config.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const listOf = z.array(z.string().min(1));
+
+export const operatorConfig = z.object({
+  kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster config or $KUBECONFIG when unset'),
+  namespaces: listOf.describe('namespaces to watch (empty: all)'),
+  leaderElect: z.boolean().describe('hold a Lease so that only one replica reconciles'),
+  leaderElectionNamespace: z.string().min(1).describe('namespace of the leader Lease'),
+  metricsAddr: z.string().describe('address of /metrics, host:port (empty: off)'),
+  healthAddr: z.string().describe('address of /healthz and /readyz, host:port (empty: off)'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).describe('log level'),
+  workers: z.number().int().min(1).max(64).describe('concurrent reconciles per controller'),
+  images: z
+    .object({
+      claudeCode: z.string().min(1).describe('workspace image of the claude-code agent'),
+      opencode: z.string().min(1).describe('workspace image of the opencode agent'),
+    })
+    .describe('workspace images per agent provider'),
+  storageClassName: z
+    .string()
+    .optional()
+    .describe('StorageClass of workspace volumes (cluster default when unset)'),
+  shimNamespace: z.string().min(1).describe('namespace of the rdev shim, allowed to reach workspaces'),
+  egressCIDRs: listOf.describe('CIDRs workspaces may reach besides DNS (empty: DNS only)'),
+  domain: z.string().optional().describe('base domain of Project and preview host names'),
+});
+
+export type OperatorConfig = z.infer<typeof operatorConfig>;
+
+type Kind = 'string' | 'boolean' | 'number' | 'list';
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  path: string[];
+  kind: Kind;
+  help: string;
+  default?: unknown;
+  secret?: boolean;
+}
+
+/** Every option, in --help order. */
+export const OPTIONS: OptionSpec[] = [
+  {
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    path: ['kubeconfig'],
+    kind: 'string',
+    help: 'kubeconfig file (default: in-cluster, or $KUBECONFIG)',
+  },
+  {
+    flag: 'namespace',
+    env: 'RDEV_NAMESPACES',
+    path: ['namespaces'],
+    kind: 'list',
+    help: 'namespace to watch; repeat or comma-separate (default: all)',
+    default: [],
+  },
+  {
+    flag: 'leader-elect',
+    env: 'RDEV_LEADER_ELECT',
+    path: ['leaderElect'],
+    kind: 'boolean',
+    help: 'use leader election (run several replicas)',
+    default: false,
+  },
+  {
+    flag: 'leader-election-namespace',
+    env: 'POD_NAMESPACE',
+    path: ['leaderElectionNamespace'],
+    kind: 'string',
+    help: 'namespace of the leader Lease',
+    default: 'rdev-system',
+  },
+  {
+    flag: 'metrics-addr',
+    env: 'RDEV_METRICS_ADDR',
+    path: ['metricsAddr'],
+    kind: 'string',
+    help: 'serve /metrics on host:port; empty disables',
+    default: ':8080',
+  },
+  {
+    flag: 'health-addr',
+    env: 'RDEV_HEALTH_ADDR',
+    path: ['healthAddr'],
+    kind: 'string',
+    help: 'serve /healthz and /readyz on host:port; empty disables',
+    default: ':8081',
+  },
+  {
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    path: ['logLevel'],
+    kind: 'string',
+    help: 'trace, debug, info, warn, error or fatal',
+    default: 'info',
+  },
+  {
+    flag: 'workers',
+    env: 'RDEV_WORKERS',
+    path: ['workers'],
+    kind: 'number',
+    help: 'concurrent reconciles per controller',
+    default: 4,
+  },
+  {
+    flag: 'claude-code-image',
+    env: 'RDEV_CLAUDE_CODE_IMAGE',
+    path: ['images', 'claudeCode'],
+    kind: 'string',
+    help: 'workspace image for the claude-code agent',
+    default: 'ghcr.io/rdev-dev/workspace-claude-code:latest',
+  },
+  {
+    flag: 'opencode-image',
+    env: 'RDEV_OPENCODE_IMAGE',
+    path: ['images', 'opencode'],
+    kind: 'string',
+    help: 'workspace image for the opencode agent',
+    default: 'ghcr.io/rdev-dev/workspace-opencode:latest',
+  },
+  {
+    flag: 'storage-class',
+    env: 'RDEV_STORAGE_CLASS',
+    path: ['storageClassName'],
+    kind: 'string',
+    help: 'StorageClass of workspace volumes (default: the cluster default)',
+  },
+  {
+    flag: 'shim-namespace',
+    env: 'RDEV_SHIM_NAMESPACE',
+    path: ['shimNamespace'],
+    kind: 'string',
+    help: 'namespace of the rdev shim, allowed into workspaces',
+    default: 'rdev-system',
+  },
+  {
+    flag: 'egress-cidr',
+    env: 'RDEV_EGRESS_CIDRS',
+    path: ['egressCIDRs'],
+    kind: 'list',
+    help: 'CIDR workspaces may reach besides DNS; repeat or comma-separate; none: DNS only',
+    default: ['0.0.0.0/0', '::/0'],
+  },
+  {
+    flag: 'domain',
+    env: 'RDEV_DOMAIN',
+    path: ['domain'],
+    kind: 'string',
+    help: 'base domain for Project and preview host names',
+  },
+];
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function convert(spec: OptionSpec, raw: unknown, origin: string): unknown {
+  if (spec.kind === 'list') {
+    const items = Array.isArray(raw) ? raw.flatMap((r) => String(r).split(',')) : String(raw).split(',');
+    return items.map((s) => s.trim()).filter(Boolean);
+  }
+  if (spec.kind === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    if (/^(true|1|yes)$/i.test(String(raw))) return true;
+    if (/^(false|0|no)$/i.test(String(raw))) return false;
+    throw new ConfigError(`${origin}: expected true or false, got "${String(raw)}"`);
+  }
+  if (spec.kind === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${origin}: expected a number, got "${String(raw)}"`);
+    return n;
+  }
+  return String(raw);
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function getPath(source: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], source);
+}
+
+/** Builds the configuration from arguments, environment and the --config file. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      ...Object.fromEntries(
+        OPTIONS.map((o) => [
+          o.flag,
+          { type: o.kind === 'boolean' ? 'boolean' : 'string', multiple: o.kind === 'list' },
+        ]),
+      ),
+    },
+  });
+  const configFile = (values.config as string | undefined) ?? env.RDEV_CONFIG;
+  const file: unknown = configFile ? parseYaml(readFileSync(configFile, 'utf8')) : {};
+  const config: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const flag = (values as Record<string, unknown>)[spec.flag];
+    const fromFile = getPath(file, spec.path);
+    let value: unknown = spec.default;
+    if (fromFile !== undefined) value = convert(spec, fromFile, `${configFile}: ${spec.path.join('.')}`);
+    if (env[spec.env] !== undefined && env[spec.env] !== '')
+      value = convert(spec, env[spec.env], `$${spec.env}`);
+    if (flag !== undefined) value = convert(spec, flag, `--${spec.flag}`);
+    if (value !== undefined) setPath(config, spec.path, value);
+  }
+  const parsed = operatorConfig.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const spec = OPTIONS.find((o) => o.path.join('.') === issue?.path.join('.'));
+    throw new ConfigError(`${spec ? `--${spec.flag}` : issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** --help text, generated from the option table. */
+export function configHelp(): string {
+  const rows = [
+    ['--config FILE', 'YAML or JSON file with any of the options below, by config path ($RDEV_CONFIG)'],
+    ...OPTIONS.map((o) => [
+      `--${o.flag}${o.kind === 'boolean' ? '' : ` ${o.kind === 'list' ? 'LIST' : 'VALUE'}`}`,
+      `${o.help} ($${o.env}; config: ${o.path.join('.')})${o.default !== undefined && !(Array.isArray(o.default) && o.default.length === 0) ? ` [default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}]` : ''}`,
+    ]),
+  ];
+  const width = Math.max(...rows.map(([f]) => (f as string).length));
+  return rows.map(([f, h]) => `  ${(f as string).padEnd(width)}  ${h}`).join('\n');
+}
+
+/** The configuration as printed at start: secret-bearing options masked. */
+export function redactedConfig(config: OperatorConfig): Record<string, unknown> {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  for (const spec of OPTIONS.filter((o) => o.secret)) {
+    if (getPath(copy, spec.path) !== undefined) setPath(copy, spec.path, '[redacted]');
+  }
+  return copy;
+}

@@ -1,0 +1,225 @@
+// The in-cluster children a Project should have, as pure functions of the Project, the operator
+// configuration and what is known of its credentials Secret. Each child carries a controller
+// reference to the Project (garbage collection removes it with the Project) and a hash of its
+// desired content, so the reconciler writes only when something changed.
+import { createHash } from 'node:crypto';
+import { AGENT_PROVIDERS } from '../../agents.ts';
+import type { Project } from '../../api/v1alpha1/index.ts';
+import type { OperatorConfig } from '../../config.ts';
+import { setControllerReference } from '../../runtime/apply.ts';
+import type { KubeObject } from '../../runtime/client.ts';
+import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
+
+/** A Project as read from the API server (it has a uid). */
+export type LiveProject = Project & {
+  metadata: Project['metadata'] & { name: string; namespace: string; uid: string };
+};
+
+/** What the reconciler found out about the agent's credentials. */
+export type Credentials =
+  | { state: 'none' } // no credentialsSecretRef
+  | { state: 'missing'; secret: string }
+  | { state: 'incomplete'; secret: string; needOneOf: string[] }
+  | { state: 'ok'; secret: string; keys: string[] };
+
+export const WORKSPACE_MOUNT = '/workspace';
+export const WORKSPACE_UID = 1000;
+
+/** Checks the credentials Secret's keys (names only) against the agent provider's needs. */
+export function checkCredentials(project: Project, secretKeys: string[] | undefined): Credentials {
+  const ref = project.spec.agent.credentialsSecretRef;
+  if (!ref) return { state: 'none' };
+  if (!secretKeys) return { state: 'missing', secret: ref.name };
+  const provider = AGENT_PROVIDERS[project.spec.agent.provider];
+  if (!provider.requiresOneOf.some((k) => secretKeys.includes(k))) {
+    return { state: 'incomplete', secret: ref.name, needOneOf: provider.requiresOneOf };
+  }
+  return {
+    state: 'ok',
+    secret: ref.name,
+    keys: provider.credentialKeys.filter((k) => secretKeys.includes(k)),
+  };
+}
+
+/** `obj` with the controller reference to `project` and the hash of its content. */
+function owned<T extends KubeObject>(project: LiveProject, obj: T): T {
+  const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+  const withHash = {
+    ...obj,
+    metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [SPEC_HASH]: hash } },
+  };
+  return setControllerReference({ ...project, apiVersion: project.apiVersion, kind: project.kind }, withHash);
+}
+
+const meta = (project: LiveProject, name: string) => ({
+  name,
+  namespace: project.metadata.namespace,
+  labels: childLabels(project.metadata.name),
+});
+
+export function desiredServiceAccount(project: LiveProject): KubeObject {
+  return owned(project, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(project, workspaceName(project.metadata.name)),
+    automountServiceAccountToken: false,
+  });
+}
+
+export function desiredVolumeClaim(project: LiveProject, config: OperatorConfig): KubeObject {
+  const storageClassName = project.spec.workspace.storageClassName ?? config.storageClassName;
+  return owned(project, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta(project, workspaceName(project.metadata.name)),
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: project.spec.workspace.storage } },
+      ...(storageClassName ? { storageClassName } : {}),
+    },
+  });
+}
+
+export function desiredService(project: LiveProject): KubeObject {
+  return owned(project, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(project, serviceName(project.metadata.name)),
+    spec: {
+      type: 'ClusterIP',
+      selector: childLabels(project.metadata.name),
+      ports: [
+        { name: 'preview', port: project.spec.workspace.previewPort, targetPort: 'preview', protocol: 'TCP' },
+      ],
+    },
+  });
+}
+
+export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfig): KubeObject {
+  const egress: unknown[] = [
+    {
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    },
+  ];
+  if (config.egressCIDRs.length > 0)
+    egress.push({ to: config.egressCIDRs.map((cidr) => ({ ipBlock: { cidr } })) });
+  return owned(project, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(project, workspaceName(project.metadata.name)),
+    spec: {
+      podSelector: { matchLabels: childLabels(project.metadata.name) },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.shimNamespace } } },
+            { podSelector: { matchLabels: { 'rdev.dev/project': project.metadata.name } } },
+          ],
+        },
+      ],
+      egress,
+    },
+  });
+}
+
+/** The generated credentials: created once (a new token on every reconcile would be useless). */
+export function desiredCredentialsSecret(project: LiveProject, token: string): KubeObject {
+  return owned(project, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(project, credentialsSecretName(project.metadata.name)),
+    type: 'Opaque',
+    stringData: { RDEV_WORKSPACE_TOKEN: token },
+  });
+}
+
+/** The workspace Pod, or undefined when it must not run (suspended, or credentials unusable). */
+export function desiredPod(
+  project: LiveProject,
+  config: OperatorConfig,
+  credentials: Credentials,
+): KubeObject | undefined {
+  if (project.spec.suspend) return undefined;
+  if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
+  const name = project.metadata.name;
+  const provider = AGENT_PROVIDERS[project.spec.agent.provider];
+  const env: unknown[] = [
+    { name: 'RDEV_PROJECT', value: name },
+    { name: 'RDEV_NAMESPACE', value: project.metadata.namespace },
+    { name: 'RDEV_AGENT', value: project.spec.agent.provider },
+    {
+      name: 'RDEV_WORKSPACE_TOKEN',
+      valueFrom: { secretKeyRef: { name: credentialsSecretName(name), key: 'RDEV_WORKSPACE_TOKEN' } },
+    },
+    ...(project.spec.agent.model ? [{ name: provider.modelEnv, value: project.spec.agent.model }] : []),
+    ...(credentials.state === 'ok'
+      ? credentials.keys.map((key) => ({
+          name: key,
+          valueFrom: { secretKeyRef: { name: credentials.secret, key } },
+        }))
+      : []),
+    // the user's own variables last: they may override the ones above
+    ...(project.spec.workspace.env ?? []),
+  ];
+  return owned(project, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...meta(project, workspaceName(name)),
+      labels: { ...childLabels(name), 'app.kubernetes.io/component': 'workspace' },
+    },
+    spec: {
+      serviceAccountName: workspaceName(name),
+      automountServiceAccountToken: false,
+      restartPolicy: 'Always',
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: WORKSPACE_UID,
+        runAsGroup: WORKSPACE_UID,
+        fsGroup: WORKSPACE_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'workspace',
+          image: project.spec.workspace.image ?? provider.image(config),
+          command: provider.command,
+          workingDir: WORKSPACE_MOUNT,
+          env,
+          ports: [{ name: 'preview', containerPort: project.spec.workspace.previewPort, protocol: 'TCP' }],
+          resources: project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            runAsNonRoot: true,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          volumeMounts: [
+            { name: 'workspace', mountPath: WORKSPACE_MOUNT },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'workspace', persistentVolumeClaim: { claimName: workspaceName(name) } },
+        { name: 'tmp', emptyDir: {} },
+      ],
+    },
+  });
+}
+
+/** The children applied on every reconcile (the Pod and the generated Secret have their own rules). */
+export function desiredChildren(project: LiveProject, config: OperatorConfig): KubeObject[] {
+  return [
+    desiredServiceAccount(project),
+    desiredVolumeClaim(project, config),
+    desiredService(project),
+    desiredNetworkPolicy(project, config),
+  ];
+}

@@ -1,0 +1,83 @@
+// Wires the Project controller into a manager: the informers it reads (children selected by
+// the managed-by label; Secrets reduced to their key names) and what enqueues a Project.
+import { PROJECTS } from '../../api/resources.ts';
+import type { Project } from '../../api/v1alpha1/index.ts';
+import type { OperatorConfig } from '../../config.ts';
+import type { KubeObject, Resource } from '../../runtime/client.ts';
+import {
+  annotationsChanged,
+  anyOf,
+  deletionStarted,
+  generationChanged,
+  labelsChanged,
+} from '../../runtime/controller.ts';
+import type { Manager } from '../../runtime/manager.ts';
+import {
+  NETWORK_POLICIES,
+  PODS,
+  PVCS,
+  SECRETS,
+  SERVICE_ACCOUNTS,
+  SERVICES,
+} from '../../runtime/resources.ts';
+import type { Store } from '../../runtime/store.ts';
+import type { LiveProject } from './desired.ts';
+import { MANAGED_BY_SELECTOR } from './names.ts';
+import { projectReconciler, type SecretView } from './reconcile.ts';
+import type { PodView } from './status.ts';
+
+const CREDENTIALS_INDEX = 'credentialsSecret';
+
+/** Keeps only a Secret's key names: the operator never holds other people's secret values. */
+const secretKeysOnly = (secret: KubeObject): SecretView => {
+  const {
+    data,
+    stringData: _s,
+    managedFields: _m,
+    ...rest
+  } = secret as KubeObject & { data?: object; stringData?: object };
+  const { managedFields: _mf, ...metadata } = secret.metadata;
+  return { ...rest, metadata, dataKeys: Object.keys(data ?? {}) } as SecretView;
+};
+
+export function registerProjectController(manager: Manager, config: OperatorConfig): void {
+  const owned: Resource[] = [SERVICE_ACCOUNTS, PVCS, SERVICES, NETWORK_POLICIES, PODS];
+  for (const r of owned) manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR });
+  manager.configureInformer(SECRETS, { transform: secretKeysOnly });
+  manager.configureInformer(PROJECTS, {
+    indexers: {
+      [CREDENTIALS_INDEX]: (p) => {
+        const ref = (p as unknown as Project).spec?.agent?.credentialsSecretRef;
+        return ref ? [`${p.metadata.namespace}/${ref.name}`] : [];
+      },
+    },
+  });
+
+  const projects = manager.informer<LiveProject & KubeObject>(PROJECTS);
+  const reconciler = projectReconciler({
+    client: manager.client,
+    events: manager.events,
+    config,
+    projects: projects.store,
+    pods: manager.informer<PodView>(PODS).store,
+    secrets: manager.informer<SecretView>(SECRETS).store,
+    children: new Map(owned.map((r) => [r, manager.informer(r).store as Store<KubeObject>])),
+  });
+
+  manager
+    .controller('project')
+    .for(PROJECTS, [anyOf(generationChanged, deletionStarted, labelsChanged, annotationsChanged)])
+    .owns(SERVICE_ACCOUNTS)
+    .owns(PVCS)
+    .owns(SERVICES)
+    .owns(NETWORK_POLICIES)
+    .owns(PODS)
+    .owns(SECRETS)
+    .watches(SECRETS, (secret) =>
+      projects.store
+        .byIndex(CREDENTIALS_INDEX, `${secret.metadata.namespace}/${secret.metadata.name}`)
+        .map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+    )
+    .withWorkers(config.workers)
+    .complete(reconciler);
+}

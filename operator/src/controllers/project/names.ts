@@ -1,0 +1,23 @@
+// Names of a Project's children: stable, so that re-applying never duplicates them.
+import { boundedName, dns1035 } from '../../naming.ts';
+
+export const FINALIZER = 'rdev.dev/project';
+export const FIELD_MANAGER = 'rdev-operator';
+
+export const workspaceName = (project: string) => boundedName(project, 'workspace');
+export const serviceName = (project: string) => dns1035(workspaceName(project));
+export const credentialsSecretName = (project: string) => boundedName(project, 'credentials');
+
+/** Labels on every child: selectors route traffic by them (they never decide deletion). */
+export const childLabels = (project: string) => ({
+  'app.kubernetes.io/name': 'rdev-workspace',
+  'app.kubernetes.io/instance': project,
+  'app.kubernetes.io/managed-by': 'rdev',
+  'rdev.dev/project': project,
+});
+
+/** What the operator's child informers select on. */
+export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=rdev';
+
+/** Annotation holding the hash of what the operator last applied to a child. */
+export const SPEC_HASH = 'rdev.dev/spec-hash';

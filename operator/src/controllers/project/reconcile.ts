@@ -1,0 +1,144 @@
+// The Project reconciler: thin I/O around the pure desired.ts and status.ts. It writes only
+// what differs from the cache (a child whose applied hash matches is left alone; an unchanged
+// status is not re-sent), so an idle Project costs no API writes.
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { PROJECTS } from '../../api/resources.ts';
+import type { OperatorConfig } from '../../config.ts';
+import { applyObject, applyStatus } from '../../runtime/apply.ts';
+import {
+  isConflict,
+  isNotFound,
+  type KubeClient,
+  type KubeObject,
+  type Resource,
+} from '../../runtime/client.ts';
+import type { Reconciler } from '../../runtime/controller.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
+import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
+import {
+  NETWORK_POLICIES,
+  PODS,
+  PVCS,
+  SECRETS,
+  SERVICE_ACCOUNTS,
+  SERVICES,
+} from '../../runtime/resources.ts';
+import type { Store } from '../../runtime/store.ts';
+import {
+  checkCredentials,
+  desiredChildren,
+  desiredCredentialsSecret,
+  desiredPod,
+  type LiveProject,
+} from './desired.ts';
+import { credentialsSecretName, FIELD_MANAGER, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
+import { type PodView, projectStatus } from './status.ts';
+
+/** A Secret as cached by the operator: its key names only, never its values. */
+export type SecretView = KubeObject & { dataKeys: string[] };
+
+export interface ProjectDeps {
+  client: KubeClient;
+  events: EventRecorder;
+  config: OperatorConfig;
+  projects: Store<LiveProject & KubeObject>;
+  pods: Store<PodView>;
+  secrets: Store<SecretView>;
+  /** Stores of the children applied by hash, by resource. */
+  children: Map<Resource, Store<KubeObject>>;
+  now?: () => Date;
+}
+
+const RESOURCE_OF_KIND: Record<string, Resource> = {
+  ServiceAccount: SERVICE_ACCOUNTS,
+  PersistentVolumeClaim: PVCS,
+  Service: SERVICES,
+  NetworkPolicy: NETWORK_POLICIES,
+};
+
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
+
+export function projectReconciler(deps: ProjectDeps): Reconciler {
+  const { client, config } = deps;
+  const apply = { fieldManager: FIELD_MANAGER };
+
+  return async (key, { log }) => {
+    const cached = deps.projects.get(key);
+    if (!cached) return undefined;
+
+    if (isBeingDeleted(cached)) {
+      // In-cluster children go with the Project through the garbage collector; external
+      // resources (repository, database, …) are released here before the finalizer goes.
+      await removeFinalizer(client, PROJECTS, cached, FINALIZER).catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+      log.info('finalized');
+      return undefined;
+    }
+    const project = (await addFinalizer(client, PROJECTS, cached, FINALIZER)) as LiveProject & KubeObject;
+    const { name, namespace } = project.metadata;
+
+    const ref = project.spec.agent.credentialsSecretRef;
+    const credentials = checkCredentials(
+      project,
+      ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
+    );
+
+    for (const child of desiredChildren(project, config)) {
+      const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
+      const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata.name}`);
+      if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata.annotations?.[SPEC_HASH]) continue;
+      await applyObject(client, resource, child, apply);
+    }
+
+    const secretName = credentialsSecretName(name);
+    if (!deps.secrets.get(`${namespace}/${secretName}`)) {
+      await client
+        .create(SECRETS, desiredCredentialsSecret(project, randomBytes(32).toString('base64url')))
+        .catch((err) => {
+          if (!isConflict(err)) throw err; // created meanwhile: keep the existing token
+        });
+    }
+
+    const pod = await reconcilePod(deps, project, desiredPod(project, config, credentials));
+
+    const { status, transitions } = projectStatus(
+      project,
+      { pod, credentials },
+      (deps.now ?? (() => new Date()))(),
+    );
+    if (!isDeepStrictEqual(plain(status), plain(project.status))) {
+      await applyStatus(client, PROJECTS, { metadata: project.metadata, status }, apply);
+    }
+    for (const t of transitions) {
+      await deps.events.record(project, PROJECTS, { ...t, action: 'Reconcile' });
+    }
+    return undefined;
+  };
+}
+
+/** Creates, replaces or removes the workspace Pod; returns the Pod as it now is (if any). */
+async function reconcilePod(
+  deps: ProjectDeps,
+  project: LiveProject,
+  desired: KubeObject | undefined,
+): Promise<PodView | undefined> {
+  const { client } = deps;
+  const podName = workspaceName(project.metadata.name);
+  const current = deps.pods.get(`${project.metadata.namespace}/${podName}`);
+  const remove = async (pod: PodView) => {
+    await client.delete(PODS, pod.metadata.namespace, podName, { uid: pod.metadata.uid }).catch((err) => {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    });
+    return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString() } };
+  };
+
+  if (!desired) return current && !current.metadata.deletionTimestamp ? remove(current) : current;
+  if (!current) return applyObject<PodView>(client, PODS, desired, { fieldManager: FIELD_MANAGER });
+  if (current.metadata.deletionTimestamp) return current; // its deletion event brings us back
+  const ended = current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded';
+  const outdated = current.metadata.annotations?.[SPEC_HASH] !== desired.metadata.annotations?.[SPEC_HASH];
+  // Most of a Pod's spec is immutable: a changed spec means a new Pod.
+  return ended || outdated ? remove(current) : current;
+}

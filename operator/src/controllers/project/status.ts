@@ -1,0 +1,168 @@
+// A Project's status as a pure function of what the reconciler observed: the workspace Pod,
+// the credentials check, the spec. Conditions keep their transition times unless their status
+// flips; the transitions are returned too, for Events.
+import type { ProjectStatus } from '../../api/v1alpha1/index.ts';
+import type { KubeObject } from '../../runtime/client.ts';
+import {
+  type Condition,
+  type ConditionUpdate,
+  findCondition,
+  setCondition,
+} from '../../runtime/conditions.ts';
+import type { Credentials, LiveProject } from './desired.ts';
+import { serviceName } from './names.ts';
+
+export interface PodView extends KubeObject {
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+    message?: string;
+    reason?: string;
+  };
+}
+
+export interface Observed {
+  pod: PodView | undefined;
+  credentials: Credentials;
+  /** Conditions owned by other sub-reconcilers (RepoReady, DatabaseReady, …), already computed. */
+  components?: ConditionUpdate[];
+}
+
+export interface Transition {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  note: string;
+}
+
+/** Reasons that need the user to act: they put the Project in phase Failed. */
+const USER_ACTION_REASONS = new Set(['CredentialsSecretNotFound', 'CredentialsKeyMissing']);
+
+export function workspaceCondition(project: LiveProject, observed: Observed): ConditionUpdate {
+  const generation = project.metadata.generation as number | undefined;
+  const base = { type: 'WorkspaceReady', observedGeneration: generation };
+  const { credentials, pod } = observed;
+  if (project.spec.suspend) {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'Suspended',
+      message: 'the workspace is suspended (spec.suspend is true)',
+    };
+  }
+  if (credentials.state === 'missing') {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'CredentialsSecretNotFound',
+      message: `Secret "${credentials.secret}" named by spec.agent.credentialsSecretRef was not found in namespace ${project.metadata.namespace}`,
+    };
+  }
+  if (credentials.state === 'incomplete') {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'CredentialsKeyMissing',
+      message: `Secret "${credentials.secret}" has none of the keys the ${project.spec.agent.provider} agent needs: ${credentials.needOneOf.join(', ')}`,
+    };
+  }
+  const podName = pod?.metadata.name;
+  if (!pod) return { ...base, status: 'False', reason: 'PodCreating', message: 'creating the workspace Pod' };
+  if (pod.metadata.deletionTimestamp) {
+    return { ...base, status: 'False', reason: 'PodReplacing', message: `Pod ${podName} is being replaced` };
+  }
+  const phase = pod.status?.phase ?? 'Pending';
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'PodFailed',
+      message: `Pod ${podName} ended (${phase}${pod.status?.reason ? `: ${pod.status.reason}` : ''}); recreating it`,
+    };
+  }
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  if (phase === 'Running' && ready) {
+    return { ...base, status: 'True', reason: 'PodReady', message: `Pod ${podName} is running and ready` };
+  }
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  return {
+    ...base,
+    status: 'False',
+    reason: 'PodNotReady',
+    message: `Pod ${podName} is ${phase}${waiting?.reason ? ` (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})` : ''}`,
+  };
+}
+
+function readyCondition(project: LiveProject, components: ConditionUpdate[]): ConditionUpdate {
+  const generation = project.metadata.generation as number | undefined;
+  const failing = components.find((c) => c.status !== 'True');
+  if (!failing) {
+    return {
+      type: 'Ready',
+      status: 'True',
+      reason: 'Ready',
+      message: 'the workspace and every enabled component are ready',
+      observedGeneration: generation,
+    };
+  }
+  return {
+    type: 'Ready',
+    status: 'False',
+    reason: failing.reason,
+    message: `${failing.type}: ${failing.message}`,
+    observedGeneration: generation,
+  };
+}
+
+function phaseOf(
+  project: LiveProject,
+  components: ConditionUpdate[],
+  ready: ConditionUpdate,
+): ProjectStatus['phase'] {
+  if (project.metadata.deletionTimestamp) return 'Terminating';
+  if (project.spec.suspend) return 'Suspended';
+  if (ready.status === 'True') return 'Ready';
+  if (components.some((c) => c.status === 'False' && USER_ACTION_REASONS.has(c.reason))) return 'Failed';
+  return 'Provisioning';
+}
+
+/** The next status, and the transitions (for Events) from the current one. */
+export function projectStatus(
+  project: LiveProject,
+  observed: Observed,
+  now: Date,
+): { status: ProjectStatus; transitions: Transition[] } {
+  const current = (project.status ?? {}) as ProjectStatus;
+  const components = [workspaceCondition(project, observed), ...(observed.components ?? [])];
+  const ready = readyCondition(project, components);
+  let conditions: Condition[] = current.conditions ?? [];
+  for (const update of [...components, ready]) conditions = setCondition(conditions, update, now);
+
+  const transitions: Transition[] = [];
+  for (const update of [...components, ready]) {
+    const before = findCondition(current.conditions, update.type);
+    if (before?.status === update.status && before.reason === update.reason) continue;
+    if (update.type === 'Ready' && update.status !== 'True') continue; // the component's own event says why
+    transitions.push({
+      type: update.status === 'True' || update.reason === 'Suspended' ? 'Normal' : 'Warning',
+      reason: update.status === 'True' ? update.type : update.reason,
+      note: update.message,
+    });
+  }
+  // Transient reasons are not worth a Warning: a Pod being created is expected.
+  const quiet = new Set(['PodCreating', 'PodNotReady', 'PodReplacing']);
+  for (const t of transitions) if (quiet.has(t.reason)) t.type = 'Normal';
+
+  const pod = observed.pod;
+  const status: ProjectStatus = {
+    ...current,
+    phase: phaseOf(project, components, ready),
+    observedGeneration: project.metadata.generation as number | undefined,
+    conditions,
+    workspace: {
+      ...(pod && !project.spec.suspend ? { podName: pod.metadata.name } : {}),
+      serviceName: serviceName(project.metadata.name),
+    },
+  };
+  return { status, transitions };
+}
