@@ -1,0 +1,52 @@
+// Runs the rdev operator for a test: in this process (scoped to the test's namespace), or as
+// a child process that a chaos test can SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig } from '../../../operator/src/config.ts';
+import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
+import { createLogger } from '../../../operator/src/runtime/logging.ts';
+import { Manager } from '../../../operator/src/runtime/manager.ts';
+import { ROOT } from '../../support/manifests.ts';
+import { kubeConfig } from './kube.ts';
+
+export async function startOperator(namespace: string): Promise<Manager> {
+  const config = loadConfig([`--namespace=${namespace}`], {});
+  const manager = new Manager({
+    kubeConfig: kubeConfig(),
+    name: 'rdev-operator',
+    namespace,
+    log: createLogger({ level: process.env.RDEV_TEST_LOG_LEVEL ?? 'silent', name: 'rdev-operator' }),
+  });
+  registerProjectController(manager, config);
+  await manager.start();
+  return manager;
+}
+
+/** `rdev operator` as a child process, watching one namespace, with its output discarded. */
+export function spawnOperator(namespace: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'rdev.js'),
+      'operator',
+      `--namespace=${namespace}`,
+      '--health-addr=',
+      '--metrics-addr=',
+      '--log-level=warn',
+    ],
+    { env: { ...process.env, KUBECONFIG: inject('kubeconfig') }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+/** Total of a counter in a manager's registry, over the label sets `match` accepts. */
+export async function counterTotal(
+  manager: Manager,
+  name: string,
+  match: (labels: Partial<Record<string, string | number>>) => boolean = () => true,
+): Promise<number> {
+  const metric = await manager.metrics.registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? []).filter((v) => match(v.labels)).reduce((sum, v) => sum + v.value, 0);
+}
+
+export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
