@@ -94,11 +94,12 @@ kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
 	@echo "make test-integration KUBECONFIG=$(CURDIR)/.cluster/kind-kubeconfig"
 
 .PHONY: dev
-dev: deps cluster-up ## bring up the local plane and print how to reach it
-	@echo
-	@echo "The local control plane is up. To use it from this shell:"
-	@echo "  $$(hack/cluster.sh up 2>/dev/null)"
-	@echo "  kubectl get nodes"
+dev: deps ## local plane, CRDs, operator and the example Project, waited on until Ready
+	hack/dev.sh up
+
+.PHONY: dev-down
+dev-down: ## stop the operator that make dev started
+	hack/dev.sh down
 
 .PHONY: bench
 bench: deps ## run the benchmarks and print their figures

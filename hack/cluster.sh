@@ -120,7 +120,7 @@ start_component() {
         --kubelet-preferred-address-types=InternalIP,Hostname \
         --service-account-issuer=https://kubernetes.default.svc.cluster.local \
         --service-account-key-file="$pki/admin.key" --service-account-signing-key-file="$pki/admin.key" \
-        --service-cluster-ip-range=10.0.0.0/24 --authorization-mode=Node,RBAC --allow-privileged=true \
+        --service-cluster-ip-range=10.0.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
         --disable-admission-plugins=ResourceQuota,StorageObjectInUseProtection
       wait_for kube-apiserver 90 apiserver_ready ;;
     kube-controller-manager)
@@ -128,10 +128,11 @@ start_component() {
         --leader-elect=false --secure-port=0 --use-service-account-credentials=false \
         --controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,deployment-controller,replicaset-controller,job-controller,node-lifecycle-controller,persistentvolume-binder-controller \
         --service-account-private-key-file="$pki/admin.key" --root-ca-file="$pki/ca.crt" \
-        --enable-hostpath-provisioner=true --concurrent-gc-syncs=5 ;;
+        --enable-hostpath-provisioner=true --concurrent-gc-syncs=5 \
+        --kube-api-qps=200 --kube-api-burst=400 ;;
     kube-scheduler)
       start kube-scheduler "$b/kube-scheduler" --kubeconfig="$dir/kubeconfig" --leader-elect=false \
-        --secure-port=0 ;;
+        --secure-port=0 --kube-api-qps=200 --kube-api-burst=400 ;;
     kwok)
       HOME="$dir/kwok-home" start kwok "$b/kwok" --kubeconfig="$dir/kubeconfig" \
         --config="$b/kwok-stages.yaml" --config="$dir/kwok.yaml" \

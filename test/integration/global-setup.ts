@@ -2,7 +2,7 @@
 // Redis) unless it is already up, hands its coordinates to the tests, and afterwards stops only
 // what it started. RDEV_TEST_KUBECONFIG points the tier at another cluster instead of the plane.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -29,6 +29,17 @@ export default function setup(project: TestProject) {
   const external = process.env.RDEV_TEST_KUBECONFIG;
   if (!external) bringUp('cluster.sh', started);
   bringUp('services.sh', started);
+
+  const devOperator = join(root, '.cluster', 'pids', 'operator.pid');
+  if (
+    !external &&
+    existsSync(devOperator) &&
+    spawnSync('kill', ['-0', readFileSync(devOperator, 'utf8').trim()]).status === 0
+  ) {
+    console.warn(
+      'warning: the operator of `make dev` is running and will reconcile test objects too; `make dev-down` first',
+    );
+  }
 
   const services = readEnvFile(join(root, '.cluster', 'services', 'services.env'));
   project.provide('kubeconfig', external ?? join(root, '.cluster', 'kubeconfig'));

@@ -24,8 +24,11 @@ type Obj = KubeObject & { status?: Record<string, unknown>; spec?: Record<string
 const kc = kubeConfig();
 const client = new KubeClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
+let operator: Manager | undefined;
+afterAll(async () => {
+  await operator?.stop(); // after the namespace is gone (registered first, runs last)
+});
 const ns = useNamespace('rdev-project');
-let operator: Manager;
 
 beforeAll(async () => {
   await installCrds(kc);
@@ -34,9 +37,6 @@ beforeAll(async () => {
     body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
   });
   operator = await startOperator(ns.name);
-});
-afterAll(async () => {
-  await operator?.stop();
 });
 
 const project = (name: string, spec: Record<string, unknown> = {}) =>

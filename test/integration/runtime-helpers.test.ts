@@ -1,5 +1,6 @@
 // Finalizers, server-side apply and events against the real API server.
 import { describe, expect, it } from 'vitest';
+import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { applyObject, applyStatus } from '../../operator/src/runtime/apply.ts';
 import { isNotFound, KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { EventRecorder } from '../../operator/src/runtime/events.ts';
@@ -7,7 +8,6 @@ import { addFinalizer, removeFinalizer } from '../../operator/src/runtime/finali
 import { CONFIG_MAPS, EVENTS } from '../../operator/src/runtime/resources.ts';
 import { installCrds } from './support/crds.ts';
 import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
-import { PROJECTS } from './support/rdev-resources.ts';
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);

@@ -22,6 +22,13 @@ function kubeConfigFor(config: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
+  // With nothing found, the client falls back to an unauthenticated http://localhost:8080.
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || server === 'http://localhost:8080') {
+    throw new ConfigError(
+      'no cluster to talk to: pass --kubeconfig, set $KUBECONFIG, or run inside a cluster',
+    );
+  }
   return kc;
 }
 
@@ -35,8 +42,10 @@ export const operatorCommand: Command = {
       return 0;
     }
     let config: OperatorConfig;
+    let kubeConfig: KubeConfig;
     try {
       config = loadConfig(args);
+      kubeConfig = kubeConfigFor(config);
       if (config.namespaces.length > 1)
         throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
     } catch (err) {
@@ -52,7 +61,7 @@ export const operatorCommand: Command = {
         a !== undefined && all.findIndex((b) => b?.host === a.host && b?.port === a.port) === i,
     );
     const manager = new Manager({
-      kubeConfig: kubeConfigFor(config),
+      kubeConfig,
       name: 'rdev-operator',
       identity: process.env.POD_NAME ?? `${hostname()}_${process.pid}`,
       namespace: config.namespaces[0],

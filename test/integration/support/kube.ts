@@ -14,7 +14,11 @@ export function kubeConfig(): KubeConfig {
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-/** A namespace created before the file's tests and deleted after them. */
+/**
+ * A namespace created before the file's tests, and deleted after them; the cleanup waits until
+ * it is gone. A file that runs an operator must register the operator's stop *before* calling
+ * this (hooks run last-registered first), so that the operator removes its finalizers.
+ */
 export function useNamespace(prefix = 'rdev-it'): { readonly name: string } {
   const ns = { name: uniqueName(prefix) };
   const core = kubeConfig().makeApiClient(CoreV1Api);
@@ -27,6 +31,9 @@ export function useNamespace(prefix = 'rdev-it'): { readonly name: string } {
   });
   afterAll(async () => {
     await core.deleteNamespace({ name: ns.name }).catch(() => undefined);
+    await eventually(() => core.readNamespace({ name: ns.name }).then(() => false, isNotFound), {
+      timeoutMs: 120_000,
+    });
   });
   return ns;
 }

@@ -85,37 +85,49 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
     );
 
-    for (const child of desiredChildren(project, config)) {
-      const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
-      const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata.name}`);
-      if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata.annotations?.[SPEC_HASH]) continue;
-      await applyObject(client, resource, child, apply);
+    // A failure to apply is reported in the status (kubectl describe tells it), then retried.
+    let pod: PodView | undefined;
+    let failure: unknown;
+    try {
+      await applyChildren(deps, project);
+      pod = await reconcilePod(deps, project, desiredPod(project, config, credentials));
+    } catch (err) {
+      failure = err;
+      pod = deps.pods.get(`${namespace}/${workspaceName(name)}`);
     }
 
-    const secretName = credentialsSecretName(name);
-    if (!deps.secrets.get(`${namespace}/${secretName}`)) {
-      await client
-        .create(SECRETS, desiredCredentialsSecret(project, randomBytes(32).toString('base64url')))
-        .catch((err) => {
-          if (!isConflict(err)) throw err; // created meanwhile: keep the existing token
-        });
-    }
-
-    const pod = await reconcilePod(deps, project, desiredPod(project, config, credentials));
-
-    const { status, transitions } = projectStatus(
-      project,
-      { pod, credentials },
-      (deps.now ?? (() => new Date()))(),
-    );
+    const failed =
+      failure === undefined ? undefined : failure instanceof Error ? failure.message : String(failure);
+    const now = (deps.now ?? (() => new Date()))();
+    const { status, transitions } = projectStatus(project, { pod, credentials, failure: failed }, now);
     if (!isDeepStrictEqual(plain(status), plain(project.status))) {
       await applyStatus(client, PROJECTS, { metadata: project.metadata, status }, apply);
     }
     for (const t of transitions) {
       await deps.events.record(project, PROJECTS, { ...t, action: 'Reconcile' });
     }
+    if (failure !== undefined) throw failure;
     return undefined;
   };
+}
+
+/** Applies the children whose applied hash differs, and creates the generated Secret once. */
+async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<void> {
+  const { client, config } = deps;
+  const { name, namespace } = project.metadata;
+  for (const child of desiredChildren(project, config)) {
+    const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
+    const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata.name}`);
+    if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata.annotations?.[SPEC_HASH]) continue;
+    await applyObject(client, resource, child, { fieldManager: FIELD_MANAGER });
+  }
+  if (!deps.secrets.get(`${namespace}/${credentialsSecretName(name)}`)) {
+    await client
+      .create(SECRETS, desiredCredentialsSecret(project, randomBytes(32).toString('base64url')))
+      .catch((err) => {
+        if (!isConflict(err)) throw err; // created meanwhile: keep the existing token
+      });
+  }
 }
 
 /** Creates, replaces or removes the workspace Pod; returns the Pod as it now is (if any). */

@@ -25,6 +25,8 @@ export interface PodView extends KubeObject {
 export interface Observed {
   pod: PodView | undefined;
   credentials: Credentials;
+  /** Why applying the workspace failed this time, if it did. */
+  failure?: string;
   /** Conditions owned by other sub-reconcilers (RepoReady, DatabaseReady, …), already computed. */
   components?: ConditionUpdate[];
 }
@@ -48,6 +50,14 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
       status: 'False',
       reason: 'Suspended',
       message: 'the workspace is suspended (spec.suspend is true)',
+    };
+  }
+  if (observed.failure !== undefined) {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: `could not apply the workspace: ${observed.failure}`,
     };
   }
   if (credentials.state === 'missing') {

@@ -1,0 +1,30 @@
+// Installs (server-side applies) the CRDs rendered from the schemas and waits until the API
+// server serves them. Used by tests, benchmarks and `make dev`-like setups.
+import { parse } from 'yaml';
+import { applyObject } from '../runtime/apply.ts';
+import type { KubeClient, KubeObject, Resource } from '../runtime/client.ts';
+import { renderCrdFiles } from './crd-files.ts';
+
+export const CRDS: Resource = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+
+type Crd = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+
+export async function installCrds(client: KubeClient, options: { timeoutMs?: number } = {}): Promise<void> {
+  const crds = [...renderCrdFiles().values()].map((text) => parse(text) as Crd);
+  for (const crd of crds) await applyObject(client, CRDS, crd, { fieldManager: 'rdev-installer' });
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (const crd of crds) {
+    for (;;) {
+      const live = await client.get<Crd>(CRDS, undefined, crd.metadata.name);
+      if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established in time`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,1 +1,0 @@
-export { PROJECTS } from '../../../operator/src/api/resources.ts';

@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import { AGENT_PROVIDERS } from '../../operator/src/agents.ts';
+import { AGENT_PROVIDER_NAMES, project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
+import { loadConfig } from '../../operator/src/config.ts';
+import {
+  checkCredentials,
+  desiredChildren,
+  desiredNetworkPolicy,
+  desiredPod,
+  type LiveProject,
+} from '../../operator/src/controllers/project/desired.ts';
+import { SPEC_HASH } from '../../operator/src/controllers/project/names.ts';
+import { type PodView, projectStatus } from '../../operator/src/controllers/project/status.ts';
+import { boundedName } from '../../operator/src/naming.ts';
+
+const config = loadConfig([], {});
+
+function live(spec: Record<string, unknown> = {}, name = 'shop'): LiveProject {
+  const parsed = projectSchema.parse({
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'Project',
+    metadata: { name, namespace: 'team', uid: 'uid-1', generation: 2 },
+    spec: { agent: { credentialsSecretRef: { name: 'anthropic' } }, ...spec },
+  });
+  return parsed as LiveProject;
+}
+
+type PodSpec = {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+  securityContext: Record<string, unknown>;
+  containers: {
+    image: string;
+    env: { name: string; value?: string; valueFrom?: unknown }[];
+    securityContext: Record<string, unknown>;
+    resources: unknown;
+  }[];
+};
+const podSpec = (pod: ReturnType<typeof desiredPod>) => (pod as unknown as { spec: PodSpec }).spec;
+const ok = checkCredentials(live(), ['ANTHROPIC_API_KEY', 'UNRELATED']);
+
+describe('agent provider registry', () => {
+  it('has one entry per provider the API accepts', () => {
+    expect(Object.keys(AGENT_PROVIDERS).sort()).toEqual([...AGENT_PROVIDER_NAMES].sort());
+  });
+});
+
+describe('credentials', () => {
+  it('are checked by key name against what the provider needs', () => {
+    expect(checkCredentials(live({ agent: {} }), undefined)).toEqual({ state: 'none' });
+    expect(checkCredentials(live(), undefined)).toEqual({ state: 'missing', secret: 'anthropic' });
+    expect(checkCredentials(live(), ['OTHER'])).toMatchObject({
+      state: 'incomplete',
+      needOneOf: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'],
+    });
+    expect(ok).toEqual({ state: 'ok', secret: 'anthropic', keys: ['ANTHROPIC_API_KEY'] });
+  });
+});
+
+describe('desired children', () => {
+  it('are all controlled by the Project and carry the hash of their content', () => {
+    const children = [...desiredChildren(live(), config), desiredPod(live(), config, ok)];
+    expect(children.map((c) => c?.kind)).toEqual([
+      'ServiceAccount',
+      'PersistentVolumeClaim',
+      'Service',
+      'NetworkPolicy',
+      'Pod',
+    ]);
+    for (const child of children) {
+      expect(child?.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'rdev.dev/v1alpha1',
+          kind: 'Project',
+          name: 'shop',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      expect(child?.metadata.annotations?.[SPEC_HASH]).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it('give the Pod restricted security, the agent image, and credentials by reference only', () => {
+    const spec = podSpec(
+      desiredPod(live({ agent: { credentialsSecretRef: { name: 'anthropic' }, model: 'opus' } }), config, ok),
+    );
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const container = spec.containers[0];
+    expect(container?.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container?.image).toBe(config.images.claudeCode);
+    expect(container?.env).toContainEqual({
+      name: 'ANTHROPIC_API_KEY',
+      valueFrom: { secretKeyRef: { name: 'anthropic', key: 'ANTHROPIC_API_KEY' } },
+    });
+    expect(container?.env).toContainEqual({ name: 'ANTHROPIC_MODEL', value: 'opus' });
+    expect(container?.env.map((e) => e.name)).not.toContain('UNRELATED');
+  });
+
+  it('put the user env last and change the Pod hash when the spec changes', () => {
+    const before = desiredPod(live(), config, ok);
+    const after = desiredPod(
+      live({ workspace: { env: [{ name: 'RDEV_PROJECT', value: 'override' }] } }),
+      config,
+      ok,
+    );
+    expect(podSpec(after).containers[0]?.env.at(-1)).toEqual({ name: 'RDEV_PROJECT', value: 'override' });
+    expect(after?.metadata.annotations?.[SPEC_HASH]).not.toBe(before?.metadata.annotations?.[SPEC_HASH]);
+    expect(desiredPod(live(), config, ok)?.metadata.annotations?.[SPEC_HASH]).toBe(
+      before?.metadata.annotations?.[SPEC_HASH],
+    );
+  });
+
+  it('have no Pod when suspended or when credentials are unusable', () => {
+    expect(desiredPod(live({ suspend: true }), config, ok)).toBeUndefined();
+    expect(desiredPod(live(), config, { state: 'missing', secret: 'anthropic' })).toBeUndefined();
+    expect(desiredPod(live({ agent: {} }), config, { state: 'none' })).toBeDefined();
+  });
+
+  it('let the NetworkPolicy in from the shim namespace and the Project, out to DNS and the configured CIDRs', () => {
+    const policy = desiredNetworkPolicy(
+      live(),
+      loadConfig(['--egress-cidr=10.1.0.0/16', '--shim-namespace=rdev'], {}),
+    ) as unknown as {
+      spec: { ingress: { from: unknown[] }[]; egress: unknown[] };
+    };
+    expect(policy.spec.ingress[0]?.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rdev' } } },
+      { podSelector: { matchLabels: { 'rdev.dev/project': 'shop' } } },
+    ]);
+    expect(policy.spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+      { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }] },
+    ]);
+    const dnsOnly = desiredNetworkPolicy(live(), loadConfig(['--egress-cidr='], {})) as unknown as {
+      spec: { egress: unknown[] };
+    };
+    expect(dnsOnly.spec.egress).toHaveLength(1);
+  });
+
+  it('have bounded, stable names for long Project names', () => {
+    const long = 'a'.repeat(63);
+    const name = boundedName(long, 'workspace');
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toBe(boundedName(long, 'workspace'));
+    expect(name).not.toBe(boundedName(`${'a'.repeat(62)}b`, 'workspace'));
+    expect(desiredChildren(live({}, long), config).every((c) => c.metadata.name.length <= 63)).toBe(true);
+  });
+});
+
+describe('project status', () => {
+  const now = new Date('2026-11-24T00:00:00Z');
+  const runningPod: PodView = {
+    metadata: { name: 'shop-workspace' },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+
+  it('is Ready when the Pod is running and ready, with an Event for each transition', () => {
+    const { status, transitions } = projectStatus(live(), { pod: runningPod, credentials: ok }, now);
+    expect(status).toMatchObject({
+      phase: 'Ready',
+      observedGeneration: 2,
+      workspace: { podName: 'shop-workspace', serviceName: 'shop-workspace' },
+    });
+    expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['WorkspaceReady', 'True', 'PodReady'],
+      ['Ready', 'True', 'Ready'],
+    ]);
+    expect(transitions.map((t) => `${t.type} ${t.reason}`)).toEqual([
+      'Normal WorkspaceReady',
+      'Normal Ready',
+    ]);
+  });
+
+  it('emits nothing and keeps transition times when nothing changed', () => {
+    const first = projectStatus(live(), { pod: runningPod, credentials: ok }, now).status;
+    const again = projectStatus(
+      { ...live(), status: first } as LiveProject,
+      { pod: runningPod, credentials: ok },
+      new Date(now.getTime() + 60_000),
+    );
+    expect(again.transitions).toEqual([]);
+    expect(again.status).toEqual(first);
+  });
+
+  it('is Failed, with a Warning naming the Secret, when credentials are missing', () => {
+    const { status, transitions } = projectStatus(
+      live(),
+      { pod: undefined, credentials: { state: 'missing', secret: 'anthropic' } },
+      now,
+    );
+    expect(status.phase).toBe('Failed');
+    expect(transitions[0]).toMatchObject({ type: 'Warning', reason: 'CredentialsSecretNotFound' });
+    expect(transitions[0]?.note).toContain('Secret "anthropic"');
+  });
+
+  it('is Suspended when suspended, Provisioning while the Pod starts, and reports apply failures', () => {
+    expect(
+      projectStatus(live({ suspend: true }), { pod: undefined, credentials: ok }, now).status.phase,
+    ).toBe('Suspended');
+    const pending: PodView = { metadata: { name: 'shop-workspace' }, status: { phase: 'Pending' } };
+    expect(projectStatus(live(), { pod: pending, credentials: ok }, now).status.phase).toBe('Provisioning');
+    const failed = projectStatus(live(), { pod: undefined, credentials: ok, failure: 'range is full' }, now);
+    expect(failed.status.conditions?.[0]).toMatchObject({
+      reason: 'ApplyFailed',
+      message: 'could not apply the workspace: range is full',
+    });
+  });
+});
+
+describe('operator configuration', () => {
+  it('takes flags over environment over file defaults, and names the option at fault', () => {
+    expect(loadConfig(['--workers=8'], { RDEV_WORKERS: '2' }).workers).toBe(8);
+    expect(loadConfig([], { RDEV_WORKERS: '2', RDEV_NAMESPACES: 'a, b' })).toMatchObject({
+      workers: 2,
+      namespaces: ['a', 'b'],
+    });
+    expect(loadConfig([], {}).workers).toBe(4);
+    expect(() => loadConfig(['--workers=0'], {})).toThrow(/--workers/);
+    expect(() => loadConfig(['--log-level=loud'], {})).toThrow(/--log-level/);
+    expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/no-such-flag/);
+  });
+});
