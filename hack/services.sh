@@ -54,6 +54,19 @@ as_pg=()
 pg_ready() { "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 redis_ready() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --no-auth-warning -a "$REDIS_PASSWORD" ping 2>/dev/null | grep -q PONG; }
 
+# The servers, started from the settings in services.env (also to restart one that was stopped).
+start_postgres() {
+  (cd / && start postgres "${as_pg[@]}" "$(pg_bindir)/postgres" -D "$SERVICES_DATA/pg/data" -h 127.0.0.1 \
+    -p "$PG_PORT" -k "$SERVICES_DATA/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200)
+  wait_for postgres 60 pg_ready
+}
+start_redis() {
+  start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
+    --save '' --appendonly no --dir "$SERVICES_DATA" --requirepass "$REDIS_PASSWORD"
+  wait_for redis 30 redis_ready
+}
+
 cmd_up() {
   mkdir -p "$dir"
   if [ -s "$env_file" ] && running postgres && running redis; then
@@ -76,18 +89,17 @@ cmd_up() {
     --auth=scram-sha-256 --encoding=UTF8 --no-instructions >"$dir/initdb.log" 2>&1 ||
     die "initdb failed: see $dir/initdb.log"
   rm -f "$data/pg-password"
-  (cd / && start postgres "${as_pg[@]}" "$bin/postgres" -D "$data/pg/data" -h 127.0.0.1 -p "$PG_PORT" \
-    -k "$data/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200)
-  start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes \
-    --save '' --appendonly no --dir "$data" --requirepass "$REDIS_PASSWORD"
-  wait_for postgres 60 pg_ready
-  wait_for redis 30 redis_ready
   cat >>"$env_file.tmp" <<EOF
 REDIS_PORT=$REDIS_PORT
+REDIS_PASSWORD=$REDIS_PASSWORD
 SERVICES_DATA=$data
 DATABASE_ADMIN_URL=postgres://rdev_admin:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 REDIS_ADMIN_URL=redis://default:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT
 EOF
+  # shellcheck disable=SC1090
+  . "$env_file.tmp"
+  start_postgres
+  start_redis
   mv "$env_file.tmp" "$env_file"
   log "up: PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT (credentials in $env_file)"
   echo "$env_file"
@@ -115,5 +127,10 @@ case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop-component) stop "$2" ;; # the fault tests stop PostgreSQL or Redis, then start it again
+  start-component)
+    # shellcheck disable=SC1090
+    . "$env_file"
+    running "$2" || "start_$2" ;;
+  *) echo "usage: $0 up|down|status|stop-component NAME|start-component NAME" >&2; exit 2 ;;
 esac

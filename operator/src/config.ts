@@ -30,6 +30,15 @@ export const operatorConfig = z.object({
   shimNamespace: z.string().min(1).describe('namespace of the rdev shim, allowed to reach workspaces'),
   egressCIDRs: listOf.describe('CIDRs workspaces may reach besides DNS (empty: DNS only)'),
   domain: z.string().optional().describe('base domain of Project and preview host names'),
+  postgresAdminSecret: z
+    .string()
+    .optional()
+    .describe('Secret (namespace/name) with the PostgreSQL admin URL'),
+  cockroachdbAdminSecret: z
+    .string()
+    .optional()
+    .describe('Secret (namespace/name) with the CockroachDB admin URL'),
+  redisAdminSecret: z.string().optional().describe('Secret (namespace/name) with the Redis admin URL'),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
@@ -156,6 +165,27 @@ export const OPTIONS: OptionSpec[] = [
     path: ['domain'],
     kind: 'string',
     help: 'base domain for Project and preview host names',
+  },
+  {
+    flag: 'postgres-admin-secret',
+    env: 'RDEV_POSTGRES_ADMIN_SECRET',
+    path: ['postgresAdminSecret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with DATABASE_ADMIN_URL (optional DATABASE_HOST, DATABASE_PORT: as workspaces reach it) for postgres databases',
+  },
+  {
+    flag: 'cockroachdb-admin-secret',
+    env: 'RDEV_COCKROACHDB_ADMIN_SECRET',
+    path: ['cockroachdbAdminSecret'],
+    kind: 'string',
+    help: 'the same, for cockroachdb databases',
+  },
+  {
+    flag: 'redis-admin-secret',
+    env: 'RDEV_REDIS_ADMIN_SECRET',
+    path: ['redisAdminSecret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with REDIS_ADMIN_URL (optional REDIS_HOST, REDIS_PORT) for Project caches',
   },
 ];
 

@@ -21,3 +21,14 @@ export function boundedName(base: string, suffix: string, max = 63): string {
 /** A DNS-1035 label (what Service names must be): starts with a letter. */
 export const dns1035 = (name: string) =>
   /^[a-z]/.test(name) ? name : `x-${name}`.slice(0, 63).replace(/-+$/, '');
+
+/**
+ * A name for an external system (database, role, Redis user) unique to namespace/project:
+ * `<prefix>_<namespace>_<project>` reduced to [a-z0-9_], cut to fit `max`, always ending in a
+ * hash of the exact namespace/project (so "a-b"/"c" and "a"/"b-c" never meet).
+ */
+export function externalName(prefix: string, namespace: string, project: string, max = 63): string {
+  const hash = shortHash(`${namespace}/${project}`);
+  const readable = `${prefix}_${namespace}_${project}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return `${readable.slice(0, max - hash.length - 1).replace(/_+$/, '')}_${hash}`;
+}

@@ -10,7 +10,8 @@ describe('rdev CLI', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await main(['--help'])).toBe(0);
     expect(log).toHaveBeenCalledWith(usage());
-    expect(usage()).toMatch(/^ {2}version {2}print the rdev version$/m);
+    expect(usage()).toMatch(/^ {2}version +print the rdev version$/m);
+    expect(usage()).toMatch(/^ {2}operator +run the controllers/m);
   });
 
   it('prints the package version', async () => {

@@ -250,6 +250,10 @@ export const projectStatus = z
       .meta({ description: 'The CI registration, once made.' }),
     database: z
       .object({
+        engine: z
+          .enum(['postgres', 'cockroachdb'])
+          .optional()
+          .meta({ description: 'Engine the database was created on.' }),
         name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
         user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
         secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),

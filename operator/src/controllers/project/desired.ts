@@ -142,6 +142,8 @@ export function desiredPod(
   project: LiveProject,
   config: OperatorConfig,
   credentials: Credentials,
+  /** Credentials Secrets of ready external resources (database, cache): all their keys become env. */
+  envSecrets: string[] = [],
 ): KubeObject | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
@@ -190,6 +192,7 @@ export function desiredPod(
           image: project.spec.workspace.image ?? provider.image(config),
           command: provider.command,
           workingDir: WORKSPACE_MOUNT,
+          ...(envSecrets.length > 0 ? { envFrom: envSecrets.map((name) => ({ secretRef: { name } })) } : {}),
           env,
           ports: [{ name: 'preview', containerPort: project.spec.workspace.previewPort, protocol: 'TCP' }],
           resources: project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },

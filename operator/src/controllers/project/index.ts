@@ -3,6 +3,7 @@
 import { PROJECTS } from '../../api/resources.ts';
 import type { Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
+import { projectExternalResources } from '../../providers/index.ts';
 import type { KubeObject, Resource } from '../../runtime/client.ts';
 import {
   annotationsChanged,
@@ -62,6 +63,7 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     pods: manager.informer<PodView>(PODS).store,
     secrets: manager.informer<SecretView>(SECRETS).store,
     children: new Map(owned.map((r) => [r, manager.informer(r).store as Store<KubeObject>])),
+    externals: projectExternalResources(manager.client, config),
   });
 
   manager

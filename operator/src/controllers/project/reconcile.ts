@@ -32,6 +32,7 @@ import {
   desiredPod,
   type LiveProject,
 } from './desired.ts';
+import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { credentialsSecretName, FIELD_MANAGER, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
 import { type PodView, projectStatus } from './status.ts';
 
@@ -47,6 +48,7 @@ export interface ProjectDeps {
   secrets: Store<SecretView>;
   /** Stores of the children applied by hash, by resource. */
   children: Map<Resource, Store<KubeObject>>;
+  externals: ProjectExternals;
   now?: () => Date;
 }
 
@@ -63,13 +65,14 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
   const { client, config } = deps;
   const apply = { fieldManager: FIELD_MANAGER };
 
-  return async (key, { log }) => {
+  return async (key, { log, signal }) => {
     const cached = deps.projects.get(key);
     if (!cached) return undefined;
 
     if (isBeingDeleted(cached)) {
       // In-cluster children go with the Project through the garbage collector; external
-      // resources (repository, database, …) are released here before the finalizer goes.
+      // resources (database, cache, …) are released here before the finalizer goes.
+      await finalizeExternals(deps.externals, cached, signal);
       await removeFinalizer(client, PROJECTS, cached, FINALIZER).catch((err) => {
         if (!isNotFound(err)) throw err;
       });
@@ -85,12 +88,15 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
     );
 
+    // External resources first: the workspace gets the credentials of those that are ready.
+    const externals = await reconcileExternals(deps.externals, project, signal);
+
     // A failure to apply is reported in the status (kubectl describe tells it), then retried.
     let pod: PodView | undefined;
     let failure: unknown;
     try {
       await applyChildren(deps, project);
-      pod = await reconcilePod(deps, project, desiredPod(project, config, credentials));
+      pod = await reconcilePod(deps, project, desiredPod(project, config, credentials, externals.envSecrets));
     } catch (err) {
       failure = err;
       pod = deps.pods.get(`${namespace}/${workspaceName(name)}`);
@@ -99,7 +105,18 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     const failed =
       failure === undefined ? undefined : failure instanceof Error ? failure.message : String(failure);
     const now = (deps.now ?? (() => new Date()))();
-    const { status, transitions } = projectStatus(project, { pod, credentials, failure: failed }, now);
+    const { status, transitions } = projectStatus(
+      project,
+      {
+        pod,
+        credentials,
+        failure: failed,
+        components: externals.conditions,
+        retired: externals.retired,
+        external: externals.status,
+      },
+      now,
+    );
     if (!isDeepStrictEqual(plain(status), plain(project.status))) {
       await applyStatus(client, PROJECTS, { metadata: project.metadata, status }, apply);
     }
@@ -107,7 +124,8 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       await deps.events.record(project, PROJECTS, { ...t, action: 'Reconcile' });
     }
     if (failure !== undefined) throw failure;
-    return undefined;
+    if (externals.errors.length > 0) throw externals.errors[0]; // described in the conditions; back off
+    return externals.requeueAfter === undefined ? undefined : { requeueAfter: externals.requeueAfter };
   };
 }
 

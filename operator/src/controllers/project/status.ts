@@ -29,6 +29,10 @@ export interface Observed {
   failure?: string;
   /** Conditions owned by other sub-reconcilers (RepoReady, DatabaseReady, …), already computed. */
   components?: ConditionUpdate[];
+  /** Condition types of components now disabled: dropped from status. */
+  retired?: string[];
+  /** What exists outside the cluster, as the sub-reconcilers recorded it. */
+  external?: Pick<ProjectStatus, 'database' | 'cache'>;
 }
 
 export interface Transition {
@@ -145,7 +149,7 @@ export function projectStatus(
   const current = (project.status ?? {}) as ProjectStatus;
   const components = [workspaceCondition(project, observed), ...(observed.components ?? [])];
   const ready = readyCondition(project, components);
-  let conditions: Condition[] = current.conditions ?? [];
+  let conditions: Condition[] = (current.conditions ?? []).filter((c) => !observed.retired?.includes(c.type));
   for (const update of [...components, ready]) conditions = setCondition(conditions, update, now);
 
   const transitions: Transition[] = [];
@@ -164,8 +168,11 @@ export function projectStatus(
   for (const t of transitions) if (quiet.has(t.reason)) t.type = 'Normal';
 
   const pod = observed.pod;
+  const { database, cache, ...rest } = current;
   const status: ProjectStatus = {
-    ...current,
+    ...rest,
+    ...(observed.external?.database ? { database: observed.external.database } : {}),
+    ...(observed.external?.cache ? { cache: observed.external.cache } : {}),
     phase: phaseOf(project, components, ready),
     observedGeneration: project.metadata.generation as number | undefined,
     conditions,

@@ -1,0 +1,74 @@
+// The SQL each engine needs, as pure functions (unit-tested on what they emit). Identifiers and
+// literals go through the pg driver's escapeIdentifier/escapeLiteral, never raw concatenation.
+// PostgreSQL has no IF NOT EXISTS for roles and databases and cannot CREATE/DROP DATABASE in a
+// transaction; CockroachDB has IF NOT EXISTS, CASCADE and CANCEL SESSIONS instead.
+import pg from 'pg';
+
+const id = (name: string) => pg.escapeIdentifier(name);
+const lit = (value: string) => pg.escapeLiteral(value);
+
+export interface Dialect {
+  engine: 'postgres' | 'cockroachdb';
+  /** Statements that create the role, or set its password when it exists (run in order). */
+  ensureRole(role: string, password: string, exists: boolean): string[];
+  /** Statements that create the database owned by the role, when missing. */
+  createDatabase(database: string, role: string): string[];
+  /** Statements that make the database the role's alone (others may not connect). */
+  secureDatabase(database: string, role: string): string[];
+  /** Statements that end sessions and drop the database and the role (idempotent). */
+  drop(database: string, role: string): string[];
+  /** Query (one parameter: the role) whose row count says whether the role exists. */
+  roleExists: string;
+  /** Query (one parameter: the database) returning its owner as `owner`. */
+  databaseOwner: string;
+  /** Error codes meaning "already exists" (a concurrent or interrupted create). */
+  duplicateCodes: string[];
+}
+
+export const postgres: Dialect = {
+  engine: 'postgres',
+  ensureRole: (role, password, exists) => [
+    `${exists ? 'ALTER' : 'CREATE'} ROLE ${id(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${lit(password)}`,
+  ],
+  createDatabase: (database, role) => [`CREATE DATABASE ${id(database)} OWNER ${id(role)}`],
+  secureDatabase: (database, role) => [
+    `REVOKE ALL ON DATABASE ${id(database)} FROM PUBLIC`,
+    `GRANT ALL PRIVILEGES ON DATABASE ${id(database)} TO ${id(role)}`,
+  ],
+  drop: (database, role) => [
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${lit(role)} OR datname = ${lit(database)}`,
+    `DROP DATABASE IF EXISTS ${id(database)} WITH (FORCE)`,
+    `DROP ROLE IF EXISTS ${id(role)}`,
+  ],
+  roleExists: 'SELECT 1 FROM pg_roles WHERE rolname = $1',
+  databaseOwner: 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
+  duplicateCodes: ['42710', '42P04', '23505'],
+};
+
+export const cockroachdb: Dialect = {
+  engine: 'cockroachdb',
+  ensureRole: (role, password, exists) => [
+    exists
+      ? `ALTER USER ${id(role)} WITH LOGIN PASSWORD ${lit(password)}`
+      : `CREATE USER IF NOT EXISTS ${id(role)} WITH LOGIN PASSWORD ${lit(password)}`,
+  ],
+  createDatabase: (database, role) => [
+    `CREATE DATABASE IF NOT EXISTS ${id(database)}`,
+    `ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`,
+  ],
+  secureDatabase: (database, role) => [
+    `REVOKE CONNECT ON DATABASE ${id(database)} FROM public`,
+    `GRANT ALL ON DATABASE ${id(database)} TO ${id(role)}`,
+  ],
+  drop: (database, role) => [
+    `CANCEL SESSIONS (SELECT session_id FROM [SHOW CLUSTER SESSIONS] WHERE user_name = ${lit(role)})`,
+    `DROP DATABASE IF EXISTS ${id(database)} CASCADE`,
+    `DROP USER IF EXISTS ${id(role)}`,
+  ],
+  roleExists: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
+  databaseOwner:
+    'SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1',
+  duplicateCodes: ['42710', '42P04', '23505'],
+};
+
+export const DIALECTS = { postgres, cockroachdb } as const;

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
+import { externalName } from '../../operator/src/naming.ts';
+import { aclRules, cacheIds, cacheSecretData } from '../../operator/src/providers/cache/provider.ts';
+import { cockroachdb, postgres } from '../../operator/src/providers/database/dialect.ts';
+import { databaseIds, databaseSecretData } from '../../operator/src/providers/database/provider.ts';
+
+const project = (namespace: string, name: string, engine: 'postgres' | 'cockroachdb' = 'postgres') =>
+  ({ metadata: { namespace, name }, spec: { database: { engine } } }) as unknown as LiveProject;
+
+describe('external names', () => {
+  it('are deterministic, bounded and never shared by different namespace/project pairs', () => {
+    expect(externalName('rdev', 'team', 'shop')).toMatch(/^rdev_team_shop_[0-9a-f]{8}$/);
+    expect(externalName('rdev', 'a-b', 'c')).not.toBe(externalName('rdev', 'a', 'b-c'));
+    const long = externalName('rdev', 'n'.repeat(63), 'p'.repeat(63));
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toBe(externalName('rdev', 'n'.repeat(63), 'p'.repeat(63)));
+    expect(long).not.toBe(externalName('rdev', 'n'.repeat(63), `${'p'.repeat(62)}q`));
+  });
+});
+
+describe('postgres dialect', () => {
+  it('creates a login role without privileges, escaping identifiers and literals', () => {
+    expect(postgres.ensureRole('rdev_x', "pa'ss", false)).toEqual([
+      `CREATE ROLE "rdev_x" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD 'pa''ss'`,
+    ]);
+    expect(postgres.ensureRole('we"ird', 'p', true)[0]).toMatch(/^ALTER ROLE "we""ird" WITH LOGIN/);
+  });
+
+  it('makes the database its owner’s alone, and drops sessions, database and role', () => {
+    expect(postgres.createDatabase('d', 'r')).toEqual(['CREATE DATABASE "d" OWNER "r"']);
+    expect(postgres.secureDatabase('d', 'r')).toEqual([
+      'REVOKE ALL ON DATABASE "d" FROM PUBLIC',
+      'GRANT ALL PRIVILEGES ON DATABASE "d" TO "r"',
+    ]);
+    expect(postgres.drop('d', 'r')).toEqual([
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'r' OR datname = 'd'`,
+      'DROP DATABASE IF EXISTS "d" WITH (FORCE)',
+      'DROP ROLE IF EXISTS "r"',
+    ]);
+  });
+});
+
+describe('cockroachdb dialect', () => {
+  it('uses IF NOT EXISTS, users, owners and grants', () => {
+    expect(cockroachdb.ensureRole('r', 'p', false)).toEqual([
+      `CREATE USER IF NOT EXISTS "r" WITH LOGIN PASSWORD 'p'`,
+    ]);
+    expect(cockroachdb.ensureRole('r', 'p', true)).toEqual([`ALTER USER "r" WITH LOGIN PASSWORD 'p'`]);
+    expect(cockroachdb.createDatabase('d', 'r')).toEqual([
+      'CREATE DATABASE IF NOT EXISTS "d"',
+      'ALTER DATABASE "d" OWNER TO "r"',
+    ]);
+    expect(cockroachdb.secureDatabase('d', 'r')).toEqual([
+      'REVOKE CONNECT ON DATABASE "d" FROM public',
+      'GRANT ALL ON DATABASE "d" TO "r"',
+    ]);
+  });
+
+  it('cancels sessions and drops with CASCADE, no TEMPLATE, TABLESPACE or SUPERUSER anywhere', () => {
+    const all = [
+      ...cockroachdb.ensureRole('r', 'p', false),
+      ...cockroachdb.createDatabase('d', 'r'),
+      ...cockroachdb.secureDatabase('d', 'r'),
+      ...cockroachdb.drop('d', 'r'),
+    ].join('\n');
+    expect(cockroachdb.drop('d', 'r')).toEqual([
+      `CANCEL SESSIONS (SELECT session_id FROM [SHOW CLUSTER SESSIONS] WHERE user_name = 'r')`,
+      'DROP DATABASE IF EXISTS "d" CASCADE',
+      'DROP USER IF EXISTS "r"',
+    ]);
+    expect(all).not.toMatch(/TEMPLATE|TABLESPACE|SUPERUSER|WITH \(FORCE\)/);
+  });
+});
+
+describe('credentials', () => {
+  it('give the workspace libpq variables and a URL with the password encoded', () => {
+    const ids = databaseIds(project('team', 'shop'));
+    expect(ids.secretName).toBe('shop-database');
+    expect(databaseSecretData(ids, 'db.internal', '5432', 'p@ss/w')).toEqual({
+      DATABASE_URL: `postgresql://${ids.user}:p%40ss%2Fw@db.internal:5432/${ids.name}`,
+      PGHOST: 'db.internal',
+      PGPORT: '5432',
+      PGUSER: ids.user,
+      PGPASSWORD: 'p@ss/w',
+      PGDATABASE: ids.name,
+    });
+  });
+
+  it('confine the Redis user to its prefix, without admin or dangerous commands, password hashed', () => {
+    const ids = cacheIds(project('team', 'shop'));
+    expect(ids.prefix).toBe('rdev:team:shop');
+    const rules = aclRules(ids, 'secret');
+    expect(rules).toEqual([
+      'reset',
+      'on',
+      '#2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b',
+      '~rdev:team:shop:*',
+      '&rdev:team:shop:*',
+      '+@all',
+      '-@admin',
+      '-@dangerous',
+    ]);
+    expect(rules.join(' ')).not.toContain('secret');
+    expect(cacheSecretData(ids, 'redis', '6379', 'pw').REDIS_KEY_PREFIX).toBe('rdev:team:shop:');
+  });
+});
