@@ -39,6 +39,12 @@ export const operatorConfig = z.object({
     .optional()
     .describe('Secret (namespace/name) with the CockroachDB admin URL'),
   redisAdminSecret: z.string().optional().describe('Secret (namespace/name) with the Redis admin URL'),
+  cacheCheckSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86400)
+    .describe('how often Redis users are checked (a restart loses them)'),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
@@ -186,6 +192,14 @@ export const OPTIONS: OptionSpec[] = [
     path: ['redisAdminSecret'],
     kind: 'string',
     help: 'namespace/name of a Secret with REDIS_ADMIN_URL (optional REDIS_HOST, REDIS_PORT) for Project caches',
+  },
+  {
+    flag: 'cache-check-seconds',
+    env: 'RDEV_CACHE_CHECK_SECONDS',
+    path: ['cacheCheckSeconds'],
+    kind: 'number',
+    help: 'seconds between checks that each Project Redis user still exists (a Redis restart loses them)',
+    default: 60,
   },
 ];
 

@@ -8,8 +8,6 @@ import type { DatabaseIds } from './database/provider.ts';
 import { databaseProvider } from './database/provider.ts';
 import type { ExternalResource } from './external.ts';
 
-const CACHE_RESYNC_MS = 60_000;
-
 export function projectExternalResources(client: KubeClient, config: OperatorConfig) {
   const database: ExternalResource<DatabaseIds> = {
     name: 'database',
@@ -45,7 +43,7 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
     envSecret: (ids) => ids.secretName,
     describe: (ids) => `Redis user ${ids.user} (keys ${ids.prefix}:*)`,
     client: cacheProvider(client, config),
-    resyncMs: CACHE_RESYNC_MS,
+    resyncMs: config.cacheCheckSeconds * 1000,
   };
   return { database, cache };
 }

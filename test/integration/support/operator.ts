@@ -10,8 +10,8 @@ import { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ROOT } from '../../support/manifests.ts';
 import { kubeConfig } from './kube.ts';
 
-export async function startOperator(namespace: string): Promise<Manager> {
-  const config = loadConfig([`--namespace=${namespace}`], {});
+export async function startOperator(namespace: string, args: string[] = []): Promise<Manager> {
+  const config = loadConfig([`--namespace=${namespace}`, ...args], {});
   const manager = new Manager({
     kubeConfig: kubeConfig(),
     name: 'rdev-operator',
@@ -24,7 +24,7 @@ export async function startOperator(namespace: string): Promise<Manager> {
 }
 
 /** `rdev operator` as a child process, watching one namespace, with its output discarded. */
-export function spawnOperator(namespace: string): ChildProcess {
+export function spawnOperator(namespace: string, args: string[] = []): ChildProcess {
   return spawn(
     process.execPath,
     [
@@ -34,6 +34,7 @@ export function spawnOperator(namespace: string): ChildProcess {
       '--health-addr=',
       '--metrics-addr=',
       '--log-level=warn',
+      ...args,
     ],
     { env: { ...process.env, KUBECONFIG: inject('kubeconfig') }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
