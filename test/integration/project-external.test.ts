@@ -8,15 +8,11 @@ import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
-import { closeCacheClients } from '../../operator/src/providers/cache/provider.ts';
-import { closeDatabasePools } from '../../operator/src/providers/database/provider.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
-import type { Manager } from '../../operator/src/runtime/manager.ts';
 import { PODS, SECRETS } from '../../operator/src/runtime/resources.ts';
 import { ROOT } from '../support/manifests.ts';
-import { installCrds } from './support/crds.ts';
-import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
-import { spawnOperator, startOperator } from './support/operator.ts';
+import { eventually, kubeConfig, uniqueName } from './support/kube.ts';
+import { spawnOperator, useOperatorNamespace } from './support/operator.ts';
 
 type Obj = KubeObject & {
   status?: {
@@ -29,25 +25,18 @@ type Obj = KubeObject & {
 const kc = kubeConfig();
 const client = new KubeClient(kc);
 const services = inject('services');
-let operator: Manager | undefined;
-afterAll(async () => {
-  await operator?.stop(); // after the namespace is gone (registered first, runs last)
-  await closeDatabasePools();
-  await closeCacheClients();
-});
-const ns = useNamespace('rdev-ext');
-const adminArgs = () => [
-  `--postgres-admin-secret=${ns.name}/pg-admin`,
-  `--redis-admin-secret=${ns.name}/redis-admin`,
+const adminArgs = (namespace: string) => [
+  `--postgres-admin-secret=${namespace}/pg-admin`,
+  `--redis-admin-secret=${namespace}/redis-admin`,
   '--cache-check-seconds=3',
 ];
+const ns = useOperatorNamespace('rdev-ext', adminArgs);
 const admin = new pg.Pool({ connectionString: services.databaseAdminUrl, max: 2 });
 admin.on('error', () => undefined); // idle connections die with the outage test's PostgreSQL
 const redisAdmin = createClient({ url: services.redisAdminUrl });
 redisAdmin.on('error', () => undefined);
 
 beforeAll(async () => {
-  await installCrds(kc);
   const core = kc.makeApiClient(CoreV1Api);
   const secret = (name: string, stringData: Record<string, string>) =>
     core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name }, stringData } });
@@ -55,7 +44,6 @@ beforeAll(async () => {
   await secret('pg-admin', { DATABASE_ADMIN_URL: services.databaseAdminUrl });
   await secret('redis-admin', { REDIS_ADMIN_URL: services.redisAdminUrl });
   await redisAdmin.connect();
-  operator = await startOperator(ns.name, adminArgs());
 });
 afterAll(async () => {
   await admin.end();
@@ -263,12 +251,11 @@ describe('the operator killed mid-provisioning', () => {
   it('leaves no duplicate or leaked roles, databases or Redis users over 20 cycles', {
     timeout: 400_000,
   }, async () => {
-    await operator?.stop();
-    operator = undefined;
-    let child = spawnOperator(ns.name, adminArgs());
+    await ns.stopOperator();
+    let child = spawnOperator(ns.name, adminArgs(ns.name));
     const restart = () => {
       child.kill('SIGKILL');
-      child = spawnOperator(ns.name, adminArgs());
+      child = spawnOperator(ns.name, adminArgs(ns.name));
     };
     try {
       const kept: string[] = [];

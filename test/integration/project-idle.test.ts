@@ -1,34 +1,26 @@
 // An idle operator is quiet: with 100 Projects Ready and nothing changing, it writes nothing
 // to the API server (no re-applies, no status updates, no events) for 30 s.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
-import type { Manager } from '../../operator/src/runtime/manager.ts';
-import { installCrds } from './support/crds.ts';
-import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
-import { counterTotal, startOperator, WRITE_VERBS } from './support/operator.ts';
+import { eventually, kubeConfig } from './support/kube.ts';
+import { counterTotal, useOperatorNamespace, WRITE_VERBS } from './support/operator.ts';
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
-let operator: Manager | undefined;
-afterAll(async () => {
-  await operator?.stop(); // after the namespace is gone (registered first, runs last)
-});
-const ns = useNamespace('rdev-idle');
+const ns = useOperatorNamespace('rdev-idle');
 
 beforeAll(async () => {
-  await installCrds(kc);
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
     namespace: ns.name,
     body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
   });
-  operator = await startOperator(ns.name);
 });
 
 describe('an idle operator', () => {
   it('makes no API writes for 30 s with 100 Projects Ready', async () => {
-    const running = operator as Manager;
+    const running = ns.operator;
     const names = Array.from({ length: 100 }, (_, i) => `idle-${i}`);
     for (let i = 0; i < names.length; i += 10) {
       await Promise.all(

@@ -1,10 +1,9 @@
 // The Project controller against the real control plane: a workspace comes up Ready with every
 // child owned by the Project, survives and follows changes, and leaves nothing behind.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { isNotFound, KubeClient, type KubeObject, type Resource } from '../../operator/src/runtime/client.ts';
-import type { Manager } from '../../operator/src/runtime/manager.ts';
 import {
   EVENTS,
   NETWORK_POLICIES,
@@ -14,29 +13,22 @@ import {
   SERVICE_ACCOUNTS,
   SERVICES,
 } from '../../operator/src/runtime/resources.ts';
-import { installCrds } from './support/crds.ts';
-import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
+import { eventually, kubeConfig, uniqueName } from './support/kube.ts';
 import { kubectl } from './support/kubectl.ts';
-import { startOperator } from './support/operator.ts';
+import { useOperatorNamespace } from './support/operator.ts';
 
 type Obj = KubeObject & { status?: Record<string, unknown>; spec?: Record<string, unknown> };
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
-let operator: Manager | undefined;
-afterAll(async () => {
-  await operator?.stop(); // after the namespace is gone (registered first, runs last)
-});
-const ns = useNamespace('rdev-project');
+const ns = useOperatorNamespace('rdev-project');
 
 beforeAll(async () => {
-  await installCrds(kc);
   await core.createNamespacedSecret({
     namespace: ns.name,
     body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
   });
-  operator = await startOperator(ns.name);
 });
 
 const project = (name: string, spec: Record<string, unknown> = {}) =>

@@ -2,13 +2,16 @@
 // a child process that a chaos test can SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../../operator/src/config.ts';
 import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
+import { closeCacheClients } from '../../../operator/src/providers/cache/provider.ts';
+import { closeDatabasePools } from '../../../operator/src/providers/database/provider.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ROOT } from '../../support/manifests.ts';
-import { kubeConfig } from './kube.ts';
+import { installCrds } from './crds.ts';
+import { kubeConfig, useNamespace } from './kube.ts';
 
 export async function startOperator(namespace: string, args: string[] = []): Promise<Manager> {
   const config = loadConfig([`--namespace=${namespace}`, ...args], {});
@@ -21,6 +24,40 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
   registerProjectController(manager, config);
   await manager.start();
   return manager;
+}
+
+/**
+ * A namespace for the file's tests with an in-process operator watching it (CRDs installed
+ * first). The operator is stopped only after the namespace is gone, so that it can remove its
+ * finalizers; hooks run last-registered first, hence the order below.
+ */
+export function useOperatorNamespace(prefix: string, args: (namespace: string) => string[] = () => []) {
+  const state: { operator?: Manager } = {};
+  afterAll(async () => {
+    await state.operator?.stop();
+    await closeDatabasePools();
+    await closeCacheClients();
+  });
+  const ns = useNamespace(prefix);
+  beforeAll(async () => {
+    await installCrds(kubeConfig());
+    state.operator = await startOperator(ns.name, args(ns.name));
+  });
+  return {
+    get name() {
+      return ns.name;
+    },
+    /** The running operator (after the file's first beforeAll). */
+    get operator(): Manager {
+      if (!state.operator) throw new Error('the operator is not running');
+      return state.operator;
+    },
+    /** Stops the in-process operator early (a test that runs its own, as a child process). */
+    async stopOperator() {
+      await state.operator?.stop();
+      state.operator = undefined;
+    },
+  };
 }
 
 /** `rdev operator` as a child process, watching one namespace, with its output discarded. */

@@ -3,11 +3,10 @@
 import { z } from 'zod';
 import {
   ageColumn,
-  conditions,
   duration,
   immutable,
   type KindDefinition,
-  observedGeneration,
+  lifecycleStatus,
   phaseColumn,
   projectColumn,
   projectRef,
@@ -90,12 +89,7 @@ export const CHECKOUT_PHASES = ['Pending', 'Active', 'Review', 'Merged', 'Closed
 
 export const checkoutStatus = z
   .object({
-    phase: z
-      .enum(CHECKOUT_PHASES)
-      .optional()
-      .meta({ description: `Lifecycle phase: ${CHECKOUT_PHASES.join(', ')}.` }),
-    observedGeneration: observedGeneration().optional(),
-    conditions: conditions().optional(),
+    ...lifecycleStatus(CHECKOUT_PHASES),
     branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
     cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
     credentialsSecret: z

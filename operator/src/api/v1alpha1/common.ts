@@ -220,6 +220,16 @@ export const conditions = () =>
 export const observedGeneration = () =>
   z.number().int().min(0).meta({ description: 'The .metadata.generation the status was computed from.' });
 
+/** The fields every kind's status starts with: phase, observedGeneration and conditions. */
+export const lifecycleStatus = <const P extends readonly [string, ...string[]]>(phases: P) => ({
+  phase: z
+    .enum(phases)
+    .optional()
+    .meta({ description: `Lifecycle phase: ${phases.join(', ')}.` }),
+  observedGeneration: observedGeneration().optional(),
+  conditions: conditions().optional(),
+});
+
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).meta({ description });
 
 /** What the printer columns, shortNames and categories of a kind's CRD are made of. */

@@ -3,14 +3,13 @@
 import { z } from 'zod';
 import {
   ageColumn,
-  conditions,
   dnsLabel,
   envList,
   hostname,
   immutable,
   type KindDefinition,
+  lifecycleStatus,
   objectName,
-  observedGeneration,
   phaseColumn,
   quantity,
   readyColumn,
@@ -222,12 +221,7 @@ const secretName = (what: string) =>
 
 export const projectStatus = z
   .object({
-    phase: z
-      .enum(PROJECT_PHASES)
-      .optional()
-      .meta({ description: `Lifecycle phase: ${PROJECT_PHASES.join(', ')}.` }),
-    observedGeneration: observedGeneration().optional(),
-    conditions: conditions().optional(),
+    ...lifecycleStatus(PROJECT_PHASES),
     workspace: z
       .object({
         podName: z.string().max(253).optional().meta({ description: 'Name of the workspace Pod.' }),

@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import {
   ageColumn,
-  conditions,
   duration,
   immutable,
   type KindDefinition,
-  observedGeneration,
+  lifecycleStatus,
   phaseColumn,
   projectColumn,
   projectRef,
@@ -63,12 +62,7 @@ export const SESSION_PHASES = ['Pending', 'Active', 'Expired', 'Terminated'] as 
 
 export const sessionStatus = z
   .object({
-    phase: z
-      .enum(SESSION_PHASES)
-      .optional()
-      .meta({ description: `Lifecycle phase: ${SESSION_PHASES.join(', ')}.` }),
-    observedGeneration: observedGeneration().optional(),
-    conditions: conditions().optional(),
+    ...lifecycleStatus(SESSION_PHASES),
     podName: z.string().max(253).optional().meta({ description: 'The Pod commands of this Session run in.' }),
     previewURL: z
       .string()

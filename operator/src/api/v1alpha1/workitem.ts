@@ -3,11 +3,10 @@
 import { z } from 'zod';
 import {
   ageColumn,
-  conditions,
   duration,
   immutable,
   type KindDefinition,
-  observedGeneration,
+  lifecycleStatus,
   phaseColumn,
   projectColumn,
   projectRef,
@@ -124,12 +123,7 @@ export const WORK_PHASES = ['Queued', 'Scheduled', 'Running', 'Succeeded', 'Fail
 
 export const workItemStatus = z
   .object({
-    phase: z
-      .enum(WORK_PHASES)
-      .optional()
-      .meta({ description: `Lifecycle phase: ${WORK_PHASES.join(', ')}.` }),
-    observedGeneration: observedGeneration().optional(),
-    conditions: conditions().optional(),
+    ...lifecycleStatus(WORK_PHASES),
     attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
     worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
     startedAt: timestamp('When the current or last attempt started.').optional(),

@@ -4,7 +4,7 @@ import { PROJECTS } from '../../api/resources.ts';
 import type { Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { projectExternalResources } from '../../providers/index.ts';
-import type { KubeObject, Resource } from '../../runtime/client.ts';
+import type { KubeObject } from '../../runtime/client.ts';
 import {
   annotationsChanged,
   anyOf,
@@ -13,17 +13,10 @@ import {
   labelsChanged,
 } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import {
-  NETWORK_POLICIES,
-  PODS,
-  PVCS,
-  SECRETS,
-  SERVICE_ACCOUNTS,
-  SERVICES,
-} from '../../runtime/resources.ts';
+import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import type { LiveProject } from './desired.ts';
-import { MANAGED_BY_SELECTOR } from './names.ts';
+import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
 import { projectReconciler, type SecretView } from './reconcile.ts';
 import type { PodView } from './status.ts';
 
@@ -42,8 +35,10 @@ const secretKeysOnly = (secret: KubeObject): SecretView => {
 };
 
 export function registerProjectController(manager: Manager, config: OperatorConfig): void {
-  const owned: Resource[] = [SERVICE_ACCOUNTS, PVCS, SERVICES, NETWORK_POLICIES, PODS];
-  for (const r of owned) manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR });
+  // Secrets are watched unfiltered (the user's credentials Secrets carry no label of ours).
+  for (const r of OWNED_RESOURCES.filter((r) => r !== SECRETS)) {
+    manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR });
+  }
   manager.configureInformer(SECRETS, { transform: secretKeysOnly });
   manager.configureInformer(PROJECTS, {
     indexers: {
@@ -62,19 +57,15 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     projects: projects.store,
     pods: manager.informer<PodView>(PODS).store,
     secrets: manager.informer<SecretView>(SECRETS).store,
-    children: new Map(owned.map((r) => [r, manager.informer(r).store as Store<KubeObject>])),
+    children: new Map(APPLIED_CHILDREN.map((r) => [r, manager.informer(r).store as Store<KubeObject>])),
     externals: projectExternalResources(manager.client, config),
   });
 
-  manager
+  const controller = manager
     .controller('project')
-    .for(PROJECTS, [anyOf(generationChanged, deletionStarted, labelsChanged, annotationsChanged)])
-    .owns(SERVICE_ACCOUNTS)
-    .owns(PVCS)
-    .owns(SERVICES)
-    .owns(NETWORK_POLICIES)
-    .owns(PODS)
-    .owns(SECRETS)
+    .for(PROJECTS, [anyOf(generationChanged, deletionStarted, labelsChanged, annotationsChanged)]);
+  for (const r of OWNED_RESOURCES) controller.owns(r);
+  controller
     .watches(SECRETS, (secret) =>
       projects.store
         .byIndex(CREDENTIALS_INDEX, `${secret.metadata.namespace}/${secret.metadata.name}`)

@@ -1,5 +1,14 @@
 // Names of a Project's children: stable, so that re-applying never duplicates them.
 import { boundedName, dns1035 } from '../../naming.ts';
+import type { Resource } from '../../runtime/client.ts';
+import {
+  NETWORK_POLICIES,
+  PODS,
+  PVCS,
+  SECRETS,
+  SERVICE_ACCOUNTS,
+  SERVICES,
+} from '../../runtime/resources.ts';
 
 export const FINALIZER = 'rdev.dev/project';
 export const FIELD_MANAGER = 'rdev-operator';
@@ -21,3 +30,9 @@ export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=rdev';
 
 /** Annotation holding the hash of what the operator last applied to a child. */
 export const SPEC_HASH = 'rdev.dev/spec-hash';
+
+/** Children applied on every reconcile and skipped when their applied hash matches. */
+export const APPLIED_CHILDREN: Resource[] = [SERVICE_ACCOUNTS, PVCS, SERVICES, NETWORK_POLICIES];
+
+/** Every kind of child a Project controls (the Pod and Secrets have rules of their own). */
+export const OWNED_RESOURCES: Resource[] = [...APPLIED_CHILDREN, PODS, SECRETS];

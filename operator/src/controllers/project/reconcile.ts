@@ -16,14 +16,7 @@ import {
 import type { Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
-import {
-  NETWORK_POLICIES,
-  PODS,
-  PVCS,
-  SECRETS,
-  SERVICE_ACCOUNTS,
-  SERVICES,
-} from '../../runtime/resources.ts';
+import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import {
   checkCredentials,
@@ -33,7 +26,14 @@ import {
   type LiveProject,
 } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
-import { credentialsSecretName, FIELD_MANAGER, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
+import {
+  APPLIED_CHILDREN,
+  credentialsSecretName,
+  FIELD_MANAGER,
+  FINALIZER,
+  SPEC_HASH,
+  workspaceName,
+} from './names.ts';
 import { type PodView, projectStatus } from './status.ts';
 
 /** A Secret as cached by the operator: its key names only, never its values. */
@@ -52,12 +52,7 @@ export interface ProjectDeps {
   now?: () => Date;
 }
 
-const RESOURCE_OF_KIND: Record<string, Resource> = {
-  ServiceAccount: SERVICE_ACCOUNTS,
-  PersistentVolumeClaim: PVCS,
-  Service: SERVICES,
-  NetworkPolicy: NETWORK_POLICIES,
-};
+const RESOURCE_OF_KIND = Object.fromEntries(APPLIED_CHILDREN.map((r) => [r.kind, r]));
 
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
 
