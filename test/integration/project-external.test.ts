@@ -201,6 +201,55 @@ describe('a Project with a database and a cache', () => {
     await redisAdmin.sendCommand(['ACL', 'DELUSER', k.cache.user]);
   });
 
+  it('rotates the database and cache passwords on request, restarting the workspace', async () => {
+    const name = uniqueName('rotate');
+    await createProject(name);
+    await waitReady(name);
+    const [dbBefore, cacheBefore] = [await secretData(`${name}-database`), await secretData(`${name}-cache`)];
+    const podBefore = await client.get(PODS, ns.name, `${name}-workspace`);
+
+    await client.patch(
+      PROJECTS,
+      ns.name,
+      name,
+      {
+        metadata: {
+          annotations: { 'rdev.dev/rotate-database-password': '1', 'rdev.dev/rotate-cache-password': '1' },
+        },
+      },
+      'merge',
+    );
+    await eventually(async () => {
+      const s = (await getProject(name)).status as {
+        database?: { passwordRotation?: string };
+        cache?: { passwordRotation?: string };
+      };
+      return s.database?.passwordRotation === '1' && s.cache?.passwordRotation === '1';
+    });
+    const [dbAfter, cacheAfter] = [await secretData(`${name}-database`), await secretData(`${name}-cache`)];
+    expect(dbAfter.PGPASSWORD).not.toBe(dbBefore.PGPASSWORD);
+    expect(cacheAfter.REDIS_PASSWORD).not.toBe(cacheBefore.REDIS_PASSWORD);
+    await expect(withClient(dbBefore.DATABASE_URL as string, async () => undefined)).rejects.toThrow(
+      /password authentication failed/,
+    );
+    expect(
+      await withClient(
+        dbAfter.DATABASE_URL as string,
+        async (c) => (await c.query('SELECT 1 AS one')).rows[0],
+      ),
+    ).toEqual({ one: 1 });
+    const fresh = createClient({ url: cacheAfter.REDIS_URL });
+    await fresh.connect();
+    expect(await fresh.ping()).toBe('PONG');
+    await fresh.quit();
+    await eventually(
+      async () =>
+        (await client.get(PODS, ns.name, `${name}-workspace`).catch(() => podBefore)).metadata.uid !==
+        podBefore.metadata.uid,
+    );
+    await waitReady(name);
+  });
+
   it('deletes the cache when it is disabled, using what status recorded', async () => {
     const name = uniqueName('disable');
     await createProject(name);

@@ -65,9 +65,10 @@ export async function ensureCredentials(
   name: string,
   key: string,
   render: (password: string) => SecretData,
+  rotate = false,
 ): Promise<{ password: string; isNew: boolean }> {
   const existing = await readOwnedSecret(client, project, name);
-  const password = existing?.[key] || generatePassword();
+  const password = (!rotate && existing?.[key]) || generatePassword();
   const data = render(password);
   if (!existing || !isDeepStrictEqual(existing, data)) await writeOwnedSecret(client, project, name, data);
   return { password, isNew: !existing?.[key] };

@@ -14,6 +14,8 @@ export interface ExternalResource<Ids> {
   deletionPolicy(project: LiveProject): 'Delete' | 'Retain';
   /** What the Project's status recorded as existing. */
   recorded(project: LiveProject): Ids | undefined;
+  /** The password rotation the Project asks for (an annotation's value), and the last one done. */
+  rotation(project: LiveProject): { requested?: string; done?: string };
   /** Names of the Secrets (owned by the Project) whose keys the workspace gets as env. */
   envSecret(ids: Ids): string;
   describe(ids: Ids): string;
@@ -27,6 +29,8 @@ export interface ExternalOutcome<Ids> {
   condition?: ConditionUpdate;
   /** What status records from now on (undefined: nothing exists). */
   ids: Ids | undefined;
+  /** The password rotation done, to record. */
+  rotation?: string;
   requeueAfter?: number;
   /** A failure to retry with backoff, already described by the condition. */
   error?: unknown;
@@ -52,7 +56,7 @@ export async function reconcileExternal<Ids>(
   if (!resource.enabled(project)) {
     if (recorded && resource.deletionPolicy(project) === 'Delete') {
       try {
-        await resource.client.delete(recorded, { project, signal });
+        await resource.client.delete(recorded, { project, signal, rotatePassword: false });
       } catch (error) {
         const message = `could not delete the disabled ${resource.name}: ${errorMessage(error)}`;
         return {
@@ -64,12 +68,14 @@ export async function reconcileExternal<Ids>(
     }
     return { ids: undefined };
   }
+  const { requested, done } = resource.rotation(project);
+  const rotatePassword = requested !== undefined && requested !== done;
   try {
-    const ctx = { project, recorded, signal };
+    const ctx = { project, recorded, signal, rotatePassword };
     const observed = await resource.client.observe(ctx);
     let ids = resource.client.ids(project);
     if (!observed.exists) ids = await resource.client.create(ctx);
-    else if (!observed.upToDate) ids = await resource.client.update(ctx);
+    else if (!observed.upToDate || rotatePassword) ids = await resource.client.update(ctx);
     return {
       condition: {
         ...base,
@@ -78,6 +84,7 @@ export async function reconcileExternal<Ids>(
         message: `${resource.describe(ids)} is ready`,
       },
       ids,
+      rotation: rotatePassword ? requested : done,
       requeueAfter: resource.resyncMs,
     };
   } catch (error) {
@@ -85,6 +92,7 @@ export async function reconcileExternal<Ids>(
       return {
         condition: { ...base, status: 'False', reason: 'NotConfigured', message: error.message },
         ids: recorded,
+        rotation: done,
         requeueAfter: NOT_CONFIGURED_RETRY_MS,
       };
     }
@@ -93,6 +101,7 @@ export async function reconcileExternal<Ids>(
     return {
       condition: { ...base, status: 'False', reason: 'ProvisioningFailed', message: errorMessage(error) },
       ids: existingIds(resource, project),
+      rotation: done,
       error,
     };
   }
@@ -107,7 +116,7 @@ export async function finalizeExternal<Ids>(
   const ids = existingIds(resource, project);
   if (!ids || resource.deletionPolicy(project) === 'Retain') return;
   try {
-    await resource.client.delete(ids, { project, signal });
+    await resource.client.delete(ids, { project, signal, rotatePassword: false });
   } catch (error) {
     // Not configured any more: there is no way to reach it, so nothing can be deleted.
     if (!(error instanceof NotConfiguredError)) throw error;

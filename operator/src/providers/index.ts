@@ -8,6 +8,10 @@ import type { DatabaseIds } from './database/provider.ts';
 import { databaseProvider } from './database/provider.ts';
 import type { ExternalResource } from './external.ts';
 
+/** Set (or change) these annotations on a Project to have a new password generated. */
+export const ROTATE_DATABASE_PASSWORD = 'rdev.dev/rotate-database-password';
+export const ROTATE_CACHE_PASSWORD = 'rdev.dev/rotate-cache-password';
+
 export function projectExternalResources(client: KubeClient, config: OperatorConfig) {
   const database: ExternalResource<DatabaseIds> = {
     name: 'database',
@@ -25,6 +29,10 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
           }
         : undefined;
     },
+    rotation: (p) => ({
+      requested: p.metadata.annotations?.[ROTATE_DATABASE_PASSWORD],
+      done: p.status?.database?.passwordRotation,
+    }),
     envSecret: (ids) => ids.secretName,
     describe: (ids) => `${ids.engine} database ${ids.name}`,
     client: databaseProvider(client, config),
@@ -40,6 +48,10 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
         ? { user: c.user, prefix: c.prefix, secretName: c.secretName }
         : undefined;
     },
+    rotation: (p) => ({
+      requested: p.metadata.annotations?.[ROTATE_CACHE_PASSWORD],
+      done: p.status?.cache?.passwordRotation,
+    }),
     envSecret: (ids) => ids.secretName,
     describe: (ids) => `Redis user ${ids.user} (keys ${ids.prefix}:*)`,
     client: cacheProvider(client, config),

@@ -17,6 +17,8 @@ export interface ExternalContext<Ids> {
   project: LiveProject;
   /** What the Project's status recorded as existing (authoritative for deletion). */
   recorded: Ids | undefined;
+  /** Replace the password with a new one (a rotation was requested). */
+  rotatePassword: boolean;
   signal: AbortSignal;
 }
 

@@ -251,6 +251,9 @@ export const projectStatus = z
         name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
         user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
         secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),
+        passwordRotation: z.string().max(253).optional().meta({
+          description: 'The value of the rdev.dev/rotate-database-password annotation last acted on.',
+        }),
       })
       .optional()
       .meta({ description: 'The database, once created.' }),
@@ -259,6 +262,11 @@ export const projectStatus = z
         user: z.string().max(128).optional().meta({ description: 'Name of the Redis ACL user.' }),
         prefix: z.string().max(128).optional().meta({ description: 'Key prefix the user is confined to.' }),
         secretName: secretName('cache credentials (REDIS_URL)').optional(),
+        passwordRotation: z
+          .string()
+          .max(253)
+          .optional()
+          .meta({ description: 'The value of the rdev.dev/rotate-cache-password annotation last acted on.' }),
       })
       .optional()
       .meta({ description: 'The cache user, once created.' }),

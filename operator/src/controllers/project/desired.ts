@@ -144,6 +144,8 @@ export function desiredPod(
   credentials: Credentials,
   /** Credentials Secrets of ready external resources (database, cache): all their keys become env. */
   envSecrets: string[] = [],
+  /** Changes with every password rotation, so that the Pod restarts with the new one. */
+  credentialsVersion = '/',
 ): KubeObject | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
@@ -173,6 +175,9 @@ export function desiredPod(
     metadata: {
       ...meta(project, workspaceName(name)),
       labels: { ...childLabels(name), 'app.kubernetes.io/component': 'workspace' },
+      ...(credentialsVersion === '/'
+        ? {}
+        : { annotations: { 'rdev.dev/credentials-version': credentialsVersion } }),
     },
     spec: {
       serviceAccountName: workspaceName(name),

@@ -20,6 +20,7 @@ export interface ExternalsOutcome {
   status: Pick<ProjectStatus, 'database' | 'cache'>;
   /** Credentials Secrets the workspace gets as env (resources that are ready). */
   envSecrets: string[];
+  credentialsVersion: string;
   requeueAfter?: number;
   errors: unknown[];
 }
@@ -42,18 +43,11 @@ export async function reconcileExternals(
     conditions: outcomes.flatMap(([, o]) => (o.condition ? [o.condition] : [])),
     retired: outcomes.flatMap(([r, o]) => (o.condition ? [] : [r.condition])),
     status: {
-      database: db.ids && {
-        engine: db.ids.engine,
-        name: db.ids.name,
-        user: db.ids.user,
-        secretName: db.ids.secretName,
-      },
-      cache: cache.ids && {
-        user: cache.ids.user,
-        prefix: cache.ids.prefix,
-        secretName: cache.ids.secretName,
-      },
+      database: db.ids && { ...db.ids, passwordRotation: db.rotation },
+      cache: cache.ids && { ...cache.ids, passwordRotation: cache.rotation },
     },
+    /** Changes when a password is rotated: the workspace Pod must restart to read it. */
+    credentialsVersion: [db.rotation ?? '', cache.rotation ?? ''].join('/'),
     envSecrets: [...ready(externals.database, db), ...ready(externals.cache, cache)],
     requeueAfter: delays.length > 0 ? Math.min(...delays) : undefined,
     errors: outcomes.flatMap(([, o]) => (o.error === undefined ? [] : [o.error])),

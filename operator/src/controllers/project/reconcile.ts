@@ -91,7 +91,11 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     let failure: unknown;
     try {
       await applyChildren(deps, project);
-      pod = await reconcilePod(deps, project, desiredPod(project, config, credentials, externals.envSecrets));
+      pod = await reconcilePod(
+        deps,
+        project,
+        desiredPod(project, config, credentials, externals.envSecrets, externals.credentialsVersion),
+      );
     } catch (err) {
       failure = err;
       pod = deps.pods.get(`${namespace}/${workspaceName(name)}`);

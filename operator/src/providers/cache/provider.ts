@@ -128,6 +128,7 @@ export function cacheProvider(client: KubeClient, config: OperatorConfig): Exter
       ids.secretName,
       'REDIS_PASSWORD',
       (pw) => cacheSecretData(ids, a.host, a.port, pw),
+      ctx.rotatePassword,
     );
     await a.redis.sendCommand(['ACL', 'SETUSER', ids.user, ...aclRules(ids, password)]);
     return ids;

@@ -111,8 +111,13 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
   async function ensure(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
     const ids = databaseIds(ctx.project);
     const a = await admin(ids.engine);
-    const { password } = await ensureCredentials(client, ctx.project, ids.secretName, 'PGPASSWORD', (pw) =>
-      databaseSecretData(ids, a.host, a.port, pw),
+    const { password } = await ensureCredentials(
+      client,
+      ctx.project,
+      ids.secretName,
+      'PGPASSWORD',
+      (pw) => databaseSecretData(ids, a.host, a.port, pw),
+      ctx.rotatePassword,
     );
     const { roleExists, owner } = await state(a, ids);
     try {
