@@ -35,7 +35,11 @@ await client.create(SECRETS, {
   stringData: { ANTHROPIC_API_KEY: 'sk-bench-not-real' },
 });
 
-const manager = new Manager({ kubeConfig: kc, namespace, log: createLogger({ level: 'silent' }) });
+const manager = new Manager({
+  kubeConfig: kc,
+  namespaces: [namespace],
+  log: createLogger({ level: 'silent' }),
+});
 registerProjectController(manager, loadConfig([`--namespace=${namespace}`], {}));
 await manager.start();
 

@@ -29,7 +29,7 @@ describe('informer', () => {
     const informer = Informer.forResource<KubeObject & { data?: Record<string, string> }>(
       client,
       CONFIG_MAPS,
-      { namespace: ns.name, log: quiet },
+      { namespaces: [ns.name], log: quiet },
     );
     const seen: string[] = [];
     informer.on({
@@ -58,7 +58,7 @@ describe('informer', () => {
         namespace: ns.name,
         body: { metadata: { name: uniqueName('bump') } },
       });
-      const expiredBefore = informer.reflector.stats.expired;
+      const expiredBefore = informer.stats.expired;
       const plane = (action: string) =>
         new Promise<void>((resolve, reject) => {
           const child = spawn(join(ROOT, 'hack', 'cluster.sh'), [action, 'kube-apiserver'], {
@@ -72,10 +72,10 @@ describe('informer', () => {
       await new Promise((r) => setTimeout(r, 1500)); // the informer's watch fails and retries meanwhile
       await plane('start-component');
 
-      await eventually(() => informer.reflector.stats.expired > expiredBefore, { timeoutMs: 90_000 });
+      await eventually(() => informer.stats.expired > expiredBefore, { timeoutMs: 90_000 });
       await eventually(() => configMap('after-restart').then(() => true), { timeoutMs: 60_000 });
       await eventually(() => seen.includes('add after-restart'), { timeoutMs: 60_000 });
-      expect(informer.reflector.stats.errors).toBeGreaterThan(0);
+      expect(informer.stats.errors).toBeGreaterThan(0);
       expect(informer.store.get(`${ns.name}/after-restart`)).toBeDefined();
     } finally {
       run.abort();
@@ -86,7 +86,12 @@ describe('informer', () => {
 
 describe('manager and controllers', () => {
   it('reconcile the owner when an owned child changes', async () => {
-    const manager = new Manager({ kubeConfig: kc, namespace: ns.name, log: quiet, name: 'rdev-owns-test' });
+    const manager = new Manager({
+      kubeConfig: kc,
+      namespaces: [ns.name],
+      log: quiet,
+      name: 'rdev-owns-test',
+    });
     const reconciled: string[] = [];
     manager
       .controller('owners')
@@ -128,7 +133,7 @@ describe('manager and controllers', () => {
   it('retry a failing reconcile with growing delays, visible in the metrics', async () => {
     const manager = new Manager({
       kubeConfig: kc,
-      namespace: ns.name,
+      namespaces: [ns.name],
       log: quiet,
       name: 'rdev-retry-test',
       listen: [{ host: '127.0.0.1', port: 0 }],

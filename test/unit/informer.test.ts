@@ -91,7 +91,7 @@ describe('Informer', () => {
     // the first watch ended normally: the next one resumes from the last event, without listing
     await until(() => source.watchFrom.length === 2);
     expect(source.watchFrom[1]).toBe('13');
-    expect(informer.reflector.stats.lists).toBe(1);
+    expect(informer.stats.lists).toBe(1);
     run.abort();
     await done;
   });
@@ -130,7 +130,7 @@ describe('Informer', () => {
     await until(() => source.watchFrom.length === 2);
     expect(events).toEqual(['add a', 'add b', 'add c', 'delete b']); // a unchanged: no update
     expect(source.watchFrom).toEqual(['10', '30']);
-    expect(informer.reflector.stats.expired).toBe(1);
+    expect(informer.stats.expired).toBe(1);
     run.abort();
     await done;
   });
@@ -154,7 +154,7 @@ describe('Informer', () => {
     const done = informer.run(run.signal);
     await until(() => source.watchFrom.length === 3);
     expect(source.watchFrom).toEqual(['10', '11', '11']);
-    expect(informer.reflector.stats).toMatchObject({ lists: 1, errors: 2 });
+    expect(informer.stats).toMatchObject({ lists: 1, errors: 2 });
     run.abort();
     await done;
   });
@@ -192,6 +192,38 @@ describe('Informer', () => {
     expect(informer.store.byIndex('controllerUid', 'u-1').map((o) => o.metadata.name)).toEqual(['pod']);
     expect(informer.store.byIndex('project', 'shop').map((o) => o.metadata.name)).toEqual(['pod']);
     expect(informer.store.get('ns/pod')?.metadata.managedFields).toBeUndefined();
+    run.abort();
+    await done;
+  });
+
+  it('feeds one store from one reflector per namespace; a relist in one deletes nothing of the other', async () => {
+    const inA = (name: string, rv: string) => ({ metadata: { name, namespace: 'a', resourceVersion: rv } });
+    const inB = (name: string, rv: string) => ({ metadata: { name, namespace: 'b', resourceVersion: rv } });
+    const a = new ScriptedSource(
+      [[page([inA('x', '1')], '10')], [page([], '20')]],
+      [
+        async (emit) =>
+          emit({ type: 'ERROR', object: { code: 410, reason: 'Expired', message: 'too old' } as never }),
+      ],
+    );
+    const b = new ScriptedSource([[page([inB('y', '2')], '11')]], []);
+    const informer = new Informer(
+      [
+        { namespace: 'a', source: a },
+        { namespace: 'b', source: b },
+      ],
+      { backoff: fastBackoff() },
+    );
+    const events = recorder(informer);
+    const run = new AbortController();
+    const done = informer.run(run.signal);
+    await informer.waitForSync();
+    expect(informer.store.keys().sort()).toEqual(['a/x', 'b/y']);
+    await until(() => a.watchFrom.length === 2);
+    expect(informer.store.keys()).toEqual(['b/y']); // a's relist found x gone; b's y stays
+    expect(events).toContain('delete x');
+    expect(events).not.toContain('delete y');
+    expect(informer.stats).toMatchObject({ lists: 3, expired: 1 });
     run.abort();
     await done;
   });

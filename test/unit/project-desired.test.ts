@@ -232,6 +232,7 @@ describe('operator configuration', () => {
       namespaces: ['a', 'b'],
     });
     expect(loadConfig([], {}).workers).toBe(4);
+    expect(loadConfig(['--namespace=a', '--namespace=b,c'], {}).namespaces).toEqual(['a', 'b', 'c']);
     expect(() => loadConfig(['--workers=0'], {})).toThrow(/--workers/);
     expect(() => loadConfig(['--log-level=loud'], {})).toThrow(/--log-level/);
     expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/no-such-flag/);

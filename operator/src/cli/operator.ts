@@ -64,7 +64,7 @@ export const operatorCommand: Command = {
       kubeConfig,
       name: 'rdev-operator',
       identity: process.env.POD_NAME ?? `${hostname()}_${process.pid}`,
-      namespace: config.namespaces[0],
+      namespaces: config.namespaces,
       leaderElection: config.leaderElect ? { namespace: config.leaderElectionNamespace } : undefined,
       listen,
       log,

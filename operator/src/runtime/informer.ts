@@ -1,5 +1,6 @@
-// An informer: a reflector filling a store, and handlers told of each change. Reconcilers read
-// the store; controllers' handlers turn changes into work-queue keys.
+// An informer: reflectors filling a store, and handlers told of each change. Reconcilers read
+// the store; controllers' handlers turn changes into work-queue keys. Watching several
+// namespaces takes one reflector each (a namespaced Role is enough), all feeding one store.
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject, Resource } from './client.ts';
 import { type Clock, realClock, type Timer } from './clock.ts';
@@ -9,6 +10,7 @@ import {
   type ListWatchOptions,
   Reflector,
   type ReflectorOptions,
+  type ReflectorStats,
 } from './reflector.ts';
 import { type IndexFunc, keyOf, Store } from './store.ts';
 
@@ -18,7 +20,17 @@ export interface EventHandler<T> {
   delete?(obj: T): void;
 }
 
-export interface InformerOptions<T extends KubeObject> extends ReflectorOptions, ListWatchOptions {
+/** A source and the namespace it covers (undefined: all), which bounds what its relists delete. */
+export interface ScopedSource<T extends KubeObject> {
+  namespace?: string;
+  source: ListWatch<T>;
+}
+
+export interface InformerOptions<T extends KubeObject>
+  extends ReflectorOptions,
+    Omit<ListWatchOptions, 'namespace'> {
+  /** Namespaces to watch (empty or unset: all). */
+  namespaces?: string[];
   indexers?: Record<string, IndexFunc<T>>;
   /** Applied to every object before it is cached; by default drops managedFields (never read). */
   transform?: (obj: T) => T;
@@ -34,26 +46,41 @@ export const dropManagedFields = <T extends KubeObject>(obj: T): T => {
 
 export class Informer<T extends KubeObject> {
   readonly store: Store<T>;
-  readonly reflector: Reflector<T>;
+  readonly reflectors: Reflector<T>[];
   private readonly handlers: EventHandler<T>[] = [];
   private readonly transform: (obj: T) => T;
   private readonly resyncMs: number;
   private readonly clock: Clock;
   private synced = false;
+  private readonly unsynced: Set<Reflector<T>>;
   private readonly syncWaiters: (() => void)[] = [];
   private readonly log: Logger | undefined;
 
-  constructor(source: ListWatch<T>, options: InformerOptions<T> = {}) {
+  constructor(sources: ListWatch<T> | ScopedSource<T>[], options: InformerOptions<T> = {}) {
     this.store = new Store<T>(options.indexers);
     this.transform = options.transform ?? dropManagedFields;
     this.resyncMs = options.resyncMs ?? 0;
     this.clock = options.clock ?? realClock;
     this.log = options.log;
-    this.reflector = new Reflector(
-      source,
-      { replace: (o) => this.replace(o), apply: (t, o) => this.apply(t, o) },
-      options,
-    );
+    const scoped = Array.isArray(sources) ? sources : [{ source: sources }];
+    this.reflectors = scoped.map(({ namespace, source }) => {
+      const reflector: Reflector<T> = new Reflector(
+        source,
+        { replace: (o) => this.replace(o, namespace, reflector), apply: (t, o) => this.apply(t, o) },
+        options,
+      );
+      return reflector;
+    });
+    this.unsynced = new Set(this.reflectors);
+  }
+
+  /** The reflectors' counters, summed. */
+  get stats(): ReflectorStats {
+    const total: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0 };
+    for (const r of this.reflectors) {
+      for (const key of Object.keys(total) as (keyof ReflectorStats)[]) total[key] += r.stats[key];
+    }
+    return total;
   }
 
   static forResource<T extends KubeObject>(
@@ -61,7 +88,14 @@ export class Informer<T extends KubeObject> {
     resource: Resource,
     options: InformerOptions<T> & { log?: Logger } = {},
   ): Informer<T> {
-    return new Informer(clientListWatch<T>(client, resource, options), options);
+    const namespaces = resource.namespaced && options.namespaces?.length ? options.namespaces : [undefined];
+    return new Informer(
+      namespaces.map((namespace) => ({
+        namespace,
+        source: clientListWatch<T>(client, resource, { ...options, namespace }),
+      })),
+      options,
+    );
   }
 
   on(handler: EventHandler<T>): void {
@@ -92,13 +126,13 @@ export class Informer<T extends KubeObject> {
     };
     scheduleResync();
     try {
-      await this.reflector.run(signal);
+      await Promise.all(this.reflectors.map((r) => r.run(signal)));
     } finally {
       resync?.cancel();
     }
   }
 
-  private replace(objects: T[]): void {
+  private replace(objects: T[], namespace: string | undefined, from: Reflector<T>): void {
     const seen = new Set<string>();
     for (const raw of objects) {
       const obj = this.transform(raw);
@@ -110,10 +144,12 @@ export class Informer<T extends KubeObject> {
     // What vanished while nobody watched: deliver the deletes the watch never sent.
     for (const key of this.store.keys()) {
       if (seen.has(key)) continue;
+      if (namespace !== undefined && !key.startsWith(`${namespace}/`)) continue; // another reflector's
       const gone = this.store.remove(key);
       if (gone) this.emit('delete', gone);
     }
-    if (!this.synced) {
+    this.unsynced.delete(from);
+    if (!this.synced && this.unsynced.size === 0) {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }

@@ -20,8 +20,8 @@ export interface ManagerOptions {
   name?: string;
   /** Unique per replica: the lease holder and the events' reporting instance. */
   identity?: string;
-  /** Watch only this namespace (default: all). */
-  namespace?: string;
+  /** Watch only these namespaces (default: all). */
+  namespaces?: string[];
   leaderElection?: {
     namespace: string;
     leaseName?: string;
@@ -86,7 +86,7 @@ export class Manager {
     let informer = this.informers.get(key);
     if (!informer) {
       informer = Informer.forResource<KubeObject>(this.client, resource, {
-        namespace: resource.namespaced ? this.options.namespace : undefined,
+        namespaces: this.options.namespaces,
         resyncMs: this.options.resyncMs ?? 10 * 3600_000,
         log: this.log.child({ informer: key }),
         ...this.informerOptions.get(key),

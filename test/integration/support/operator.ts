@@ -18,7 +18,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
   const manager = new Manager({
     kubeConfig: kubeConfig(),
     name: 'rdev-operator',
-    namespace,
+    namespaces: [namespace],
     log: createLogger({ level: process.env.RDEV_TEST_LOG_LEVEL ?? 'silent', name: 'rdev-operator' }),
   });
   registerProjectController(manager, config);
