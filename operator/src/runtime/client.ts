@@ -109,20 +109,38 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 export const apiVersionOf = (r: Pick<Resource, 'group' | 'version'>) =>
   r.group ? `${r.group}/${r.version}` : r.version;
 
+/**
+ * The connection pool to the API server. client-node builds a new dispatcher (an undici Agent,
+ * so new TLS connections) for every request; the first one is kept and reused instead, while
+ * authentication headers are still computed per request (tokens may rotate).
+ */
+interface Connections {
+  dispatcher?: Dispatcher;
+}
+
 export class KubeClient {
   readonly config: KubeConfig;
   private readonly timeoutMs: number;
   private readonly observe: RequestObserver;
+  private readonly connections: Connections;
 
-  constructor(config: KubeConfig, options: ClientOptions = {}) {
+  constructor(config: KubeConfig, options: ClientOptions = {}, connections: Connections = {}) {
     this.config = config;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.observe = options.observe ?? (() => undefined);
+    this.connections = connections;
   }
 
-  /** A client like this one whose requests time out after `timeoutMs`. */
+  /** A client like this one (same connections) whose requests time out after `timeoutMs`. */
   withTimeout(timeoutMs: number): KubeClient {
-    return new KubeClient(this.config, { timeoutMs, observe: this.observe });
+    return new KubeClient(this.config, { timeoutMs, observe: this.observe }, this.connections);
+  }
+
+  /** Closes the pooled connections (on shutdown). */
+  async close(): Promise<void> {
+    const dispatcher = this.connections.dispatcher;
+    this.connections.dispatcher = undefined;
+    await dispatcher?.close();
   }
 
   /** The REST path of a collection (no name) or an object, optionally of its subresource. */
@@ -235,6 +253,7 @@ export class KubeClient {
     }
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.config.applySecurityAuthentication(ctx);
+    this.connections.dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     const combined = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
@@ -245,7 +264,7 @@ export class KubeClient {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: combined,
         // the dispatcher carries the cluster's CA and client certificate
-        dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+        dispatcher: this.connections.dispatcher,
       });
       this.observe(options.verb, response.status);
       return response;

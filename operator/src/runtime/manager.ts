@@ -167,6 +167,7 @@ export class Manager {
       await Promise.all(
         this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
       );
+      await this.client.close();
       this.log.info('manager stopped');
     })();
     return this.stopped;
