@@ -90,6 +90,7 @@ services-down: ## stop them and delete their data
 
 .PHONY: kind-up
 kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
+	mkdir -p .cluster
 	kind create cluster --name rdev --config hack/kind.yaml --kubeconfig .cluster/kind-kubeconfig
 	@echo "make test-integration KUBECONFIG=$(CURDIR)/.cluster/kind-kubeconfig"
 
