@@ -4,15 +4,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
-import { KubeClient, type KubeObject, type Resource } from '../../operator/src/runtime/client.ts';
-import {
-  NETWORK_POLICIES,
-  PODS,
-  PVCS,
-  SECRETS,
-  SERVICE_ACCOUNTS,
-  SERVICES,
-} from '../../operator/src/runtime/resources.ts';
+import { OWNED_RESOURCES } from '../../operator/src/controllers/project/names.ts';
+import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { installCrds } from './support/crds.ts';
 import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
 import { spawnOperator } from './support/operator.ts';
@@ -44,7 +37,6 @@ function restart() {
   operator = spawnOperator(ns.name);
 }
 
-const CHILD_RESOURCES: Resource[] = [SERVICE_ACCOUNTS, PVCS, SERVICES, NETWORK_POLICIES, PODS, SECRETS];
 const ownedBy = (obj: KubeObject, uid: string) =>
   obj.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller);
 
@@ -88,7 +80,7 @@ describe('the operator killed at random points', () => {
     const live = new Map((await projects()).map((p) => [p.metadata.uid as string, p.metadata.name]));
     await eventually(
       async () => {
-        for (const resource of CHILD_RESOURCES) {
+        for (const resource of OWNED_RESOURCES) {
           const children = (
             await client.list<KubeObject>(resource, ns.name, {
               labelSelector: 'app.kubernetes.io/managed-by=rdev',
@@ -105,7 +97,7 @@ describe('the operator killed at random points', () => {
       { timeoutMs: 90_000 },
     );
     for (const [uid, name] of live) {
-      for (const resource of CHILD_RESOURCES) {
+      for (const resource of OWNED_RESOURCES) {
         const children = (
           await client.list<KubeObject>(resource, ns.name, { labelSelector: `rdev.dev/project=${name}` })
         ).items;
