@@ -73,7 +73,13 @@ export const operatorCommand: Command = {
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-    await manager.start();
+    try {
+      await manager.start();
+    } catch (err) {
+      log.error({ err }, 'could not start');
+      await manager.stop().catch(() => undefined);
+      return 1;
+    }
     return new Promise<number>(() => undefined); // runs until a signal stops the manager
   },
 };

@@ -6,13 +6,14 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { KubeClient, type KubeObject, type Resource } from './client.ts';
+import { isNotFound, KubeClient, type KubeObject, type Resource } from './client.ts';
 import { Controller, ControllerBuilder } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { LeaderElector } from './leader.ts';
 import { createLogger } from './logging.ts';
 import { Metrics } from './metrics.ts';
+import { NAMESPACES } from './resources.ts';
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -133,6 +134,12 @@ export class Manager {
       return;
     }
     const leaseName = le.leaseName ?? `${this.fieldManager}-leader`;
+    // Without its namespace the Lease can never be created: say so now rather than retry forever.
+    await this.client.get(NAMESPACES, undefined, le.namespace).catch((err) => {
+      throw isNotFound(err)
+        ? new Error(`the leader election namespace "${le.namespace}" does not exist`)
+        : err;
+    });
     this.elector = new LeaderElector(this.client, {
       namespace: le.namespace,
       name: leaseName,
