@@ -161,6 +161,27 @@ describe('a Project', () => {
     await waitReady(name);
   });
 
+  it('replaces a Pod that failed', async () => {
+    const name = uniqueName('failed');
+    await project(name);
+    await waitReady(name);
+    const first = await pod(name);
+    // what a kubelet reports when the container dies for good (restartPolicy aside)
+    await client.patch(
+      PODS,
+      ns.name,
+      `${name}-workspace`,
+      { status: { phase: 'Failed', reason: 'Evicted' } },
+      'merge',
+      {},
+      'status',
+    );
+    await eventually(
+      async () => (await pod(name).catch(() => undefined))?.metadata.uid !== first.metadata.uid,
+    );
+    await waitReady(name);
+  });
+
   it('suspends (Pod gone, volume kept) and resumes', async () => {
     const name = uniqueName('suspend');
     await project(name);
