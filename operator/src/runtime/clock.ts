@@ -20,6 +20,9 @@ export const realClock: Clock = {
   },
 };
 
+/** A metav1.MicroTime as the API server expects it: microsecond precision, UTC. */
+export const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000Z');
+
 /** A promise that resolves after `ms` on `clock`, or early (rejecting) when `signal` aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { apiVersionOf, type KubeClient, type KubeObject, type Resource } from './client.ts';
-import { type Clock, realClock } from './clock.ts';
+import { type Clock, microTime, realClock } from './clock.ts';
 import { EVENTS } from './resources.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -18,9 +18,6 @@ interface Seen {
   count: number;
   firstSeen: number;
 }
-
-/** A MicroTime as the API server expects it (microsecond precision, UTC). */
-const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
 export class EventRecorder {
   private readonly seen = new Map<string, Seen>();

@@ -6,7 +6,7 @@
 // at once.
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from './client.ts';
-import { type Clock, realClock, sleep } from './clock.ts';
+import { type Clock, microTime, realClock, sleep } from './clock.ts';
 import { LEASES } from './resources.ts';
 
 export interface LeaderElectionOptions {
@@ -29,8 +29,6 @@ interface LeaseSpec {
 }
 
 type Lease = KubeObject & { spec?: LeaseSpec };
-
-const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
 export interface LeadershipCallbacks {
   /** Called once leadership is acquired; `signal` aborts when it ends for any reason. */
