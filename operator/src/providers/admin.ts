@@ -1,8 +1,7 @@
 // Admin credentials of external systems come from Secrets named in the operator configuration
 // ("namespace/name"), read when needed and never logged.
-import type { KubeClient, KubeObject } from '../runtime/client.ts';
-import { isNotFound } from '../runtime/client.ts';
-import { SECRETS } from '../runtime/resources.ts';
+import type { KubeClient } from '../runtime/client.ts';
+import { readSecretData } from './credentials.ts';
 import { NotConfiguredError } from './ports.ts';
 
 /** The decoded data of the Secret `ref` ("namespace/name"); NotConfiguredError if absent. */
@@ -15,13 +14,7 @@ export async function readAdminSecret(
   if (!ref) throw new NotConfiguredError(`no ${what} is configured (operator option --${flag})`);
   const [namespace, name] = ref.includes('/') ? ref.split('/', 2) : [undefined, ref];
   if (!namespace || !name) throw new NotConfiguredError(`--${flag} must be namespace/name, got "${ref}"`);
-  try {
-    const secret = await client.get<KubeObject & { data?: Record<string, string> }>(SECRETS, namespace, name);
-    return Object.fromEntries(
-      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-    );
-  } catch (err) {
-    if (isNotFound(err)) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) does not exist`);
-    throw err;
-  }
+  const data = await readSecretData(client, namespace, name);
+  if (!data) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) does not exist`);
+  return data;
 }

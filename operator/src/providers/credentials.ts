@@ -13,18 +13,14 @@ export const generatePassword = () => randomBytes(24).toString('base64url');
 
 type SecretData = Record<string, string>;
 
-/** The decoded data of the Project's Secret `name`, or undefined when it does not exist. */
-export async function readOwnedSecret(
+/** The decoded data of Secret namespace/name, or undefined when it does not exist. */
+export async function readSecretData(
   client: KubeClient,
-  project: LiveProject,
+  namespace: string,
   name: string,
 ): Promise<SecretData | undefined> {
   try {
-    const secret = await client.get<KubeObject & { data?: Record<string, string> }>(
-      SECRETS,
-      project.metadata.namespace,
-      name,
-    );
+    const secret = await client.get<KubeObject & { data?: Record<string, string> }>(SECRETS, namespace, name);
     return Object.fromEntries(
       Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
     );
@@ -33,6 +29,10 @@ export async function readOwnedSecret(
     throw err;
   }
 }
+
+/** The decoded data of the Project's Secret `name`, or undefined when it does not exist. */
+export const readOwnedSecret = (client: KubeClient, project: LiveProject, name: string) =>
+  readSecretData(client, project.metadata.namespace, name);
 
 /** Writes the Project's credentials Secret `name` with exactly `data` (server-side apply). */
 export async function writeOwnedSecret(

@@ -12,6 +12,7 @@ import {
   generationChanged,
   labelsChanged,
 } from '../../runtime/controller.ts';
+import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
@@ -26,12 +27,13 @@ const CREDENTIALS_INDEX = 'credentialsSecret';
 const secretKeysOnly = (secret: KubeObject): SecretView => {
   const {
     data,
-    stringData: _s,
-    managedFields: _m,
+    stringData: _values,
     ...rest
-  } = secret as KubeObject & { data?: object; stringData?: object };
-  const { managedFields: _mf, ...metadata } = secret.metadata;
-  return { ...rest, metadata, dataKeys: Object.keys(data ?? {}) } as SecretView;
+  } = dropManagedFields(secret) as KubeObject & {
+    data?: object;
+    stringData?: object;
+  };
+  return { ...rest, dataKeys: Object.keys(data ?? {}) } as SecretView;
 };
 
 export function registerProjectController(manager: Manager, config: OperatorConfig): void {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { PROJECTS } from '../../api/resources.ts';
 import type { OperatorConfig } from '../../config.ts';
+import { errorMessage } from '../../providers/external.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
 import {
   isConflict,
@@ -101,8 +102,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       pod = deps.pods.get(`${namespace}/${workspaceName(name)}`);
     }
 
-    const failed =
-      failure === undefined ? undefined : failure instanceof Error ? failure.message : String(failure);
+    const failed = failure === undefined ? undefined : errorMessage(failure);
     const now = (deps.now ?? (() => new Date()))();
     const { status, transitions } = projectStatus(
       project,
