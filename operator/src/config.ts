@@ -45,13 +45,20 @@ export const operatorConfig = z.object({
     .min(1)
     .max(86400)
     .describe('how often Redis users are checked (a restart loses them)'),
+  workerNamespace: z.string().min(1).describe("namespace of the workers' heartbeat Leases"),
+  maxRunning: z.number().int().min(0).describe('WorkItems running at once across all Projects (0: no limit)'),
+  maxRunningPerProject: z
+    .number()
+    .int()
+    .min(0)
+    .describe('WorkItems running at once per Project (0: no limit)'),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
 
 type Kind = 'string' | 'boolean' | 'number' | 'list';
 
-interface OptionSpec {
+export interface OptionSpec {
   flag: string;
   env: string;
   path: string[];
@@ -201,6 +208,30 @@ export const OPTIONS: OptionSpec[] = [
     help: 'seconds between checks that each Project Redis user still exists (a Redis restart loses them)',
     default: 60,
   },
+  {
+    flag: 'worker-namespace',
+    env: 'RDEV_WORKER_NAMESPACE',
+    path: ['workerNamespace'],
+    kind: 'string',
+    help: "namespace where workers keep their heartbeat Leases (the workers' own namespace)",
+    default: 'rdev-system',
+  },
+  {
+    flag: 'max-running',
+    env: 'RDEV_MAX_RUNNING',
+    path: ['maxRunning'],
+    kind: 'number',
+    help: 'WorkItems scheduled or running at once across all Projects; 0: no limit but worker capacity',
+    default: 0,
+  },
+  {
+    flag: 'max-running-per-project',
+    env: 'RDEV_MAX_RUNNING_PER_PROJECT',
+    path: ['maxRunningPerProject'],
+    kind: 'number',
+    help: 'WorkItems scheduled or running at once per Project; 0: no limit',
+    default: 0,
+  },
 ];
 
 export class ConfigError extends Error {
@@ -242,15 +273,25 @@ function getPath(source: unknown, path: string[]): unknown {
   return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], source);
 }
 
-/** Builds the configuration from arguments, environment and the --config file. */
+/** Builds the operator's configuration from arguments, environment and the --config file. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  return loadOptions(operatorConfig, OPTIONS, argv, env);
+}
+
+/** Fills `schema` from an option table: flags, then environment, then the --config file, then defaults. */
+export function loadOptions<S extends z.ZodType>(
+  schema: S,
+  table: OptionSpec[],
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
       config: { type: 'string' },
       ...Object.fromEntries(
-        OPTIONS.map((o) => [
+        table.map((o) => [
           o.flag,
           { type: o.kind === 'boolean' ? 'boolean' : 'string', multiple: o.kind === 'list' },
         ]),
@@ -260,7 +301,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const configFile = (values.config as string | undefined) ?? env.RDEV_CONFIG;
   const file: unknown = configFile ? parseYaml(readFileSync(configFile, 'utf8')) : {};
   const config: Record<string, unknown> = {};
-  for (const spec of OPTIONS) {
+  for (const spec of table) {
     const flag = (values as Record<string, unknown>)[spec.flag];
     const fromFile = getPath(file, spec.path);
     let value: unknown = spec.default;
@@ -270,20 +311,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (flag !== undefined) value = convert(spec, flag, `--${spec.flag}`);
     if (value !== undefined) setPath(config, spec.path, value);
   }
-  const parsed = operatorConfig.safeParse(config);
+  const parsed = schema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const spec = OPTIONS.find((o) => o.path.join('.') === issue?.path.join('.'));
+    const spec = table.find((o) => o.path.join('.') === issue?.path.join('.'));
     throw new ConfigError(`${spec ? `--${spec.flag}` : issue?.path.join('.')}: ${issue?.message}`);
   }
   return parsed.data;
 }
 
 /** --help text, generated from the option table. */
-export function configHelp(): string {
+export function configHelp(table: OptionSpec[] = OPTIONS): string {
   const rows = [
     ['--config FILE', 'YAML or JSON file with any of the options below, by config path ($RDEV_CONFIG)'],
-    ...OPTIONS.map((o) => [
+    ...table.map((o) => [
       `--${o.flag}${o.kind === 'boolean' ? '' : ` ${o.kind === 'list' ? 'LIST' : 'VALUE'}`}`,
       `${o.help} ($${o.env}; config: ${o.path.join('.')})${o.default !== undefined && !(Array.isArray(o.default) && o.default.length === 0) ? ` [default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}]` : ''}`,
     ]),
@@ -293,9 +334,9 @@ export function configHelp(): string {
 }
 
 /** The configuration as printed at start: secret-bearing options masked. */
-export function redactedConfig(config: OperatorConfig): Record<string, unknown> {
+export function redactedConfig(config: object, table: OptionSpec[] = OPTIONS): Record<string, unknown> {
   const copy = structuredClone(config) as Record<string, unknown>;
-  for (const spec of OPTIONS.filter((o) => o.secret)) {
+  for (const spec of table.filter((o) => o.secret)) {
     if (getPath(copy, spec.path) !== undefined) setPath(copy, spec.path, '[redacted]');
   }
   return copy;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { operatorCommand } from './operator.ts';
+import { workerCommand } from './worker.ts';
 
 /** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
 export interface Command {
@@ -13,6 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 
 const commands: Record<string, Command> = {
   operator: operatorCommand,
+  worker: workerCommand,
   version: {
     summary: 'print the rdev version',
     async run() {

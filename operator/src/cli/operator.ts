@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, configHelp, loadConfig, type OperatorConfig, redactedConfig } from '../config.ts';
 import { registerProjectController } from '../controllers/project/index.ts';
+import { registerWorkControllers } from '../controllers/workitem/index.ts';
 import { createLogger } from '../runtime/logging.ts';
 import { Manager } from '../runtime/manager.ts';
 import type { Command } from './main.ts';
@@ -18,7 +19,8 @@ export function parseAddress(addr: string): { host: string; port: number } | und
   return { host: addr.slice(0, colon) || '0.0.0.0', port };
 }
 
-function kubeConfigFor(config: OperatorConfig): KubeConfig {
+/** The cluster to talk to: --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster. */
+export function kubeConfigFor(config: { kubeconfig?: string }): KubeConfig {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
@@ -33,7 +35,7 @@ function kubeConfigFor(config: OperatorConfig): KubeConfig {
 }
 
 export const operatorCommand: Command = {
-  summary: 'run the controllers (Project, …) against a cluster',
+  summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',
   async run(args) {
     if (args.includes('--help') || args.includes('-h')) {
       console.log(
@@ -70,6 +72,7 @@ export const operatorCommand: Command = {
       log,
     });
     registerProjectController(manager, config);
+    registerWorkControllers(manager, config);
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -245,16 +245,23 @@ export class ControllerBuilder {
     return this;
   }
 
+  /**
+   * Builds the controller. Without for(), it has only watches(): a singleton controller whose
+   * watches all map to one key (a scheduler's pass), so bursts of events coalesce.
+   */
   complete(reconciler: Reconciler): Controller {
     const primary = this.primary;
-    if (!primary) throw new Error(`controller ${this.name}: call for() before complete()`);
+    if (!primary && this.watched.length === 0)
+      throw new Error(`controller ${this.name}: call for() or watches() before complete()`);
     const controller = this.make(
       { name: this.name, workers: this.workers, timeoutMs: this.timeoutMs },
       reconciler,
     );
     this.register(controller, (informer) => {
-      informer(primary.resource).on(controller.forHandler(primary.predicates));
-      for (const child of this.children) informer(child).on(controller.ownsHandler(primary.resource));
+      if (primary) {
+        informer(primary.resource).on(controller.forHandler(primary.predicates));
+        for (const child of this.children) informer(child).on(controller.ownsHandler(primary.resource));
+      }
       for (const { resource, map } of this.watched) informer(resource).on(controller.mapHandler(map));
     });
     return controller;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../../operator/src/config.ts';
 import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
+import { registerWorkControllers } from '../../../operator/src/controllers/workitem/index.ts';
 import { closeCacheClients } from '../../../operator/src/providers/cache/provider.ts';
 import { closeDatabasePools } from '../../../operator/src/providers/database/provider.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
@@ -22,6 +23,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
     log: createLogger({ level: process.env.RDEV_TEST_LOG_LEVEL ?? 'silent', name: 'rdev-operator' }),
   });
   registerProjectController(manager, config);
+  registerWorkControllers(manager, config);
   await manager.start();
   return manager;
 }

@@ -58,6 +58,10 @@ export const workItemSpec = withRules(
         .max(10)
         .default(3)
         .meta({ description: 'Attempts before the item fails, with exponential backoff between them.' }),
+      retryBackoff: duration(
+        'Delay before the second attempt; it doubles for each later one, up to 10 minutes.',
+        { min: '1s', max: '1h' },
+      ).default('10s'),
       timeout: duration('How long one attempt may run before it is stopped.', {
         min: '1s',
         max: '24h',

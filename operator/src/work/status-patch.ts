@@ -1,0 +1,42 @@
+// The one way WorkItem status is written, by the operator and the workers alike: a merge patch
+// of the status subresource with the resourceVersion the writer based it on. Two writers can
+// never both win a race (the loser gets 409 and re-reads): that is what keeps an item from being
+// bound twice or reported by a worker that no longer holds it.
+import { WORK_ITEMS } from '../api/resources.ts';
+import type { KubeClient } from '../runtime/client.ts';
+import type { LiveWorkItem, StatusPatch } from './lifecycle.ts';
+
+export function patchStatus(
+  client: KubeClient,
+  item: LiveWorkItem,
+  patch: StatusPatch,
+  fieldManager: string,
+): Promise<LiveWorkItem> {
+  return client.patch<LiveWorkItem>(
+    WORK_ITEMS,
+    item.metadata.namespace,
+    item.metadata.name,
+    { metadata: { resourceVersion: item.metadata.resourceVersion }, status: patch },
+    'merge',
+    { fieldManager },
+    'status',
+  );
+}
+
+/** Sets (or repairs) the label a worker selects its items by. */
+export function patchWorkerLabel(
+  client: KubeClient,
+  item: LiveWorkItem,
+  label: string,
+  worker: string,
+  fieldManager: string,
+): Promise<LiveWorkItem> {
+  return client.patch<LiveWorkItem>(
+    WORK_ITEMS,
+    item.metadata.namespace,
+    item.metadata.name,
+    { metadata: { labels: { [label]: worker } } },
+    'merge',
+    { fieldManager },
+  );
+}

@@ -1,0 +1,345 @@
+// `rdev worker`: the kubelet of WorkItems. It watches the items bound to it (by label), runs
+// each Scheduled one (Running → Succeeded / Failed / Cancelled, or back to Queued for a retry)
+// and writes every transition fenced: a write only lands while status still names this worker
+// and this attempt, so a worker that lost an item (rebound elsewhere after its Lease expired)
+// can never report over the new attempt — it stops its copy instead.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
+import { readSecretData } from '../providers/credentials.ts';
+import { errorMessage } from '../providers/external.ts';
+import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
+import { Informer } from '../runtime/informer.ts';
+import {
+  afterAttempt,
+  itemKey,
+  type LiveWorkItem,
+  OUTPUT_TAIL_BYTES,
+  type Outcome,
+  running,
+  type StatusPatch,
+  timeoutMs,
+} from '../work/lifecycle.ts';
+import { WORKER_FIELD_MANAGER, WORKER_LABEL } from '../work/names.ts';
+import { patchStatus } from '../work/status-patch.ts';
+import { commandFor, type ProjectView } from './commands.ts';
+import type { WorkerConfig } from './config.ts';
+import { gitCheckout } from './git.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { type RunningProcess, runProcess } from './process.ts';
+
+/** The environment an item's process inherits from the worker (nothing of the worker's own settings). */
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM'];
+
+interface Attempt {
+  key: string;
+  uid: string;
+  number: number;
+  /** The latest version this worker wrote or read: the base of its next fenced write. */
+  item: LiveWorkItem;
+  process?: RunningProcess;
+  /** Why it is being stopped (reported as the outcome). */
+  stopping?: Outcome;
+  /** Stopped without a report: the item is not ours any more. */
+  abandoned?: boolean;
+  done?: Promise<void>;
+}
+
+export interface WorkerDeps {
+  client: KubeClient;
+  config: WorkerConfig;
+  log: Logger;
+  /** Where each output line goes, prefixed with the item's key (default: stdout). */
+  output?: (line: string) => void;
+}
+
+export class Worker {
+  private readonly deps: WorkerDeps;
+  private readonly attempts = new Map<string, Attempt>();
+  /** uid#attempt of every attempt this process started: late events about them are not a restart. */
+  private readonly startedHere = new Set<string>();
+  private readonly informer: Informer<LiveWorkItem>;
+  private readonly heartbeat: Heartbeat;
+  private readonly stopAll = new AbortController();
+  private draining = false;
+
+  constructor(deps: WorkerDeps) {
+    this.deps = deps;
+    const { config, client, log } = deps;
+    this.informer = Informer.forResource<LiveWorkItem>(client, WORK_ITEMS, {
+      namespaces: config.namespaces,
+      labelSelector: `${WORKER_LABEL}=${config.name}`,
+      log: log.child({ informer: 'workitems' }),
+    });
+    this.informer.on({
+      add: (item) => this.consider(item),
+      update: (_, item) => this.consider(item),
+      delete: (item) =>
+        this.attempts.get(itemKey(item))?.process?.stop('deleted') ?? this.abandon(itemKey(item)),
+    });
+    this.heartbeat = new Heartbeat(client, {
+      name: config.name,
+      namespace: config.namespace,
+      leaseDurationMs: config.leaseDurationSeconds * 1000,
+      capacity: () => (this.draining ? 0 : config.capacity),
+      log,
+      onFenced: () => {
+        for (const key of this.attempts.keys()) this.abandon(key);
+      },
+      // Items still bound to us that we stopped while fenced are reported as lost now.
+      onRenewed: () => {
+        for (const item of this.informer.store.list()) this.consider(item);
+      },
+    });
+  }
+
+  get running(): number {
+    return this.attempts.size;
+  }
+
+  get ready(): boolean {
+    return this.informer.hasSynced && this.heartbeat.healthy;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.deps.config.workDir, { recursive: true });
+    this.informer.run(this.stopAll.signal).catch((err) => this.deps.log.error({ err }, 'informer stopped'));
+    await this.informer.waitForSync();
+    await this.heartbeat.start(this.stopAll.signal);
+    this.deps.log.info(
+      { name: this.deps.config.name, capacity: this.deps.config.capacity },
+      'worker started',
+    );
+  }
+
+  /** Takes no new items, stops the running ones (each a failed attempt, retried elsewhere), releases the Lease. */
+  async shutdown(): Promise<void> {
+    this.draining = true;
+    this.heartbeat.renewNow();
+    for (const a of this.attempts.values())
+      this.stop(a, { kind: 'lost', reason: `worker ${this.deps.config.name} shut down` });
+    await Promise.all([...this.attempts.values()].map((a) => a.done));
+    this.stopAll.abort(new Error('worker stopped'));
+    await this.heartbeat.release();
+    await this.deps.client.close();
+  }
+
+  private consider(item: LiveWorkItem): void {
+    const key = itemKey(item);
+    const mine = item.status?.worker === this.deps.config.name;
+    const attempt = this.attempts.get(key);
+    if (attempt) {
+      if (!mine || item.metadata.uid !== attempt.uid || item.status?.attempts !== attempt.number) {
+        this.deps.log.warn({ item: key }, 'item was bound elsewhere: stopping this copy');
+        this.abandon(key);
+      } else if (item.spec.cancel) {
+        this.stop(attempt, { kind: 'cancelled', reason: 'cancelled while running' });
+      }
+      return;
+    }
+    if (!mine || !item.metadata.uid || this.startedHere.has(`${item.metadata.uid}#${item.status?.attempts}`))
+      return;
+    const phase = item.status?.phase;
+    if (phase === 'Scheduled' && item.spec.cancel) {
+      void this.conclude(item, { kind: 'cancelled', reason: 'cancelled before it started' });
+    } else if (phase === 'Scheduled' && !this.draining && this.heartbeat.healthy) {
+      this.begin(item);
+    } else if (phase === 'Running') {
+      // Running here, yet not in this process: the worker restarted (or was fenced) mid-attempt.
+      void this.conclude(item, {
+        kind: 'lost',
+        reason: `worker ${this.deps.config.name} restarted during the attempt`,
+      });
+    }
+  }
+
+  private begin(item: LiveWorkItem): void {
+    const attempt: Attempt = {
+      key: itemKey(item),
+      uid: item.metadata.uid as string,
+      number: item.status?.attempts ?? 1,
+      item,
+    };
+    this.attempts.set(attempt.key, attempt);
+    this.remember(`${attempt.uid}#${attempt.number}`);
+    attempt.done = this.run(attempt)
+      .catch((err) => this.deps.log.error({ err, item: attempt.key }, 'attempt failed to run'))
+      .finally(() => this.attempts.delete(attempt.key));
+  }
+
+  private async run(attempt: Attempt): Promise<void> {
+    const log = this.deps.log.child({ item: attempt.key, attempt: attempt.number });
+    if (!(await this.write(attempt, (item) => running(item, new Date())))) return;
+    log.info('attempt started');
+    let outcome: Outcome = { kind: 'lost', reason: 'the attempt did not start' };
+    let tail = '';
+    const dir = await mkdtemp(join(this.deps.config.workDir, `${attempt.key.replace('/', '-')}-`));
+    try {
+      ({ outcome, tail } = await this.execute(attempt, dir));
+    } catch (err) {
+      outcome = { kind: 'lost', reason: `worker error: ${errorMessage(err)}` };
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+    if (attempt.abandoned) return;
+    const reported = await this.write(attempt, (item) =>
+      afterAttempt(item, outcome, new Date(), { outputTail: tail }),
+    );
+    log.info({ outcome, reported }, 'attempt finished');
+  }
+
+  private async execute(attempt: Attempt, dir: string): Promise<{ outcome: Outcome; tail: string }> {
+    const { client, config } = this.deps;
+    const item = attempt.item;
+    const project = await client
+      .get<ProjectView & { metadata: { name: string } }>(
+        PROJECTS,
+        item.metadata.namespace,
+        item.spec.projectRef.name,
+      )
+      .catch((err) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    const plan = commandFor(item, project, config);
+    if (!plan.runnable) return { outcome: { kind: 'unrunnable', reason: plan.reason }, tail: '' };
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      INHERITED_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])),
+    );
+    Object.assign(env, plan.env, await this.credentials(project, plan.credentialKeys));
+    const cloneURL = project?.status?.repo?.cloneURL;
+    if (cloneURL) await gitCheckout(cloneURL, dir, await this.gitCredentials());
+    if (attempt.stopping || attempt.abandoned)
+      return { outcome: attempt.stopping ?? { kind: 'lost', reason: 'stopped' }, tail: '' };
+
+    const prefix = `[${attempt.key}#${attempt.number}]`;
+    const output = this.deps.output ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const proc = runProcess({
+      command: plan.command,
+      cwd: dir,
+      env,
+      tailBytes: OUTPUT_TAIL_BYTES,
+      killGraceMs: config.killGraceSeconds * 1000,
+      onLine: (line, stream) => output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
+    });
+    attempt.process = proc;
+    const timer = setTimeout(() => this.stop(attempt, { kind: 'timedOut' }), timeoutMs(item.spec));
+    let flushed = '';
+    const flush =
+      config.outputFlushSeconds > 0
+        ? setInterval(() => {
+            const tail = proc.tail();
+            if (tail === flushed || attempt.stopping || attempt.abandoned) return;
+            flushed = tail;
+            void this.write(attempt, () => ({ outputTail: tail }), 1);
+          }, config.outputFlushSeconds * 1000)
+        : undefined;
+    try {
+      const result = await proc.result;
+      return {
+        outcome: attempt.stopping ?? { kind: 'exited', exitCode: result.exitCode },
+        tail: result.tail,
+      };
+    } finally {
+      clearTimeout(timer);
+      clearInterval(flush);
+    }
+  }
+
+  /** Stops an attempt; its outcome is reported. */
+  private stop(attempt: Attempt, outcome: Outcome): void {
+    if (attempt.stopping || attempt.abandoned) return;
+    attempt.stopping = outcome;
+    attempt.process?.stop(outcome.kind);
+  }
+
+  /** Stops an attempt without reporting it: the item is not this worker's any more. */
+  private abandon(key: string): void {
+    const attempt = this.attempts.get(key);
+    if (!attempt || attempt.abandoned) return;
+    attempt.abandoned = true;
+    // A fenced worker that renews again must be able to report the item as lost.
+    this.startedHere.delete(`${attempt.uid}#${attempt.number}`);
+    attempt.process?.stop('abandoned');
+  }
+
+  /** Reports an outcome for an item this process is not running. */
+  private async conclude(item: LiveWorkItem, outcome: Outcome): Promise<void> {
+    const attempt: Attempt = {
+      key: itemKey(item),
+      uid: item.metadata.uid as string,
+      number: item.status?.attempts ?? 0,
+      item,
+    };
+    this.remember(`${attempt.uid}#${attempt.number}`);
+    await this.write(attempt, (current) => afterAttempt(current, outcome, new Date())).catch((err) =>
+      this.deps.log.error({ err, item: attempt.key }, 'could not report the item'),
+    );
+  }
+
+  /**
+   * A fenced status write: lands only while the item names this worker and this attempt.
+   * Conflicts re-read and retry; other errors retry with backoff while the heartbeat holds.
+   */
+  private async write(
+    attempt: Attempt,
+    make: (item: LiveWorkItem) => StatusPatch,
+    tries = 30,
+  ): Promise<boolean> {
+    let item = attempt.item;
+    let delay = 200;
+    for (let i = 0; i < tries; i++) {
+      const holds =
+        item.metadata.uid === attempt.uid &&
+        item.status?.worker === this.deps.config.name &&
+        (item.status?.attempts ?? 0) === attempt.number;
+      if (!holds) {
+        this.abandon(attempt.key);
+        return false;
+      }
+      try {
+        attempt.item = await patchStatus(this.deps.client, item, make(item), WORKER_FIELD_MANAGER);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        if (!isConflict(err)) {
+          if (!this.heartbeat.healthy) return false; // the operator will count the attempt as lost
+          this.deps.log.warn({ err: String(err), item: attempt.key }, 'status write failed; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 5000);
+        }
+        const fresh = await this.deps.client
+          .get<LiveWorkItem>(WORK_ITEMS, item.metadata.namespace, item.metadata.name)
+          .catch((e) => (isNotFound(e) ? undefined : item));
+        if (!fresh) return false;
+        item = fresh;
+      }
+    }
+    return false;
+  }
+
+  private async credentials(
+    project: ProjectView | undefined,
+    keys: string[],
+  ): Promise<Record<string, string>> {
+    const ref = project?.spec.agent.credentialsSecretRef;
+    if (!ref || keys.length === 0) return {};
+    const data = await readSecretData(this.deps.client, project.metadata.namespace as string, ref.name);
+    return Object.fromEntries(keys.flatMap((k) => (data?.[k] === undefined ? [] : [[k, data[k] as string]])));
+  }
+
+  private async gitCredentials(): Promise<{ username: string; token: string } | undefined> {
+    const ref = this.deps.config.gitCredentialsSecret;
+    if (!ref) return undefined;
+    const [namespace, name] = ref.split('/') as [string, string];
+    const data = await readSecretData(this.deps.client, namespace, name);
+    return data?.token ? { username: data.username ?? 'rdev', token: data.token } : undefined;
+  }
+
+  private remember(id: string): void {
+    this.startedHere.add(id);
+    if (this.startedHere.size > 10_000)
+      this.startedHere.delete(this.startedHere.values().next().value as string);
+  }
+}

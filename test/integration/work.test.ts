@@ -1,0 +1,229 @@
+// WorkItems end to end: the in-process operator schedules, two `rdev worker` processes run.
+// Outcomes, retries with backoff, timeouts, cancellation, idempotency keys, TTL and the agent
+// type (with a stand-in for the agent's CLI on the worker's PATH).
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
+import { KubeClient } from '../../operator/src/runtime/client.ts';
+import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import { WORKER_LABEL } from '../../operator/src/work/names.ts';
+import { eventually, isNotFound, kubeConfig } from './support/kube.ts';
+import { useOperatorNamespace } from './support/operator.ts';
+import { spawnWorker, type WorkerProcess } from './support/worker.ts';
+
+const ns = useOperatorNamespace('rdev-work', (n) => [`--worker-namespace=${n}`]);
+const client = new KubeClient(kubeConfig());
+const workers: WorkerProcess[] = [];
+let agentBin = '';
+
+beforeAll(async () => {
+  // The agent's CLI, stood in for by a script that echoes its arguments and environment.
+  agentBin = await mkdtemp(join(tmpdir(), 'rdev-agent-'));
+  await writeFile(
+    join(agentBin, 'claude'),
+    [
+      '#!/bin/sh',
+      'echo "claude got: $*"',
+      'echo "key: $ANTHROPIC_API_KEY"',
+      'echo "model: $ANTHROPIC_MODEL"',
+      '',
+    ].join('\n'),
+  );
+  await chmod(join(agentBin, 'claude'), 0o755);
+  const PATH = `${agentBin}:${process.env.PATH}`;
+  for (const name of ['w1', 'w2']) workers.push(spawnWorker(ns.name, name, ['--capacity=2'], { PATH }));
+  await client.create(PROJECTS, {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'Project',
+    metadata: { name: 'shop', namespace: ns.name },
+    spec: { agent: { model: 'claude-test-model', credentialsSecretRef: { name: 'agent-keys' } } },
+  });
+  await client.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'agent-keys', namespace: ns.name },
+    stringData: { ANTHROPIC_API_KEY: 'sk-test-agent' },
+  } as never);
+});
+
+/** Waits until `check` stops throwing. */
+const until = (check: () => unknown) =>
+  eventually(async () => {
+    await check();
+    return true;
+  });
+
+let counter = 0;
+async function createItem(spec: Record<string, unknown>, name = `item-${++counter}`): Promise<string> {
+  await client.create(WORK_ITEMS, {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'WorkItem',
+    metadata: { name, namespace: ns.name },
+    spec: { projectRef: { name: 'shop' }, ...spec },
+  });
+  return name;
+}
+
+const get = (name: string) => client.get<LiveWorkItem>(WORK_ITEMS, ns.name, name);
+
+async function finished(name: string, timeoutMs = 60_000): Promise<LiveWorkItem> {
+  return eventually(
+    async () => {
+      const item = await get(name);
+      if (!['Succeeded', 'Failed', 'Cancelled'].includes(item.status?.phase ?? '')) {
+        throw new Error(`${name} is ${item.status?.phase ?? 'new'}: ${item.status?.message ?? ''}`);
+      }
+      return item;
+    },
+    { timeoutMs },
+  );
+}
+
+const outputOf = (name: string) =>
+  workers.flatMap((w) => w.lines.filter((l) => l.startsWith(`[${ns.name}/${name}#`)));
+
+describe('WorkItems on warm workers', () => {
+  it('runs a shell command: Succeeded, exit code, output in status and in the worker log', async () => {
+    const name = await createItem({
+      type: 'shell',
+      command: ['sh', '-c', 'echo hello from $RDEV_WORK_ITEM; echo oops >&2'],
+    });
+    const item = await finished(name);
+    expect(item.status).toMatchObject({ phase: 'Succeeded', exitCode: 0, attempts: 1 });
+    expect(item.status?.outputTail).toContain(`hello from ${name}`);
+    expect(item.status?.outputTail).toContain('oops');
+    expect(['w1', 'w2']).toContain(item.status?.worker);
+    expect(item.metadata.labels?.[WORKER_LABEL]).toBe(item.status?.worker);
+    expect(Date.parse(item.status?.finishedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(item.status?.startedAt ?? ''),
+    );
+    expect(item.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    await eventually(async () =>
+      expect(outputOf(name)).toContain(`[${ns.name}/${name}#1] hello from ${name}`),
+    );
+  });
+
+  it('retries a failing attempt after a backoff, then succeeds', async () => {
+    const name = await createItem({
+      type: 'shell',
+      command: ['sh', '-c', 'echo attempt $RDEV_ATTEMPT; [ "$RDEV_ATTEMPT" -ge 2 ] || exit 7'],
+      maxAttempts: 3,
+      retryBackoff: '2s',
+    });
+    const retrying = await eventually(async () => {
+      const item = await get(name);
+      if (!item.status?.nextAttemptAt) throw new Error(`no retry yet: ${item.status?.phase}`);
+      return item;
+    });
+    expect(retrying.status).toMatchObject({ phase: 'Queued', exitCode: 7, attempts: 1 });
+    expect(retrying.status?.worker).toBeUndefined();
+    expect(retrying.status?.message).toContain('exited with code 7');
+    const item = await finished(name);
+    expect(item.status).toMatchObject({ phase: 'Succeeded', attempts: 2, exitCode: 0 });
+    expect(Date.parse(item.status?.startedAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(retrying.status?.nextAttemptAt ?? ''),
+    );
+  });
+
+  it('fails for good when the attempts run out', async () => {
+    const name = await createItem({
+      type: 'shell',
+      command: ['sh', '-c', 'exit 3'],
+      maxAttempts: 2,
+      retryBackoff: '1s',
+    });
+    const item = await finished(name);
+    expect(item.status).toMatchObject({ phase: 'Failed', attempts: 2, exitCode: 3 });
+    expect(item.status?.message).toContain('no attempts left');
+  });
+
+  it('stops an attempt at its timeout', async () => {
+    const name = await createItem({ type: 'shell', command: ['sleep', '60'], timeout: '1s', maxAttempts: 1 });
+    const item = await finished(name);
+    expect(item.status?.phase).toBe('Failed');
+    expect(item.status?.message).toContain('timed out after 1s');
+  });
+
+  it('cancels a running item and stops its process', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'rdev-cancel-')), 'pid');
+    const name = await createItem({ type: 'shell', command: ['sh', '-c', `echo $$ > ${marker}; sleep 60`] });
+    await until(async () => expect((await get(name)).status?.phase).toBe('Running'));
+    const pid = await eventually(async () => Number(await readFile(marker, 'utf8')));
+    await client.patch(WORK_ITEMS, ns.name, name, { spec: { cancel: true } }, 'merge');
+    const item = await finished(name);
+    expect(item.status?.phase).toBe('Cancelled');
+    await until(async () => expect(() => process.kill(pid, 0)).toThrow());
+  });
+
+  it('cancels a queued item without running it', async () => {
+    const name = await createItem({ type: 'shell', command: ['echo', 'never'], cancel: true });
+    const item = await finished(name);
+    expect(item.status).toMatchObject({ phase: 'Cancelled' });
+    expect(item.status?.attempts ?? 0).toBe(0);
+    expect(outputOf(name)).toEqual([]);
+  });
+
+  it('runs one item per idempotency key; the duplicate points at the first', async () => {
+    const first = await createItem({
+      type: 'shell',
+      command: ['sh', '-c', 'sleep 1; echo ran once'],
+      idempotencyKey: 'deploy-42',
+    });
+    await until(async () => expect((await get(first)).status?.attempts).toBe(1));
+    const second = await createItem({
+      type: 'shell',
+      command: ['sh', '-c', 'echo ran twice'],
+      idempotencyKey: 'deploy-42',
+    });
+    const [a, b] = [await finished(first), await finished(second)];
+    expect(a.status?.phase).toBe('Succeeded');
+    expect(b.status).toMatchObject({ phase: 'Succeeded', duplicateOf: first, exitCode: 0 });
+    expect(b.status?.attempts ?? 0).toBe(0);
+    expect(outputOf(second)).toEqual([]);
+  });
+
+  it('deletes finished items after ttlSecondsAfterFinished', async () => {
+    const name = await createItem({ type: 'shell', command: ['true'], ttlSecondsAfterFinished: 1 });
+    await eventually(async () => {
+      await get(name).then(
+        () => {
+          throw new Error('still there');
+        },
+        (err) => {
+          if (!isNotFound(err)) throw err;
+        },
+      );
+      return true;
+    });
+  });
+
+  it("runs an agent item with the Project's agent, model and credentials", async () => {
+    const name = await createItem({ type: 'agent', prompt: 'add a login page' });
+    const item = await finished(name);
+    expect(item.status?.phase).toBe('Succeeded');
+    expect(item.status?.outputTail).toContain(
+      'claude got: --print --dangerously-skip-permissions add a login page',
+    );
+    expect(item.status?.outputTail).toContain('model: claude-test-model');
+    expect(item.status?.outputTail).toContain('key: sk-test-agent');
+  });
+
+  it('fails a build item with nothing to run, without retrying', async () => {
+    const name = await createItem({ type: 'build' });
+    const item = await finished(name);
+    expect(item.status).toMatchObject({ phase: 'Failed', attempts: 1 });
+    expect(item.status?.message).toContain('--build-command');
+  });
+
+  it('publishes the pool: capacity, busy, idle, queue depth', async () => {
+    const gauge = async (name: string) =>
+      (await ns.operator.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    await eventually(async () => {
+      expect(await gauge('rdev_worker_pool_workers')).toBe(2);
+      expect(await gauge('rdev_worker_pool_capacity')).toBe(4);
+      return true;
+    });
+  });
+});
