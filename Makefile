@@ -81,12 +81,16 @@ cluster-reset: ## stop the local control plane and delete its state
 	hack/cluster.sh reset
 
 .PHONY: services-up
-services-up: ## start throwaway PostgreSQL and Redis on loopback
+services-up: ## start throwaway PostgreSQL, Redis and Gitea on loopback
 	hack/services.sh up
 
 .PHONY: services-down
 services-down: ## stop them and delete their data
 	hack/services.sh down
+
+.PHONY: gitea
+gitea: ## build Gitea once (cached) ahead of services-up, which otherwise builds it when missing
+	hack/build-gitea.sh
 
 .PHONY: kind-up
 kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
