@@ -1,7 +1,10 @@
 // The workers as the operator sees them: one heartbeat Lease each. A worker is alive while its
 // Lease keeps being renewed. Like client-go's leader election, expiry is judged by when this
 // process last saw the Lease change, not by the renewTime written on it: the two machines'
-// clocks need not agree, and after an operator restart every worker gets a full lease period.
+// clocks need not agree, and after an operator restart every worker gets a full lease period
+// before its items are reclaimed. A worker takes new items only once it is known to be alive:
+// its renewTime is recent by our clock, or we have seen it renew. Otherwise an operator that
+// restarts often would keep handing items to a worker that died just before.
 import type { KubeObject } from '../runtime/client.ts';
 import { CAPACITY_ANNOTATION } from './names.ts';
 
@@ -15,6 +18,8 @@ export interface WorkerState {
   leaseDurationMs: number;
   /** When this process saw the Lease renewed last (its own clock). */
   observedAt: number;
+  /** Known to be alive: seen renewing, or its renewTime was recent when first seen. */
+  confirmed: boolean;
 }
 
 export interface PoolStatus {
@@ -26,7 +31,9 @@ export interface PoolStatus {
 }
 
 /** A worker's name and capacity from its Lease; undefined for a Lease that is not a worker's. */
-export function workerFromLease(lease: LeaseObject): Omit<WorkerState, 'observedAt'> | undefined {
+export function workerFromLease(
+  lease: LeaseObject,
+): Omit<WorkerState, 'observedAt' | 'confirmed'> | undefined {
   const name = lease.spec?.holderIdentity;
   if (!name) return undefined;
   const capacity = Number(lease.metadata.annotations?.[CAPACITY_ANNOTATION] ?? 0);
@@ -51,8 +58,14 @@ export class WorkerPool {
     if (!worker) return;
     const seen = this.workers.get(worker.name);
     const renewTime = lease.spec?.renewTime;
-    const observedAt = seen && seen.renewTime === renewTime ? seen.observedAt : this.now();
-    this.workers.set(worker.name, { ...worker, observedAt, renewTime });
+    const now = this.now();
+    if (seen && seen.renewTime === renewTime) {
+      this.workers.set(worker.name, { ...seen, ...worker });
+      return;
+    }
+    const renewedAt = renewTime ? Date.parse(renewTime) : Number.NaN;
+    const confirmed = seen !== undefined || now - renewedAt < worker.leaseDurationMs;
+    this.workers.set(worker.name, { ...worker, observedAt: now, confirmed, renewTime });
   }
 
   forget(lease: LeaseObject): void {
@@ -70,9 +83,9 @@ export class WorkerPool {
     return this.remainingMs(name) > 0;
   }
 
-  /** Workers alive now, with their capacity. */
+  /** Workers alive now and known to be, with their capacity: those that may take items. */
   alive(): WorkerState[] {
-    return [...this.workers.values()].filter((w) => this.isAlive(w.name));
+    return [...this.workers.values()].filter((w) => w.confirmed && this.isAlive(w.name));
   }
 }
 

@@ -1,0 +1,112 @@
+// Crash safety of the work queue, judged by what the item processes did (a ledger file) rather
+// than by what the API says: a worker SIGKILLed mid-item has its item retried on another worker
+// and finished once; the operator SIGKILLed again and again while items flow loses none and runs
+// none twice.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORK_ITEMS } from '../../operator/src/api/resources.ts';
+import { KubeClient } from '../../operator/src/runtime/client.ts';
+import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import { installCrds } from './support/crds.ts';
+import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
+import { Ledger } from './support/ledger.ts';
+import { spawnOperator } from './support/operator.ts';
+import { spawnWorker } from './support/worker.ts';
+
+const kc = kubeConfig();
+const client = new KubeClient(kc);
+let operator = { kill: (_s: NodeJS.Signals) => true as boolean };
+afterAll(() => {
+  operator.kill('SIGKILL'); // after the namespace is gone (registered first, runs last)
+});
+const ns = useNamespace('rdev-work-chaos');
+const restartOperator = () => {
+  operator.kill('SIGKILL');
+  operator = spawnOperator(ns.name, [`--worker-namespace=${ns.name}`]);
+};
+
+let seed = 7;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31; // deterministic: a failure can be replayed
+  return seed / 2 ** 31;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  await installCrds(kc);
+  restartOperator();
+});
+
+const createItem = (name: string, command: string[], spec: Record<string, unknown> = {}) =>
+  client.create(WORK_ITEMS, {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'WorkItem',
+    metadata: { name, namespace: ns.name },
+    spec: { projectRef: { name: 'chaos' }, type: 'shell', command, retryBackoff: '1s', ...spec },
+  });
+
+const items = async () => (await client.list<LiveWorkItem>(WORK_ITEMS, ns.name)).items;
+
+describe('the work queue under crashes', () => {
+  it('retries the item of a SIGKILLed worker on another worker and finishes it once', async () => {
+    const ledger = new Ledger();
+    const workers = [
+      spawnWorker(ns.name, 'k1', ['--capacity=1']),
+      spawnWorker(ns.name, 'k2', ['--capacity=1']),
+    ];
+    await createItem('victim', ledger.command(4));
+    const running = await eventually(async () => {
+      const item = await client.get<LiveWorkItem>(WORK_ITEMS, ns.name, 'victim');
+      return item.status?.phase === 'Running' && ledger.runs().length === 1 ? item : undefined;
+    });
+    const first = running.status?.worker;
+    workers.find((w) => w.name === first)?.kill('SIGKILL');
+
+    const done = await eventually(
+      async () => {
+        const item = await client.get<LiveWorkItem>(WORK_ITEMS, ns.name, 'victim');
+        return item.status?.phase === 'Succeeded' ? item : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(done.status?.attempts).toBe(2);
+    expect(done.status?.worker).not.toBe(first);
+    expect(ledger.counts().get('victim')).toEqual({ started: 2, finished: 1 });
+    expect(ledger.runs()[0]?.end).toBeUndefined(); // the killed worker's process died with it
+    for (const w of workers) w.kill('SIGKILL');
+  });
+
+  // The first test's dead workers still look alive for a lease period, so an item may be bound
+  // to one and reclaimed: it never started there, which the ledger shows.
+  it('loses no item and runs none twice while the operator is SIGKILLed and restarted', async () => {
+    const ledger = new Ledger();
+    for (const name of ['c1', 'c2']) spawnWorker(ns.name, name, ['--capacity=2']);
+    const names = Array.from({ length: 40 }, (_, i) => `flow-${i}`);
+    const creating = (async () => {
+      for (const name of names) {
+        await createItem(name, ledger.command(0.3));
+        await sleep(random() * 150);
+      }
+    })();
+    for (let kills = 0; kills < 8; kills++) {
+      await sleep(500 + random() * 1500);
+      restartOperator();
+    }
+    await creating;
+
+    await eventually(
+      async () => {
+        const flow = (await items()).filter((i) => i.metadata.name.startsWith('flow-'));
+        const pending = flow.filter((i) => i.status?.phase !== 'Succeeded');
+        if (flow.length < names.length || pending.length > 0) {
+          const describe = (i: LiveWorkItem) =>
+            `${i.metadata.name} ${i.status?.phase ?? 'new'} on ${i.status?.worker ?? '-'}: ${i.status?.message ?? ''}`;
+          throw new Error(`${flow.length} items, not done: ${pending.map(describe).join('; ')}`);
+        }
+        return true;
+      },
+      { timeoutMs: 90_000 },
+    );
+    const counts = ledger.counts();
+    for (const name of names) expect(counts.get(name), name).toEqual({ started: 1, finished: 1 });
+  });
+});
