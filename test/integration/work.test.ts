@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
-import { WORKER_LABEL } from '../../operator/src/work/names.ts';
+import { boundTo } from '../../operator/src/work/names.ts';
 import { eventually, isNotFound, kubeConfig } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
 import { spawnWorker, type WorkerProcess } from './support/worker.ts';
@@ -95,7 +95,10 @@ describe('WorkItems on warm workers', () => {
     expect(item.status?.outputTail).toContain(`hello from ${name}`);
     expect(item.status?.outputTail).toContain('oops');
     expect(['w1', 'w2']).toContain(item.status?.worker);
-    expect(item.metadata.labels?.[WORKER_LABEL]).toBe(item.status?.worker);
+    const bound = await client.list<LiveWorkItem>(WORK_ITEMS, ns.name, {
+      fieldSelector: boundTo(item.status?.worker ?? ''),
+    });
+    expect(bound.items.map((i) => i.metadata.name)).toContain(name);
     expect(Date.parse(item.status?.finishedAt ?? '')).toBeGreaterThanOrEqual(
       Date.parse(item.status?.startedAt ?? ''),
     );

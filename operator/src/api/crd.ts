@@ -94,6 +94,7 @@ export function crdFor(def: KindDefinition): Schema {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: def.printerColumns,
+          ...(def.selectableFields ? { selectableFields: def.selectableFields } : {}),
           schema: {
             openAPIV3Schema: {
               type: 'object',

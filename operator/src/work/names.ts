@@ -1,9 +1,9 @@
-// Names shared by the scheduler (operator) and the workers: the label a worker selects its
+// Names shared by the scheduler (operator) and the workers: the field a worker selects its
 // WorkItems by, and the heartbeat Lease each worker holds.
 import { boundedName } from '../naming.ts';
 
-/** On a WorkItem: the worker it was last bound to (status.worker is the truth; this is for selectors). */
-export const WORKER_LABEL = 'rdev.dev/worker';
+/** The field selector of the WorkItems bound to `worker` (a selectable field of the CRD). */
+export const boundTo = (worker: string) => `status.worker=${worker}`;
 
 /** On a worker's Lease: marks it as a worker heartbeat (the operator watches only these). */
 export const WORKER_LEASE_LABEL = 'rdev.dev/worker-lease';

@@ -22,21 +22,3 @@ export function patchStatus(
     'status',
   );
 }
-
-/** Sets (or repairs) the label a worker selects its items by. */
-export function patchWorkerLabel(
-  client: KubeClient,
-  item: LiveWorkItem,
-  label: string,
-  worker: string,
-  fieldManager: string,
-): Promise<LiveWorkItem> {
-  return client.patch<LiveWorkItem>(
-    WORK_ITEMS,
-    item.metadata.namespace,
-    item.metadata.name,
-    { metadata: { labels: { [label]: worker } } },
-    'merge',
-    { fieldManager },
-  );
-}

@@ -1,5 +1,5 @@
-// `rdev worker`: the kubelet of WorkItems. It watches the items bound to it (by label), runs
-// each Scheduled one (Running → Succeeded / Failed / Cancelled, or back to Queued for a retry)
+// `rdev worker`: the kubelet of WorkItems. It watches the items bound to it (a field selector on
+// status.worker), runs each Scheduled one (Running → Succeeded / Failed / Cancelled, or back to Queued for a retry)
 // and writes every transition fenced: a write only lands while status still names this worker
 // and this attempt, so a worker that lost an item (rebound elsewhere after its Lease expired)
 // can never report over the new attempt — it stops its copy instead.
@@ -21,7 +21,7 @@ import {
   type StatusPatch,
   timeoutMs,
 } from '../work/lifecycle.ts';
-import { WORKER_FIELD_MANAGER, WORKER_LABEL } from '../work/names.ts';
+import { boundTo, WORKER_FIELD_MANAGER } from '../work/names.ts';
 import { patchStatus } from '../work/status-patch.ts';
 import { commandFor, type ProjectView } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
@@ -69,14 +69,14 @@ export class Worker {
     const { config, client, log } = deps;
     this.informer = Informer.forResource<LiveWorkItem>(client, WORK_ITEMS, {
       namespaces: config.namespaces,
-      labelSelector: `${WORKER_LABEL}=${config.name}`,
+      fieldSelector: boundTo(config.name),
       log: log.child({ informer: 'workitems' }),
     });
     this.informer.on({
       add: (item) => this.consider(item),
       update: (_, item) => this.consider(item),
-      delete: (item) =>
-        this.attempts.get(itemKey(item))?.process?.stop('deleted') ?? this.abandon(itemKey(item)),
+      // Deleted, or bound elsewhere (it left our selector): either way nothing to report.
+      delete: (item) => this.abandon(itemKey(item)),
     });
     this.heartbeat = new Heartbeat(client, {
       name: config.name,

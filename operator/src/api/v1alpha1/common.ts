@@ -288,4 +288,6 @@ export interface KindDefinition {
   /** Rules on the whole object (they may read metadata.name). */
   rootRules?: CelRule[];
   printerColumns: PrinterColumn[];
+  /** Fields usable in field selectors (`kubectl get --field-selector`, watches). */
+  selectableFields?: { jsonPath: string }[];
 }

@@ -167,6 +167,13 @@ export const workItemKind: KindDefinition = {
     { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', priority: 1 },
     ageColumn,
   ],
+  // A worker watches `status.worker=<its name>`: binding is then the one status write.
+  selectableFields: [
+    { jsonPath: '.status.worker' },
+    { jsonPath: '.status.phase' },
+    { jsonPath: '.spec.projectRef.name' },
+    { jsonPath: '.spec.type' },
+  ],
 };
 
 export type WorkItemSpec = z.infer<typeof workItemSpec>;

@@ -1,7 +1,7 @@
 // The scheduler: one pass binds waiting WorkItems to live workers with free slots, in the order
 // work/plan.ts decides. A binding is a status write (phase Scheduled, status.worker, one more
-// attempt) preconditioned on the resourceVersion the pass read, then the label the worker
-// selects on. Bindings the cache does not show yet are remembered ("assumed", as kube-scheduler
+// attempt) preconditioned on the resourceVersion the pass read; the worker watches the items
+// whose status.worker names it (a field selector), so that one write is the whole binding. Bindings the cache does not show yet are remembered ("assumed", as kube-scheduler
 // does), so back-to-back passes never overfill a worker.
 import type { Logger } from 'pino';
 import { WORK_ITEMS } from '../../api/resources.ts';
@@ -20,10 +20,9 @@ import {
   scheduled,
   waitMs,
 } from '../../work/lifecycle.ts';
-import { WORKER_LABEL } from '../../work/names.ts';
 import { type Candidate, type Limits, plan } from '../../work/plan.ts';
 import { type PoolStatus, poolStatus, type WorkerPool } from '../../work/pool.ts';
-import { patchStatus, patchWorkerLabel } from '../../work/status-patch.ts';
+import { patchStatus } from '../../work/status-patch.ts';
 
 export const IDEMPOTENCY_INDEX = 'idempotencyGroup';
 /** The scheduler's one work-queue key. */
@@ -121,7 +120,6 @@ export function scheduler(deps: SchedulerDeps) {
           scheduled(item, b.worker, at),
           deps.fieldManager,
         );
-        await patchWorkerLabel(deps.client, written, WORKER_LABEL, b.worker, deps.fieldManager);
         void deps.events.record(written, WORK_ITEMS, {
           type: 'Normal',
           reason: 'Scheduled',
@@ -142,22 +140,6 @@ export function scheduler(deps: SchedulerDeps) {
           if (!isConflict(err) && !isNotFound(err)) throw err;
         });
       });
-    }
-    // The label follows status.worker; repair it where a crash came between the two writes.
-    for (const item of items) {
-      const worker = item.status?.worker;
-      if (
-        isBound(item) &&
-        worker &&
-        item.metadata.labels?.[WORKER_LABEL] !== worker &&
-        !assumed.has(itemKey(item))
-      ) {
-        writes.push(async () => {
-          await patchWorkerLabel(deps.client, item, WORKER_LABEL, worker, deps.fieldManager).catch((err) => {
-            if (!isNotFound(err)) throw err;
-          });
-        });
-      }
     }
     await runLimited(writes, WRITE_CONCURRENCY);
 
