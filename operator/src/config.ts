@@ -52,6 +52,38 @@ export const operatorConfig = z.object({
     .int()
     .min(0)
     .describe('WorkItems running at once per Project (0: no limit)'),
+  git: z
+    .object({
+      url: z.string().url().optional().describe('root URL of the Gitea server'),
+      secret: z
+        .string()
+        .optional()
+        .describe('Secret (namespace/name) with GITEA_TOKEN (optional WEBHOOK_SECRET)'),
+      organization: z.string().min(1).describe('Gitea organisation that owns Project repositories'),
+      webhooks: listOf.describe('URLs every Project repository sends push and pull request events to'),
+    })
+    .describe('the git forge (Gitea)'),
+  ci: z
+    .object({
+      url: z.string().url().optional().describe('root URL of the Woodpecker server'),
+      secret: z.string().optional().describe('Secret (namespace/name) with WOODPECKER_TOKEN'),
+    })
+    .default({})
+    .describe('continuous integration (Woodpecker)'),
+  dns: z
+    .object({
+      mode: z.enum(['none', 'cloudflare', 'external-dns']).describe('how Project DNS names are published'),
+      cloudflareSecret: z.string().optional().describe('Secret (namespace/name) with CLOUDFLARE_API_TOKEN'),
+      cloudflareZoneId: z.string().optional().describe('id of the Cloudflare zone of --domain'),
+      cloudflareApiURL: z.string().url().optional().describe("Cloudflare API root (default: Cloudflare's)"),
+      target: z
+        .string()
+        .regex(/^(A|CNAME):\S+$/, 'must be A:<address> or CNAME:<host name>')
+        .optional()
+        .describe('what Project host names point at'),
+      proxied: z.boolean().describe("whether records go through Cloudflare's proxy"),
+    })
+    .describe('DNS records of Projects'),
 });
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
@@ -231,6 +263,94 @@ export const OPTIONS: OptionSpec[] = [
     kind: 'number',
     help: 'WorkItems scheduled or running at once per Project; 0: no limit',
     default: 0,
+  },
+  {
+    flag: 'gitea-url',
+    env: 'RDEV_GITEA_URL',
+    path: ['git', 'url'],
+    kind: 'string',
+    help: 'root URL of the Gitea server Project repositories live on',
+  },
+  {
+    flag: 'gitea-secret',
+    env: 'RDEV_GITEA_SECRET',
+    path: ['git', 'secret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with GITEA_TOKEN (an owner of the organisation) and optional WEBHOOK_SECRET',
+  },
+  {
+    flag: 'gitea-organization',
+    env: 'RDEV_GITEA_ORGANIZATION',
+    path: ['git', 'organization'],
+    kind: 'string',
+    help: 'Gitea organisation that owns Project repositories',
+    default: 'rdev',
+  },
+  {
+    flag: 'repo-webhook',
+    env: 'RDEV_REPO_WEBHOOKS',
+    path: ['git', 'webhooks'],
+    kind: 'list',
+    help: 'URL every Project repository sends push and pull request events to; repeat or comma-separate',
+    default: [],
+  },
+  {
+    flag: 'woodpecker-url',
+    env: 'RDEV_WOODPECKER_URL',
+    path: ['ci', 'url'],
+    kind: 'string',
+    help: 'root URL of the Woodpecker server that runs Project CI',
+  },
+  {
+    flag: 'woodpecker-secret',
+    env: 'RDEV_WOODPECKER_SECRET',
+    path: ['ci', 'secret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
+  },
+  {
+    flag: 'dns-mode',
+    env: 'RDEV_DNS_MODE',
+    path: ['dns', 'mode'],
+    kind: 'string',
+    help: 'none, cloudflare (records through the Cloudflare API) or external-dns (hostname annotations on the Service)',
+    default: 'none',
+  },
+  {
+    flag: 'cloudflare-secret',
+    env: 'RDEV_CLOUDFLARE_SECRET',
+    path: ['dns', 'cloudflareSecret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with CLOUDFLARE_API_TOKEN (Zone.DNS edit on the zone)',
+  },
+  {
+    flag: 'cloudflare-zone-id',
+    env: 'RDEV_CLOUDFLARE_ZONE_ID',
+    path: ['dns', 'cloudflareZoneId'],
+    kind: 'string',
+    help: 'id of the Cloudflare zone whose name is --domain',
+  },
+  {
+    flag: 'cloudflare-api-url',
+    env: 'RDEV_CLOUDFLARE_API_URL',
+    path: ['dns', 'cloudflareApiURL'],
+    kind: 'string',
+    help: "Cloudflare API root (default: Cloudflare's)",
+  },
+  {
+    flag: 'dns-target',
+    env: 'RDEV_DNS_TARGET',
+    path: ['dns', 'target'],
+    kind: 'string',
+    help: 'what Project host names point at: CNAME:<ingress host name> or A:<address>',
+  },
+  {
+    flag: 'dns-proxied',
+    env: 'RDEV_DNS_PROXIED',
+    path: ['dns', 'proxied'],
+    kind: 'boolean',
+    help: "send Project traffic through Cloudflare's proxy",
+    default: false,
   },
 ];
 

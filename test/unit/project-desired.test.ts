@@ -162,6 +162,34 @@ describe('desired children', () => {
     expect(name).not.toBe(boundedName(`${'a'.repeat(62)}b`, 'workspace'));
     expect(desiredChildren(live({}, long), config).every((c) => c.metadata.name.length <= 63)).toBe(true);
   });
+
+  it('annotate the Service for external-dns only in that mode, with every host name', () => {
+    const annotations = (project: LiveProject, args: string[]) =>
+      desiredChildren(project, loadConfig(args, {})).find((c) => c.kind === 'Service')?.metadata
+        .annotations ?? {};
+    const externalDns = [
+      '--dns-mode=external-dns',
+      '--domain=example.dev',
+      '--dns-target=CNAME:ingress.example.dev',
+    ];
+    const named = live({ dns: { enabled: true, subdomain: 'store', aliases: ['www.shop.test'] } });
+    expect(annotations(named, externalDns)).toMatchObject({
+      'external-dns.alpha.kubernetes.io/hostname': 'store.example.dev,www.shop.test',
+      'external-dns.alpha.kubernetes.io/target': 'ingress.example.dev',
+    });
+    // Without a subdomain the label is unique by construction: external-dns cannot be asked first.
+    const auto = annotations(live({ dns: { enabled: true } }), externalDns)[
+      'external-dns.alpha.kubernetes.io/hostname'
+    ];
+    expect(auto).toMatch(/^shop-[0-9a-z]+\.example\.dev$/);
+    expect(
+      annotations(live({ dns: { enabled: true } }), ['--dns-mode=external-dns', '--domain=example.dev']),
+    ).not.toHaveProperty('external-dns.alpha.kubernetes.io/target');
+    expect(annotations(named, ['--dns-mode=cloudflare', '--domain=example.dev'])).not.toHaveProperty(
+      'external-dns.alpha.kubernetes.io/hostname',
+    );
+    expect(annotations(live(), externalDns)).not.toHaveProperty('external-dns.alpha.kubernetes.io/hostname');
+  });
 });
 
 describe('project status', () => {

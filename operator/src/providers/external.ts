@@ -3,7 +3,7 @@
 // and on deletion (or when the resource is disabled) deletes it unless the policy is Retain.
 import type { LiveProject } from '../controllers/project/desired.ts';
 import type { ConditionUpdate } from '../runtime/conditions.ts';
-import { type ExternalClient, NotConfiguredError } from './ports.ts';
+import { type ExternalClient, NotConfiguredError, WaitingError } from './ports.ts';
 
 export interface ExternalResource<Ids> {
   /** Human name, e.g. "database". */
@@ -16,8 +16,8 @@ export interface ExternalResource<Ids> {
   recorded(project: LiveProject): Ids | undefined;
   /** The password rotation the Project asks for (an annotation's value), and the last one done. */
   rotation(project: LiveProject): { requested?: string; done?: string };
-  /** Names of the Secrets (owned by the Project) whose keys the workspace gets as env. */
-  envSecret(ids: Ids): string;
+  /** Name of the Secret (owned by the Project) whose keys the workspace gets as env, if any. */
+  envSecret?(ids: Ids): string;
   describe(ids: Ids): string;
   client: ExternalClient<Ids>;
   /** Re-observe this often even when nothing changes (a server may lose state on restart). */
@@ -37,6 +37,7 @@ export interface ExternalOutcome<Ids> {
 }
 
 const NOT_CONFIGURED_RETRY_MS = 60_000;
+const WAITING_RETRY_MS = 5_000;
 
 /** What exists (or may exist) for this Project: the recorded ids, else the deterministic ones. */
 function existingIds<Ids>(resource: ExternalResource<Ids>, project: LiveProject): Ids | undefined {
@@ -94,6 +95,14 @@ export async function reconcileExternal<Ids>(
         ids: recorded,
         rotation: done,
         requeueAfter: NOT_CONFIGURED_RETRY_MS,
+      };
+    }
+    if (error instanceof WaitingError) {
+      return {
+        condition: { ...base, status: 'False', reason: 'Waiting', message: error.message },
+        ids: recorded,
+        rotation: done,
+        requeueAfter: WAITING_RETRY_MS,
       };
     }
     // Names are deterministic: record them even if creating failed half-way, so that deletion

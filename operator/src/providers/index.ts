@@ -1,16 +1,41 @@
 // The external resources a Project can have: adding one is a provider file and a line here.
 
 import type { OperatorConfig } from '../config.ts';
+import type { LiveProject } from '../controllers/project/desired.ts';
 import type { KubeClient } from '../runtime/client.ts';
+import { readAdminSecret } from './admin.ts';
 import type { CacheIds } from './cache/provider.ts';
 import { cacheProvider } from './cache/provider.ts';
+import { type CIIds, ciIds, describeCI, woodpeckerProvider } from './ci/woodpecker.ts';
 import type { DatabaseIds } from './database/provider.ts';
 import { databaseProvider } from './database/provider.ts';
+import {
+  type CloudflareDnsSettings,
+  cloudflareDnsProvider,
+  type DnsIds,
+  describeDNS,
+  dnsIds,
+} from './dns/cloudflare.ts';
+import { externalDnsProvider, unconfiguredDnsProvider } from './dns/external-dns.ts';
 import type { ExternalResource } from './external.ts';
+import { describeRepo, giteaProvider, type RepoIds, recordedRepo } from './git/gitea.ts';
+import { renderRepository } from './git/template.ts';
+import { NotConfiguredError } from './ports.ts';
 
 /** Set (or change) these annotations on a Project to have a new password generated. */
 export const ROTATE_DATABASE_PASSWORD = 'rdev.dev/rotate-database-password';
 export const ROTATE_CACHE_PASSWORD = 'rdev.dev/rotate-cache-password';
+
+/**
+ * Whether a Project has a repository: as its spec says, else when the operator has a forge (or
+ * the Project asks for CI, which needs one; the condition then says what is missing).
+ */
+export const repoEnabled = (p: LiveProject, config: OperatorConfig) =>
+  p.spec.repo.enabled ?? (config.git.url !== undefined || p.spec.ci.enabled === true);
+
+/** Whether a Project has CI: as its spec says, else when the operator has a CI server; never without a repository. */
+export const ciEnabled = (p: LiveProject, config: OperatorConfig) =>
+  (p.spec.ci.enabled ?? config.ci.url !== undefined) && repoEnabled(p, config);
 
 export function projectExternalResources(client: KubeClient, config: OperatorConfig) {
   const database: ExternalResource<DatabaseIds> = {
@@ -57,5 +82,118 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
     client: cacheProvider(client, config),
     resyncMs: config.cacheCheckSeconds * 1000,
   };
-  return { database, cache };
+  const repo: ExternalResource<RepoIds> = {
+    name: 'repository',
+    condition: 'RepoReady',
+    enabled: (p) => repoEnabled(p, config),
+    deletionPolicy: (p) => p.spec.repo.deletionPolicy,
+    recorded: recordedRepo,
+    rotation: () => ({}),
+    describe: describeRepo,
+    client: giteaProvider({
+      organization: config.git.organization,
+      webhooks: config.git.webhooks,
+      render: renderRepository(config),
+      access:
+        config.git.url === undefined
+          ? undefined
+          : async () => {
+              const data = await readAdminSecret(client, config.git.secret, 'Gitea token', 'gitea-secret');
+              if (!data.GITEA_TOKEN) {
+                throw new NotConfiguredError(
+                  `the Gitea token Secret ${config.git.secret} (--gitea-secret) has no key GITEA_TOKEN`,
+                );
+              }
+              return {
+                url: config.git.url as string,
+                token: data.GITEA_TOKEN,
+                webhookSecret: data.WEBHOOK_SECRET,
+              };
+            },
+    }),
+  };
+  const ci: ExternalResource<CIIds> = {
+    name: 'CI',
+    condition: 'CIReady',
+    enabled: (p) => ciEnabled(p, config),
+    deletionPolicy: () => 'Delete',
+    recorded: (p) => (p.status?.ci?.repoId === undefined ? undefined : ciIds(p)),
+    rotation: () => ({}),
+    describe: describeCI,
+    client: woodpeckerProvider(
+      config.ci.url === undefined
+        ? undefined
+        : async () => ({
+            url: config.ci.url as string,
+            token: await secretKey(
+              client,
+              config.ci.secret,
+              'Woodpecker token',
+              'woodpecker-secret',
+              'WOODPECKER_TOKEN',
+            ),
+          }),
+    ),
+  };
+  const dns: ExternalResource<DnsIds> = {
+    name: 'DNS',
+    condition: 'DNSReady',
+    enabled: (p) => p.spec.dns.enabled,
+    deletionPolicy: () => 'Delete',
+    recorded: (p) => (p.status?.dns?.hostnames?.length ? dnsIds(p) : undefined),
+    rotation: () => ({}),
+    describe:
+      config.dns.mode === 'external-dns'
+        ? (ids) => `${describeDNS(ids)}, published by external-dns from the Service's annotation,`
+        : describeDNS,
+    client:
+      config.dns.mode === 'cloudflare'
+        ? cloudflareDnsProvider(() => cloudflareSettings(client, config))
+        : config.dns.mode === 'external-dns'
+          ? externalDnsProvider(config.domain)
+          : unconfiguredDnsProvider(),
+  };
+  return { repo, ci, database, cache, dns };
+}
+
+/** One key of an admin Secret; NotConfiguredError names what is missing. */
+async function secretKey(
+  client: KubeClient,
+  ref: string | undefined,
+  what: string,
+  flag: string,
+  key: string,
+): Promise<string> {
+  const value = (await readAdminSecret(client, ref, what, flag))[key];
+  if (!value) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) has no key ${key}`);
+  return value;
+}
+
+async function cloudflareSettings(
+  client: KubeClient,
+  config: OperatorConfig,
+): Promise<CloudflareDnsSettings> {
+  const { dns, domain } = config;
+  if (!domain) throw new NotConfiguredError('no --domain is configured for Project DNS names');
+  if (!dns.cloudflareZoneId) throw new NotConfiguredError('no --cloudflare-zone-id is configured');
+  if (!dns.target)
+    throw new NotConfiguredError('no --dns-target is configured (CNAME:<host> or A:<address>)');
+  const [type, content] = [
+    dns.target.slice(0, dns.target.indexOf(':')),
+    dns.target.slice(dns.target.indexOf(':') + 1),
+  ];
+  return {
+    apiToken: await secretKey(
+      client,
+      dns.cloudflareSecret,
+      'Cloudflare API token',
+      'cloudflare-secret',
+      'CLOUDFLARE_API_TOKEN',
+    ),
+    zoneId: dns.cloudflareZoneId,
+    zoneName: domain,
+    target: { type: type as 'A' | 'CNAME', content },
+    proxied: dns.proxied,
+    ...(dns.cloudflareApiURL ? { baseURL: dns.cloudflareApiURL } : {}),
+  };
 }

@@ -40,3 +40,14 @@ export class NotConfiguredError extends Error {
     this.name = 'NotConfiguredError';
   }
 }
+
+/**
+ * Something this resource needs is not there yet (CI needs the repository first): not a failure,
+ * the condition says what it waits for and the Project is looked at again shortly.
+ */
+export class WaitingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitingError';
+  }
+}

@@ -9,8 +9,9 @@ import {
   cloudflareDnsProvider,
   type DnsIds,
 } from '../../../operator/src/providers/dns/cloudflare.ts';
-import { autoLabels, ownerMarker } from '../../../operator/src/providers/dns/names.ts';
+import { autoLabels } from '../../../operator/src/providers/dns/names.ts';
 import { finalizeExternal } from '../../../operator/src/providers/external.ts';
+import { ownerMarker } from '../../../operator/src/providers/marker.ts';
 import { FakeCloudflare } from '../../fakes/cloudflare.ts';
 import { dnsResource, liveProject, reconcile, signal } from './support.ts';
 

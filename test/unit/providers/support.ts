@@ -42,7 +42,7 @@ export function ciResource(client: ExternalClient<CIIds>): ExternalResource<CIId
   return {
     name: 'CI',
     condition: 'CIReady',
-    enabled: (p) => p.spec.ci.enabled,
+    enabled: (p) => p.spec.ci.enabled !== false,
     deletionPolicy: () => 'Delete',
     recorded: (p) =>
       p.status?.ci?.repoId === undefined

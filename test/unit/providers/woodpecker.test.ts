@@ -44,9 +44,11 @@ describe('Woodpecker CI provider', () => {
     const out = await reconcile(ciResource(provider()), liveProject({}), 'ci');
     expect(out.outcome.condition).toMatchObject({
       status: 'False',
-      reason: 'ProvisioningFailed',
+      reason: 'Waiting',
       message: expect.stringContaining('git repository is not ready yet'),
     });
+    expect(out.outcome.requeueAfter).toBeGreaterThan(0);
+    expect(out.outcome.error).toBeUndefined(); // not a failure: no backoff
     expect(fake.requests).toEqual([]);
   });
 

@@ -93,7 +93,10 @@ const template = z
 const repo = withRules(
   z
     .object({
-      enabled: z.boolean().default(true).meta({ description: 'Whether the Project has a git repository.' }),
+      enabled: z.boolean().optional().meta({
+        description:
+          'Whether the Project has a git repository. Unset: when the operator has a git forge configured, or ci.enabled is true.',
+      }),
       name: z
         .string()
         .min(1)
@@ -116,10 +119,10 @@ const repo = withRules(
 
 const ci = z
   .object({
-    enabled: z
-      .boolean()
-      .default(true)
-      .meta({ description: 'Whether CI (Woodpecker) runs on the repository; needs repo.enabled.' }),
+    enabled: z.boolean().optional().meta({
+      description:
+        'Whether CI (Woodpecker) runs on the repository; needs the repository. Unset: when the operator has a CI server configured.',
+    }),
   })
   .meta({ description: 'Continuous integration of the repository.' });
 
@@ -185,10 +188,10 @@ export const projectSpec = withRules(
     })
     .meta({ description: 'The desired state of the Project.' }),
   {
-    rule: '!has(self.ci) || !self.ci.enabled || (has(self.repo) && self.repo.enabled)',
-    message: 'ci.enabled needs repo.enabled',
+    rule: '!has(self.ci) || !has(self.ci.enabled) || !self.ci.enabled || !has(self.repo) || !has(self.repo.enabled) || self.repo.enabled',
+    message: 'ci.enabled needs the repository: repo.enabled cannot be false',
     fieldPath: '.ci.enabled',
-    check: (s) => !s.ci.enabled || s.repo.enabled,
+    check: (s) => !(s.ci.enabled === true && s.repo.enabled === false),
   },
   {
     rule: '!has(self.dns) || self.dns.enabled || !has(self.dns.aliases) || size(self.dns.aliases) == 0',

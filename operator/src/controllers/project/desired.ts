@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { AGENT_PROVIDERS } from '../../agents.ts';
 import type { Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
+import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
@@ -80,11 +81,17 @@ export function desiredVolumeClaim(project: LiveProject, config: OperatorConfig)
   });
 }
 
-export function desiredService(project: LiveProject): KubeObject {
+export function desiredService(project: LiveProject, config: OperatorConfig): KubeObject {
+  const metadata = meta(project, serviceName(project.metadata.name));
+  // With external-dns in the cluster, these annotations are the whole of the Project's DNS.
+  const dns =
+    config.dns.mode === 'external-dns'
+      ? externalDnsAnnotations(project, config.domain, config.dns.target)
+      : {};
   return owned(project, {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(project, serviceName(project.metadata.name)),
+    metadata: Object.keys(dns).length > 0 ? { ...metadata, annotations: dns } : metadata,
     spec: {
       type: 'ClusterIP',
       selector: childLabels(project.metadata.name),
@@ -227,7 +234,7 @@ export function desiredChildren(project: LiveProject, config: OperatorConfig): K
   return [
     desiredServiceAccount(project),
     desiredVolumeClaim(project, config),
-    desiredService(project),
+    desiredService(project, config),
     desiredNetworkPolicy(project, config),
   ];
 }

@@ -1,15 +1,27 @@
-// A Project's external resources (database, cache), driven through the generic sub-reconciler;
-// this file maps their outcomes onto the Project: status fields, conditions, workspace env.
-import type { ProjectStatus } from '../../api/v1alpha1/index.ts';
+// A Project's external resources (repository, CI, database, cache, DNS), driven through the
+// generic sub-reconciler; this file maps their outcomes onto the Project: status fields,
+// conditions, workspace env.
 import type { CacheIds } from '../../providers/cache/provider.ts';
+import type { CIIds } from '../../providers/ci/woodpecker.ts';
 import type { DatabaseIds } from '../../providers/database/provider.ts';
-import { type ExternalResource, finalizeExternal, reconcileExternal } from '../../providers/external.ts';
+import type { DnsIds } from '../../providers/dns/cloudflare.ts';
+import {
+  type ExternalOutcome,
+  type ExternalResource,
+  finalizeExternal,
+  reconcileExternal,
+} from '../../providers/external.ts';
+import type { RepoIds } from '../../providers/git/gitea.ts';
 import type { ConditionUpdate } from '../../runtime/conditions.ts';
 import type { LiveProject } from './desired.ts';
+import type { ExternalStatus } from './status.ts';
 
 export interface ProjectExternals {
+  repo: ExternalResource<RepoIds>;
+  ci: ExternalResource<CIIds>;
   database: ExternalResource<DatabaseIds>;
   cache: ExternalResource<CacheIds>;
+  dns: ExternalResource<DnsIds>;
 }
 
 export interface ExternalsOutcome {
@@ -17,7 +29,7 @@ export interface ExternalsOutcome {
   conditions: ConditionUpdate[];
   /** Condition types of disabled resources, to drop from status. */
   retired: string[];
-  status: Pick<ProjectStatus, 'database' | 'cache'>;
+  status: ExternalStatus;
   /** Credentials Secrets the workspace gets as env (resources that are ready). */
   envSecrets: string[];
   credentialsVersion: string;
@@ -30,36 +42,57 @@ export async function reconcileExternals(
   project: LiveProject,
   signal: AbortSignal,
 ): Promise<ExternalsOutcome> {
+  const repo = await reconcileExternal(externals.repo, project, signal);
+  // CI registers the repository just made: it reads it from status, which is written later.
+  const withRepo = repo.ids ? { ...project, status: { ...project.status, repo: repo.ids } } : project;
+  const ci = await reconcileExternal(externals.ci, withRepo, signal);
   const db = await reconcileExternal(externals.database, project, signal);
   const cache = await reconcileExternal(externals.cache, project, signal);
-  const outcomes = [
+  const dns = await reconcileExternal(externals.dns, project, signal);
+  const outcomes: [{ condition: string }, ExternalOutcome<unknown>][] = [
+    [externals.repo, repo],
+    [externals.ci, ci],
     [externals.database, db],
     [externals.cache, cache],
-  ] as const;
-  const ready = <Ids>(resource: ExternalResource<Ids>, o: { condition?: ConditionUpdate; ids?: Ids }) =>
-    o.condition?.status === 'True' && o.ids ? [resource.envSecret(o.ids)] : [];
+    [externals.dns, dns],
+  ];
   const delays = outcomes.map(([, o]) => o.requeueAfter).filter((d): d is number => d !== undefined);
   return {
     conditions: outcomes.flatMap(([, o]) => (o.condition ? [o.condition] : [])),
     retired: outcomes.flatMap(([r, o]) => (o.condition ? [] : [r.condition])),
     status: {
+      repo: repo.ids,
+      ci: ci.ids?.repoId === undefined ? undefined : { repoId: ci.ids.repoId },
       database: db.ids && { ...db.ids, passwordRotation: db.rotation },
       cache: cache.ids && { ...cache.ids, passwordRotation: cache.rotation },
+      dns: dns.ids && (dns.ids.hostnames.length > 0 ? dns.ids : undefined),
     },
     /** Changes when a password is rotated: the workspace Pod must restart to read it. */
     credentialsVersion: [db.rotation ?? '', cache.rotation ?? ''].join('/'),
-    envSecrets: [...ready(externals.database, db), ...ready(externals.cache, cache)],
+    envSecrets: [...envSecret(externals.database, db), ...envSecret(externals.cache, cache)],
     requeueAfter: delays.length > 0 ? Math.min(...delays) : undefined,
     errors: outcomes.flatMap(([, o]) => (o.error === undefined ? [] : [o.error])),
   };
 }
 
-/** Deletes (unless retained) every external resource of a Project being deleted. */
+/** The Secret a ready resource gives the workspace as env, if it has one. */
+const envSecret = <Ids>(resource: ExternalResource<Ids>, outcome: ExternalOutcome<Ids>) =>
+  outcome.condition?.status === 'True' && outcome.ids && resource.envSecret
+    ? [resource.envSecret(outcome.ids)]
+    : [];
+
+/**
+ * Deletes (unless retained) every external resource of a Project being deleted: what points at
+ * the repository (DNS aside, CI) before the repository itself.
+ */
 export async function finalizeExternals(
   externals: ProjectExternals,
   project: LiveProject,
   signal: AbortSignal,
 ) {
+  await finalizeExternal(externals.dns, project, signal);
+  await finalizeExternal(externals.ci, project, signal);
   await finalizeExternal(externals.cache, project, signal);
   await finalizeExternal(externals.database, project, signal);
+  await finalizeExternal(externals.repo, project, signal);
 }

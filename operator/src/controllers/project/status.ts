@@ -22,6 +22,10 @@ export interface PodView extends KubeObject {
   };
 }
 
+/** The status fields the external resources own. */
+export type ExternalStatus = Pick<ProjectStatus, 'repo' | 'ci' | 'database' | 'cache' | 'dns'>;
+export const EXTERNAL_STATUS_FIELDS = ['repo', 'ci', 'database', 'cache', 'dns'] as const;
+
 export interface Observed {
   pod: PodView | undefined;
   credentials: Credentials;
@@ -32,7 +36,7 @@ export interface Observed {
   /** Condition types of components now disabled: dropped from status. */
   retired?: string[];
   /** What exists outside the cluster, as the sub-reconcilers recorded it. */
-  external?: Pick<ProjectStatus, 'database' | 'cache'>;
+  external?: ExternalStatus;
 }
 
 export interface Transition {
@@ -168,11 +172,18 @@ export function projectStatus(
   for (const t of transitions) if (quiet.has(t.reason)) t.type = 'Normal';
 
   const pod = observed.pod;
-  const { database, cache, ...rest } = current;
+  // The external resources' fields are what their sub-reconcilers recorded this time (absent:
+  // nothing exists any more).
+  const rest: ProjectStatus = { ...current };
+  for (const field of EXTERNAL_STATUS_FIELDS) delete rest[field];
+  const external = Object.fromEntries(
+    EXTERNAL_STATUS_FIELDS.flatMap((field) =>
+      observed.external?.[field] ? [[field, observed.external[field]]] : [],
+    ),
+  );
   const status: ProjectStatus = {
     ...rest,
-    ...(observed.external?.database ? { database: observed.external.database } : {}),
-    ...(observed.external?.cache ? { cache: observed.external.cache } : {}),
+    ...external,
     phase: phaseOf(project, components, ready),
     observedGeneration: project.metadata.generation as number | undefined,
     conditions,

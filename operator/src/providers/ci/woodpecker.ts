@@ -3,7 +3,13 @@
 // full name; the Project's status gives both once the repository exists (status.repo), and the
 // Woodpecker id is recorded in status.ci.repoId.
 import type { LiveProject } from '../../controllers/project/desired.ts';
-import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
+import {
+  type ExternalClient,
+  type ExternalContext,
+  NotConfiguredError,
+  type Observation,
+  WaitingError,
+} from '../ports.ts';
 import { isWoodpeckerStatus, type WoodpeckerRepo, woodpeckerClient } from './woodpecker-client.ts';
 
 export interface WoodpeckerSettings {
@@ -30,7 +36,7 @@ export interface CIIds {
  * The git repository does not exist yet, so there is nothing to register. Retrying is right;
  * it is not a failure of Woodpecker, and the message says so.
  */
-export class RepositoryNotReadyError extends Error {
+export class RepositoryNotReadyError extends WaitingError {
   constructor(message: string) {
     super(message);
     this.name = 'RepositoryNotReadyError';

@@ -5,6 +5,7 @@
 // Finding our records by their marker (not only by the ids on record) is what lets an attempt
 // interrupted between creating a record and recording its id adopt it, and deletion find it.
 import type { LiveProject } from '../../controllers/project/desired.ts';
+import { ownerMarker } from '../marker.ts';
 import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
 import {
   isDuplicate,
@@ -13,7 +14,7 @@ import {
   type ZoneRecords,
   zoneRecords,
 } from './cloudflare-records.ts';
-import { aliases, autoLabels, inZone, isInZone, ownerMarker } from './names.ts';
+import { aliases, autoLabels, inZone, isInZone } from './names.ts';
 
 export interface CloudflareDnsSettings {
   apiToken: string;

@@ -1,24 +1,7 @@
-// The DNS names of a Project and the marker that says a record is its own: pure functions of the
-// Project and the zone, unit-tested without a DNS provider.
+// The DNS names of a Project: pure functions of the Project and the zone, unit-tested without a
+// DNS provider.
 import type { LiveProject } from '../../controllers/project/desired.ts';
 import { boundedName, shortHash } from '../../naming.ts';
-
-/** Cloudflare's limit on a record's comment on the Free plan (paid plans allow more). */
-export const COMMENT_LIMIT = 100;
-
-/**
- * The comment marking a record as this Project's: namespace, name and uid (a Project recreated
- * under the same name is another owner). When that is too long, a hash of all three keeps it
- * unique and within the limit.
- */
-export function ownerMarker(project: LiveProject): string {
-  const { namespace, name, uid } = project.metadata;
-  const full = `rdev:${namespace}/${name} uid=${uid}`;
-  if (full.length <= COMMENT_LIMIT) return full;
-  const hash = shortHash(`${namespace}/${name}/${uid}`, 16);
-  const readable = `rdev:${namespace}/${name}`.slice(0, COMMENT_LIMIT - hash.length - 2);
-  return `${readable} #${hash}`;
-}
 
 /** `label.zone`, lower-case. */
 export const inZone = (label: string, zone: string) => `${label}.${zone}`.toLowerCase();
@@ -40,3 +23,12 @@ export function autoLabels(project: LiveProject): { preferred: string; fallback:
 /** The aliases of the Project, lower-case and without a final dot, in the order given. */
 export const aliases = (project: LiveProject) =>
   (project.spec.dns.aliases ?? []).map((a) => a.toLowerCase().replace(/\.$/, ''));
+
+/**
+ * The host names of a Project when the zone cannot be looked at (external-dns publishes them):
+ * its subdomain, or the automatic label that is unique by construction, plus its aliases.
+ */
+export function unseenZoneHostnames(project: LiveProject, zone: string): string[] {
+  const label = project.spec.dns.subdomain ?? autoLabels(project).fallback;
+  return [...new Set([inZone(label, zone), ...aliases(project)])];
+}
