@@ -50,6 +50,9 @@ const woodpecker = await FakeWoodpecker.start({
 });
 const cloudflare = await FakeCloudflare.start({ zones: ['example.dev'] });
 
+const HOOK_URL = 'http://127.0.0.1:9/rdev-hook';
+const hooks = async (name: string) =>
+  (await api.repos.repoListHooks(org, name)).data.map((h) => h.config?.url);
 const operatorArgs = (namespace: string) => [
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${namespace}/gitea`,
@@ -62,6 +65,7 @@ const operatorArgs = (namespace: string) => [
   `--cloudflare-zone-id=${cloudflare.zone().id}`,
   `--cloudflare-api-url=${cloudflare.url}`,
   '--dns-target=CNAME:ingress.example.dev',
+  `--repo-webhook=${HOOK_URL}`,
 ];
 // The chaos test's operator outlives the namespace (registered first, this hook runs last), so
 // that it can finalize the Projects.
@@ -189,6 +193,21 @@ describe('a Project with repository, CI and DNS', () => {
     expect(record).toMatchObject({ type: 'CNAME', content: 'ingress.example.dev' });
     expect(record?.comment).toContain(`rdev:${ns.name}/shop`);
     expect(project.status?.dns?.records?.map((r) => r.id)).toEqual([record?.id]);
+    expect(await hooks('shop')).toEqual([HOOK_URL]);
+
+    // Records follow the spec: an alias added gets its record, removed it goes.
+    await client.patch(
+      PROJECTS,
+      ns.name,
+      'shop',
+      { spec: { dns: { aliases: ['www.example.dev'] } } },
+      'merge',
+    );
+    await eventually(async () => records('www.example.dev').length === 1);
+    expect((await waitReady('shop')).status?.dns?.hostnames).toEqual(['shop.example.dev', 'www.example.dev']);
+    await client.patch(PROJECTS, ns.name, 'shop', { spec: { dns: { aliases: null } } }, 'merge');
+    await eventually(async () => records('www.example.dev').length === 0);
+    expect(records('shop.example.dev')).toHaveLength(1);
   });
 
   it('removes repository, CI activation and records with the Project', async () => {
@@ -292,6 +311,7 @@ describe('the operator SIGKILLed while it provisions', () => {
         name,
       ).toHaveLength(1);
       expect(records(`${name}.example.dev`), name).toHaveLength(1);
+      expect(await hooks(name), name).toEqual([HOOK_URL]);
       const work = mkdtempSync(join(tmpdir(), 'rdev-clone-'));
       try {
         expect(git(work, 'clone', project.status?.repo?.cloneURL ?? '', name).ok).toBe(true);
