@@ -68,9 +68,11 @@ describe('CRDs', () => {
     );
     expect(created.spec).toMatchObject({
       workspace: { storage: '10Gi' },
-      repo: { enabled: true },
+      repo: { private: true, deletionPolicy: 'Delete' },
       database: { deletionPolicy: 'Retain' },
     });
+    // Unset on purpose: the operator decides from what it is configured with.
+    expect(created.spec.repo).not.toHaveProperty('enabled');
   });
 
   it('print descriptions in kubectl explain', () => {
