@@ -89,14 +89,23 @@ async function createItem(): Promise<string> {
   return name;
 }
 
+/**
+ * Waits for every item to have run (the ledger, a local file: polling the API with LISTs would
+ * load the API server being measured), then for all of them to read Succeeded.
+ */
 async function allSucceeded(names: Set<string>): Promise<void> {
+  for (;;) {
+    const counts = ledger.counts();
+    if ([...names].every((n) => (counts.get(n)?.finished ?? 0) > 0)) break;
+    await sleep(50);
+  }
   for (;;) {
     const items = (await client.list<LiveWorkItem>(WORK_ITEMS, namespace)).items;
     const done = items.filter((i) => names.has(i.metadata.name) && i.status?.phase === 'Succeeded').length;
     if (done === names.size) return;
     const failed = items.find((i) => names.has(i.metadata.name) && i.status?.phase === 'Failed');
     if (failed) throw new Error(`${failed.metadata.name} failed: ${failed.status?.message}`);
-    await sleep(250);
+    await sleep(1000);
   }
 }
 

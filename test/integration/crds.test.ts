@@ -72,7 +72,7 @@ describe('CRDs', () => {
       database: { deletionPolicy: 'Retain' },
     });
     // Unset on purpose: the operator decides from what it is configured with.
-    expect(created.spec.repo).not.toHaveProperty('enabled');
+    expect(created.spec?.repo).not.toHaveProperty('enabled');
   });
 
   it('print descriptions in kubectl explain', () => {
