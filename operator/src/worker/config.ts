@@ -27,6 +27,13 @@ export const workerConfig = z.object({
     })
     .default({})
     .describe('shell commands for build, test and deploy items that give none'),
+  ci: z
+    .object({
+      url: z.string().url().optional(),
+      secret: z.string().optional(),
+      pollSeconds: z.number().min(0.1).max(60),
+    })
+    .describe('Woodpecker, for build, test and deploy items run as the Project pipeline'),
   gitCredentialsSecret: z
     .string()
     .optional()
@@ -114,21 +121,43 @@ export const WORKER_OPTIONS: OptionSpec[] = [
     env: 'RDEV_BUILD_COMMAND',
     path: ['commands', 'build'],
     kind: 'string',
-    help: 'shell command for build items without a command (default: the CI pipeline)',
+    help: 'shell command for build items without a command, when the Project has no CI',
   },
   {
     flag: 'test-command',
     env: 'RDEV_TEST_COMMAND',
     path: ['commands', 'test'],
     kind: 'string',
-    help: 'shell command for test items without a command (default: the CI pipeline)',
+    help: 'shell command for test items without a command, when the Project has no CI',
   },
   {
     flag: 'deploy-command',
     env: 'RDEV_DEPLOY_COMMAND',
     path: ['commands', 'deploy'],
     kind: 'string',
-    help: 'shell command for deploy items without a command (default: the CI pipeline)',
+    help: 'shell command for deploy items without a command, when the Project has no CI',
+  },
+  {
+    flag: 'woodpecker-url',
+    env: 'RDEV_WOODPECKER_URL',
+    path: ['ci', 'url'],
+    kind: 'string',
+    help: 'root URL of Woodpecker: build, test and deploy items without a command run the Project pipeline there',
+  },
+  {
+    flag: 'woodpecker-secret',
+    env: 'RDEV_WOODPECKER_SECRET',
+    path: ['ci', 'secret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
+  },
+  {
+    flag: 'pipeline-poll-seconds',
+    env: 'RDEV_PIPELINE_POLL_SECONDS',
+    path: ['ci', 'pollSeconds'],
+    kind: 'number',
+    help: 'how often a running CI pipeline is looked at',
+    default: 2,
   },
   {
     flag: 'git-credentials-secret',

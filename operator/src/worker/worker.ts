@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
+import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
 import { readSecretData } from '../providers/credentials.ts';
 import { errorMessage } from '../providers/external.ts';
 import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
@@ -27,6 +28,7 @@ import { commandFor, type ProjectView } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
 import { gitCheckout } from './git.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { runPipeline } from './pipeline.ts';
 import { type RunningProcess, runProcess } from './process.ts';
 
 /** The environment an item's process inherits from the worker (nothing of the worker's own settings). */
@@ -208,21 +210,31 @@ export class Worker {
       INHERITED_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])),
     );
     Object.assign(env, plan.env, await this.credentials(project, plan.credentialKeys));
-    const cloneURL = project?.status?.repo?.cloneURL;
+    // A pipeline runs in CI, on the repository there: nothing to check out here.
+    const cloneURL = 'pipeline' in plan ? undefined : project?.status?.repo?.cloneURL;
     if (cloneURL) await gitCheckout(cloneURL, dir, await this.gitCredentials());
     if (attempt.stopping || attempt.abandoned)
       return { outcome: attempt.stopping ?? { kind: 'lost', reason: 'stopped' }, tail: '' };
 
     const prefix = `[${attempt.key}#${attempt.number}]`;
     const output = this.deps.output ?? ((line: string) => process.stdout.write(`${line}\n`));
-    const proc = runProcess({
-      command: plan.command,
-      cwd: dir,
-      env,
-      tailBytes: OUTPUT_TAIL_BYTES,
-      killGraceMs: config.killGraceSeconds * 1000,
-      onLine: (line, stream) => output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
-    });
+    const proc =
+      'pipeline' in plan
+        ? runPipeline({
+            ...plan.pipeline,
+            client: await this.woodpecker(),
+            tailBytes: OUTPUT_TAIL_BYTES,
+            pollMs: config.ci.pollSeconds * 1000,
+            onLine: (line) => output(`${prefix} ${line}`),
+          })
+        : runProcess({
+            command: plan.command,
+            cwd: dir,
+            env,
+            tailBytes: OUTPUT_TAIL_BYTES,
+            killGraceMs: config.killGraceSeconds * 1000,
+            onLine: (line, stream) => output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
+          });
     attempt.process = proc;
     const timer = setTimeout(() => this.stop(attempt, { kind: 'timedOut' }), timeoutMs(item.spec));
     let flushed = '';
@@ -327,6 +339,17 @@ export class Worker {
     if (!ref || keys.length === 0) return {};
     const data = await readSecretData(this.deps.client, project.metadata.namespace as string, ref.name);
     return Object.fromEntries(keys.flatMap((k) => (data?.[k] === undefined ? [] : [[k, data[k] as string]])));
+  }
+
+  /** A Woodpecker client with the token read now (a rotated token is picked up). */
+  private async woodpecker(): Promise<WoodpeckerClient> {
+    const { url, secret } = this.deps.config.ci;
+    const [namespace, name] = (secret ?? '').split('/');
+    const data = namespace && name ? await readSecretData(this.deps.client, namespace, name) : undefined;
+    if (!url || !data?.WOODPECKER_TOKEN) {
+      throw new Error('the worker has no Woodpecker token (--woodpecker-secret with WOODPECKER_TOKEN)');
+    }
+    return woodpeckerClient({ url, token: data.WOODPECKER_TOKEN });
   }
 
   private async gitCredentials(): Promise<{ username: string; token: string } | undefined> {

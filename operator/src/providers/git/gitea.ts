@@ -67,7 +67,8 @@ export const recordedRepo = (project: LiveProject): RepoIds | undefined => {
 
 export const describeRepo = (ids: RepoIds) => `repository ${ids.fullName}`;
 
-const INITIAL_BRANCH = 'main';
+/** The branch a new repository starts on, and CI pipelines of work items run on. */
+export const DEFAULT_BRANCH = 'main';
 
 export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> {
   const owner = settings.organization;
@@ -110,12 +111,12 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
     repo: Repository,
   ) {
     const name = repoName(project);
-    if (!(await api.branchExists(owner, name, INITIAL_BRANCH))) {
+    if (!(await api.branchExists(owner, name, DEFAULT_BRANCH))) {
       const files = settings.render(project, { fullName: `${owner}/${name}`, gitURL: url });
       await api.commitFiles(
         owner,
         name,
-        INITIAL_BRANCH,
+        DEFAULT_BRANCH,
         `Start ${project.metadata.name} from the ${project.spec.template.name} template`,
         files,
       );
@@ -165,7 +166,7 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
       const repo = await ours(api, project);
       if (!repo) return { exists: false, upToDate: false };
       const name = repoName(project);
-      const committed = await api.branchExists(owner, name, INITIAL_BRANCH);
+      const committed = await api.branchExists(owner, name, DEFAULT_BRANCH);
       const hooks = await api.listHooks(owner, name);
       const missing = webhooks.filter((w) => !hooks.some((h) => h.config?.url === w.url));
       const diff = [
