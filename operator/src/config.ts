@@ -61,6 +61,18 @@ export const operatorConfig = z.object({
         .describe('Secret (namespace/name) with GITEA_TOKEN (optional WEBHOOK_SECRET)'),
       organization: z.string().min(1).describe('Gitea organisation that owns Project repositories'),
       webhooks: listOf.describe('URLs every Project repository sends push and pull request events to'),
+      checkoutBotSecret: z
+        .string()
+        .optional()
+        .describe(
+          'Secret (namespace/name) with username and password of the bot user Checkout tokens belong to',
+        ),
+      checkoutPollSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(3600)
+        .describe('how often a checked-in pull request is looked at'),
     })
     .describe('the git forge (Gitea)'),
   ci: z
@@ -293,6 +305,21 @@ export const OPTIONS: OptionSpec[] = [
     kind: 'list',
     help: 'URL every Project repository sends push and pull request events to; repeat or comma-separate',
     default: [],
+  },
+  {
+    flag: 'checkout-bot-secret',
+    env: 'RDEV_CHECKOUT_BOT_SECRET',
+    path: ['git', 'checkoutBotSecret'],
+    kind: 'string',
+    help: 'namespace/name of a Secret with username and password of the Gitea bot user that Checkout tokens are made for',
+  },
+  {
+    flag: 'checkout-poll-seconds',
+    env: 'RDEV_CHECKOUT_POLL_SECONDS',
+    path: ['git', 'checkoutPollSeconds'],
+    kind: 'number',
+    help: 'how often the pull request of a checked-in Checkout is looked at (merged, closed)',
+    default: 30,
   },
   {
     flag: 'woodpecker-url',

@@ -94,22 +94,7 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
       organization: config.git.organization,
       webhooks: config.git.webhooks,
       render: renderRepository(config),
-      access:
-        config.git.url === undefined
-          ? undefined
-          : async () => {
-              const data = await readAdminSecret(client, config.git.secret, 'Gitea token', 'gitea-secret');
-              if (!data.GITEA_TOKEN) {
-                throw new NotConfiguredError(
-                  `the Gitea token Secret ${config.git.secret} (--gitea-secret) has no key GITEA_TOKEN`,
-                );
-              }
-              return {
-                url: config.git.url as string,
-                token: data.GITEA_TOKEN,
-                webhookSecret: data.WEBHOOK_SECRET,
-              };
-            },
+      access: config.git.url === undefined ? undefined : () => readGiteaAccess(client, config),
     }),
   };
   const ci: ExternalResource<CIIds> = {
@@ -154,6 +139,19 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
           : unconfiguredDnsProvider(),
   };
   return { repo, ci, database, cache, dns };
+}
+
+/** The Gitea server and the operator's token there (with the webhook secret), from its Secret. */
+export async function readGiteaAccess(client: KubeClient, config: OperatorConfig) {
+  if (!config.git.url)
+    throw new NotConfiguredError('no git forge is configured (operator option --gitea-url)');
+  const data = await readAdminSecret(client, config.git.secret, 'Gitea token', 'gitea-secret');
+  if (!data.GITEA_TOKEN) {
+    throw new NotConfiguredError(
+      `the Gitea token Secret ${config.git.secret} (--gitea-secret) has no key GITEA_TOKEN`,
+    );
+  }
+  return { url: config.git.url, token: data.GITEA_TOKEN, webhookSecret: data.WEBHOOK_SECRET };
 }
 
 /** One key of an admin Secret; NotConfiguredError names what is missing. */

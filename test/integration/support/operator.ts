@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../../operator/src/config.ts';
+import { registerCheckoutController } from '../../../operator/src/controllers/checkout/index.ts';
 import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
 import { registerWorkControllers } from '../../../operator/src/controllers/workitem/index.ts';
 import { closeCacheClients } from '../../../operator/src/providers/cache/provider.ts';
@@ -24,6 +25,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
   });
   registerProjectController(manager, config);
   registerWorkControllers(manager, config);
+  registerCheckoutController(manager, config);
   await manager.start();
   return manager;
 }

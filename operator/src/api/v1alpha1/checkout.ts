@@ -98,6 +98,16 @@ export const checkoutStatus = z
       .optional()
       .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
     expiresAt: timestamp('When the credentials are revoked.').optional(),
+    token: z
+      .object({
+        name: z.string().max(255).meta({ description: 'Name of the access token in the git forge.' }),
+        revoked: z.boolean().optional().meta({ description: 'Whether the token has been revoked.' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'The access token leased: recorded before it is created, so that nothing can leave it behind unrevoked.',
+      }),
     pullRequest: z
       .object({
         number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
