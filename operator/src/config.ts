@@ -52,6 +52,17 @@ export const operatorConfig = z.object({
     .int()
     .min(0)
     .describe('WorkItems running at once per Project (0: no limit)'),
+  preview: z
+    .object({
+      domain: z
+        .string()
+        .optional()
+        .describe('domain of Session preview host names (<session>-<project>.<domain>)'),
+      ingressClassName: z.string().optional().describe('IngressClass of preview Ingresses'),
+      tlsSecret: z.string().optional().describe('TLS Secret (a wildcard certificate) of preview Ingresses'),
+    })
+    .default({})
+    .describe('Session previews'),
   git: z
     .object({
       url: z.string().url().optional().describe('root URL of the Gitea server'),
@@ -275,6 +286,27 @@ export const OPTIONS: OptionSpec[] = [
     kind: 'number',
     help: 'WorkItems scheduled or running at once per Project; 0: no limit',
     default: 0,
+  },
+  {
+    flag: 'preview-domain',
+    env: 'RDEV_PREVIEW_DOMAIN',
+    path: ['preview', 'domain'],
+    kind: 'string',
+    help: 'domain of Session preview URLs, <session>-<project>.<domain> (a wildcard DNS name pointing at the ingress)',
+  },
+  {
+    flag: 'preview-ingress-class',
+    env: 'RDEV_PREVIEW_INGRESS_CLASS',
+    path: ['preview', 'ingressClassName'],
+    kind: 'string',
+    help: 'IngressClass of preview Ingresses (default: the cluster default)',
+  },
+  {
+    flag: 'preview-tls-secret',
+    env: 'RDEV_PREVIEW_TLS_SECRET',
+    path: ['preview', 'tlsSecret'],
+    kind: 'string',
+    help: "name of a TLS Secret (wildcard certificate of the preview domain) in each Session's namespace; https URLs when set",
   },
   {
     flag: 'gitea-url',

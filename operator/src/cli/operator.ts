@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, configHelp, loadConfig, type OperatorConfig, redactedConfig } from '../config.ts';
 import { registerCheckoutController } from '../controllers/checkout/index.ts';
 import { registerProjectController } from '../controllers/project/index.ts';
+import { registerSessionController } from '../controllers/session/index.ts';
 import { registerWorkControllers } from '../controllers/workitem/index.ts';
 import { createLogger } from '../runtime/logging.ts';
 import { Manager } from '../runtime/manager.ts';
@@ -75,6 +76,7 @@ export const operatorCommand: Command = {
     registerProjectController(manager, config);
     registerWorkControllers(manager, config);
     registerCheckoutController(manager, config);
+    registerSessionController(manager, config);
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -58,6 +58,13 @@ export const SERVICES: Resource = {
   kind: 'Service',
   namespaced: true,
 };
+export const INGRESSES: Resource = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  plural: 'ingresses',
+  kind: 'Ingress',
+  namespaced: true,
+};
 export const NETWORK_POLICIES: Resource = {
   group: 'networking.k8s.io',
   version: 'v1',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../../operator/src/config.ts';
 import { registerCheckoutController } from '../../../operator/src/controllers/checkout/index.ts';
 import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
+import { registerSessionController } from '../../../operator/src/controllers/session/index.ts';
 import { registerWorkControllers } from '../../../operator/src/controllers/workitem/index.ts';
 import { closeCacheClients } from '../../../operator/src/providers/cache/provider.ts';
 import { closeDatabasePools } from '../../../operator/src/providers/database/provider.ts';
@@ -26,6 +27,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
   registerProjectController(manager, config);
   registerWorkControllers(manager, config);
   registerCheckoutController(manager, config);
+  registerSessionController(manager, config);
   await manager.start();
   return manager;
 }

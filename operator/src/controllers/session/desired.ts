@@ -1,0 +1,116 @@
+// The pure parts of a Session: its deadlines, its names, the dedicated Pod made from the
+// Project's workspace Pod, and the preview Service and Ingress.
+import { parseDuration } from '../../api/v1alpha1/duration.ts';
+import type { Session } from '../../api/v1alpha1/index.ts';
+import type { OperatorConfig } from '../../config.ts';
+import { boundedName, dns1035 } from '../../naming.ts';
+import { setControllerReference } from '../../runtime/apply.ts';
+import type { KubeObject } from '../../runtime/client.ts';
+
+export type LiveSession = Session & {
+  apiVersion: string;
+  kind: string;
+  metadata: Session['metadata'] & { name: string; namespace: string; uid: string; creationTimestamp: string };
+};
+
+export const FIELD_MANAGER = 'rdev-session';
+/** The container commands run in: the workspace's. */
+export const WORKSPACE_CONTAINER = 'workspace';
+
+export const sessionPodName = (s: LiveSession) => boundedName(s.metadata.name, 'session', 253);
+export const previewName = (s: LiveSession) => dns1035(boundedName(s.metadata.name, 'preview'));
+export const sessionLabels = (s: LiveSession) => ({
+  'app.kubernetes.io/name': 'rdev-session',
+  'app.kubernetes.io/instance': s.metadata.name,
+  'app.kubernetes.io/managed-by': 'rdev',
+  'rdev.dev/session': s.metadata.name,
+});
+
+export interface Deadline {
+  at: Date;
+  why: 'ttl' | 'idle';
+}
+
+/** When the Session ends: its TTL from creation, or idleTimeout after the last activity. */
+export function deadline(s: LiveSession): Deadline {
+  const created = Date.parse(s.metadata.creationTimestamp);
+  const ttl = new Date(created + (parseDuration(s.spec.ttl) ?? 7_200_000));
+  const lastActive = s.status?.lastActivityAt ? Date.parse(s.status.lastActivityAt) : created;
+  const idle = new Date(lastActive + (parseDuration(s.spec.idleTimeout) ?? 1_800_000));
+  return idle < ttl ? { at: idle, why: 'idle' } : { at: ttl, why: 'ttl' };
+}
+
+/** `<session>-<project>.<domain>`: one DNS label under the preview domain. */
+export const previewHost = (s: LiveSession, domain: string) =>
+  `${boundedName(s.metadata.name, s.spec.projectRef.name, 63)}.${domain}`;
+
+const owned = <T extends KubeObject>(s: LiveSession, obj: T): T => setControllerReference(s, obj);
+
+/**
+ * A Pod of the Session's own, built from the Project's workspace Pod: same image, env and
+ * security, its own labels (no Service of the Project selects it) and its own scratch volume in
+ * place of the Project's (a ReadWriteOnce volume cannot be shared between Pods on two nodes).
+ */
+export function desiredDedicatedPod(s: LiveSession, workspacePod: KubeObject): KubeObject {
+  const spec = structuredClone((workspacePod as KubeObject & { spec: Record<string, unknown> }).spec);
+  delete spec.nodeName;
+  const volumes = (spec.volumes as { name: string }[] | undefined) ?? [];
+  spec.volumes = volumes.map((v) => (v.name === 'workspace' ? { name: 'workspace', emptyDir: {} } : v));
+  return owned(s, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: sessionPodName(s), namespace: s.metadata.namespace, labels: sessionLabels(s) },
+    spec,
+  } as KubeObject);
+}
+
+export function desiredPreviewService(
+  s: LiveSession,
+  selector: Record<string, string>,
+  port: number,
+): KubeObject {
+  return owned(s, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: previewName(s), namespace: s.metadata.namespace, labels: sessionLabels(s) },
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [{ name: 'preview', port, targetPort: port, protocol: 'TCP' }],
+    },
+  } as KubeObject);
+}
+
+export function desiredPreviewIngress(
+  s: LiveSession,
+  preview: OperatorConfig['preview'],
+): KubeObject | undefined {
+  if (!preview.domain) return undefined;
+  const host = previewHost(s, preview.domain);
+  return owned(s, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: previewName(s), namespace: s.metadata.namespace, labels: sessionLabels(s) },
+    spec: {
+      ...(preview.ingressClassName ? { ingressClassName: preview.ingressClassName } : {}),
+      ...(preview.tlsSecret ? { tls: [{ hosts: [host], secretName: preview.tlsSecret }] } : {}),
+      rules: [
+        {
+          host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: previewName(s), port: { name: 'preview' } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  } as KubeObject);
+}
+
+export const previewURL = (s: LiveSession, preview: OperatorConfig['preview']) =>
+  preview.domain ? `${preview.tlsSecret ? 'https' : 'http'}://${previewHost(s, preview.domain)}` : undefined;

@@ -1,0 +1,51 @@
+// Wires the Session controller into a manager: Sessions, what they make, and what wakes them
+// (their Project, and its workspace Pod).
+import { PROJECTS, SESSIONS } from '../../api/resources.ts';
+import type { OperatorConfig } from '../../config.ts';
+import type { KubeObject } from '../../runtime/client.ts';
+import type { Manager } from '../../runtime/manager.ts';
+import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
+import type { LiveProject } from '../project/desired.ts';
+import { MANAGED_BY_SELECTOR } from '../project/names.ts';
+import type { PodView } from '../project/status.ts';
+import type { LiveSession } from './desired.ts';
+import { sessionReconciler } from './reconcile.ts';
+
+const PROJECT_INDEX = 'project';
+
+export function registerSessionController(manager: Manager, config: OperatorConfig): void {
+  manager.configureInformer(INGRESSES, { labelSelector: MANAGED_BY_SELECTOR });
+  manager.configureInformer(SESSIONS, {
+    indexers: {
+      [PROJECT_INDEX]: (o) => [
+        `${o.metadata.namespace}/${(o as unknown as LiveSession).spec?.projectRef?.name}`,
+      ],
+    },
+  });
+  const sessions = manager.informer<LiveSession & KubeObject>(SESSIONS);
+  const ofProject = (namespace: string | undefined, project: string | undefined) =>
+    project
+      ? sessions.store
+          .byIndex(PROJECT_INDEX, `${namespace}/${project}`)
+          .map((s) => `${s.metadata.namespace}/${s.metadata.name}`)
+      : [];
+  manager
+    .controller('session')
+    .for(SESSIONS)
+    .owns(PODS)
+    .owns(SERVICES)
+    .owns(INGRESSES)
+    .watches(PROJECTS, (p) => ofProject(p.metadata.namespace, p.metadata.name))
+    .watches(PODS, (pod) => ofProject(pod.metadata.namespace, pod.metadata.labels?.['rdev.dev/project']))
+    .withWorkers(config.workers)
+    .complete(
+      sessionReconciler({
+        client: manager.client,
+        events: manager.events,
+        config,
+        sessions: sessions.store,
+        projects: manager.informer<LiveProject & KubeObject>(PROJECTS).store,
+        pods: manager.informer<PodView>(PODS).store,
+      }),
+    );
+}

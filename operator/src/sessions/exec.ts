@@ -1,0 +1,95 @@
+// Runs a command in a Session's Pod through pods/exec, streaming its output as it comes, and
+// records the activity that keeps the Session from its idle timeout. The shim serves this as
+// server-sent events; anything else holding a kubeconfig can call it the same way.
+import { Writable } from 'node:stream';
+import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import { SESSIONS } from '../api/resources.ts';
+import { type LiveSession, WORKSPACE_CONTAINER } from '../controllers/session/desired.ts';
+import { exitCodeFromStatus } from '../kube/exec-status.ts';
+import type { KubeClient } from '../runtime/client.ts';
+
+export interface ExecOptions {
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+  /** Aborting closes the stream (the command is then stopped by the kubelet). */
+  signal?: AbortSignal;
+}
+
+/** The command could not run in the Session (not Active, no Pod, exec refused). */
+export class SessionExecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionExecError';
+  }
+}
+
+const sink = (write: (chunk: Buffer) => void) =>
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      write(chunk);
+      done();
+    },
+  });
+
+/** Records activity now: a merge patch of status.lastActivityAt, which only exec writes. */
+const touch = (client: KubeClient, namespace: string, name: string) =>
+  client.patch(
+    SESSIONS,
+    namespace,
+    name,
+    { status: { lastActivityAt: new Date().toISOString() } },
+    'merge',
+    { fieldManager: 'rdev-session-exec' },
+    'status',
+  );
+
+/** Runs `command` in the Session's Pod; resolves with its exit code. */
+export async function execInSession(
+  kubeConfig: KubeConfig,
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  command: string[],
+  options: ExecOptions,
+): Promise<number> {
+  const session = await client.get<LiveSession>(SESSIONS, namespace, name);
+  const pod = session.status?.podName;
+  if (session.status?.phase !== 'Active' || !pod) {
+    throw new SessionExecError(
+      `Session ${namespace}/${name} is ${session.status?.phase ?? 'Pending'}, not Active`,
+    );
+  }
+  await touch(client, namespace, name);
+  const status = await new Promise<V1Status>((resolve, reject) => {
+    new Exec(kubeConfig)
+      .exec(
+        namespace,
+        pod,
+        WORKSPACE_CONTAINER,
+        command,
+        sink(options.onStdout),
+        sink(options.onStderr),
+        null,
+        false,
+        resolve,
+      )
+      .then((socket) => {
+        const close = () => {
+          socket.close();
+          resolve({ status: 'Failure', message: 'the client went away' });
+        };
+        if (options.signal?.aborted) close();
+        options.signal?.addEventListener('abort', close, { once: true });
+        socket.on('close', () => options.signal?.removeEventListener('abort', close));
+      }, reject);
+  });
+  await touch(client, namespace, name).catch(() => undefined); // a long command is activity too
+  const code = exitCodeFromStatus(status);
+  if (code === undefined) {
+    if (options.signal?.aborted) return 130;
+    throw new SessionExecError(
+      `the command did not run: ${status.message ?? status.reason ?? 'unknown error'}`,
+    );
+  }
+  return code;
+}

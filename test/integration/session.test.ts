@@ -1,0 +1,163 @@
+// Sessions on the real API server: bound to the Project's workspace Pod (or their own), commands
+// through pods/exec (kwok runs them on this machine), the preview Service and Ingress, expiry by
+// TTL and by idleness, and deletion with the Project.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECTS, SESSIONS } from '../../operator/src/api/resources.ts';
+import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
+import { INGRESSES, PODS, SERVICES } from '../../operator/src/runtime/resources.ts';
+import { execInSession, SessionExecError } from '../../operator/src/sessions/exec.ts';
+import { eventually, isNotFound, kubeConfig } from './support/kube.ts';
+import { useOperatorNamespace } from './support/operator.ts';
+
+type Obj = KubeObject & {
+  spec?: Record<string, unknown>;
+  status?: {
+    phase?: string;
+    podName?: string;
+    previewURL?: string;
+    lastActivityAt?: string;
+    expiresAt?: string;
+  };
+};
+
+const kc = kubeConfig();
+const client = new KubeClient(kc);
+const ns = useOperatorNamespace('rdev-sess', () => [
+  '--preview-domain=preview.example.dev',
+  '--preview-ingress-class=nginx',
+]);
+
+const createProject = (name: string) =>
+  client.create(PROJECTS, {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'Project',
+    metadata: { name, namespace: ns.name },
+    spec: { agent: { credentialsSecretRef: { name: 'anthropic' } } },
+  });
+const createSession = (name: string, spec: Record<string, unknown> = {}, project = 'shop') =>
+  client.create(SESSIONS, {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'Session',
+    metadata: { name, namespace: ns.name },
+    spec: { projectRef: { name: project }, ...spec },
+  });
+const get = (name: string) => client.get<Obj>(SESSIONS, ns.name, name);
+const active = (name: string) =>
+  eventually(async () => {
+    const s = await get(name);
+    return s.status?.phase === 'Active' ? s : undefined;
+  });
+const gone = (name: string, timeoutMs = 60_000) =>
+  eventually(async () => get(name).then(() => false, isNotFound), { timeoutMs });
+
+async function run(name: string, command: string[], signal?: AbortSignal) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await execInSession(kc, client, ns.name, name, command, {
+    onStdout: (c) => out.push(c.toString()),
+    onStderr: (c) => err.push(c.toString()),
+    signal,
+  });
+  return { code, stdout: out.join(''), stderr: err.join(''), chunks: out };
+}
+
+beforeAll(async () => {
+  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: ns.name,
+    body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
+  });
+  await createProject('shop');
+  await eventually(async () => (await client.get<Obj>(PROJECTS, ns.name, 'shop')).status?.phase === 'Ready', {
+    timeoutMs: 90_000,
+  });
+});
+
+describe('a Session', () => {
+  it("is Active in the Project's workspace Pod, belongs to the Project, and runs commands there", async () => {
+    await createSession('shell');
+    const session = await active('shell');
+    expect(session.status?.podName).toBe('shop-workspace');
+    expect(session.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Project', name: 'shop' });
+
+    expect(await run('shell', ['echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\n' });
+    expect(await run('shell', ['sh', '-c', 'echo oops >&2; exit 3'])).toMatchObject({
+      code: 3,
+      stderr: 'oops\n',
+    });
+    const streamed = await run('shell', ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done']);
+    expect(streamed.stdout).toBe('line 1\nline 2\nline 3\nline 4\nline 5\n');
+    expect(streamed.chunks.length).toBeGreaterThan(1); // streamed as it came, not at the end
+    expect(Date.parse((await get('shell')).status?.lastActivityAt ?? '')).toBeGreaterThan(
+      Date.now() - 60_000,
+    );
+  });
+
+  it('stops streaming when the caller goes away', async () => {
+    await active('shell');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 500);
+    const started = Date.now();
+    const result = await run(
+      'shell',
+      ['sh', '-c', 'for i in $(seq 1 100); do echo $i; sleep 0.1; done'],
+      controller.signal,
+    );
+    expect(Date.now() - started).toBeLessThan(8_000); // well before the command's 10 s
+    expect(result.stdout.split('\n').length).toBeLessThan(50);
+  });
+
+  it('refuses commands until it is Active', async () => {
+    await createSession('orphan', {}, 'nope');
+    await eventually(async () => (await get('orphan')).status?.phase === 'Pending');
+    await expect(run('orphan', ['true'])).rejects.toBeInstanceOf(SessionExecError);
+  });
+
+  it('exposes its preview port through a Service and an Ingress on <session>-<project>.<domain>', async () => {
+    await createSession('web', { preview: { port: 8080 } });
+    const session = await active('web');
+    expect(session.status?.previewURL).toBe('http://web-shop.preview.example.dev');
+    const ingress = await client.get<Obj>(INGRESSES, ns.name, 'web-preview');
+    expect(ingress.spec).toMatchObject({
+      ingressClassName: 'nginx',
+      rules: [{ host: 'web-shop.preview.example.dev' }],
+    });
+    const service = await client.get<Obj>(SERVICES, ns.name, 'web-preview');
+    expect(service.spec).toMatchObject({ ports: [{ port: 8080 }], selector: { 'rdev.dev/project': 'shop' } });
+    expect(ingress.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'Session',
+      name: 'web',
+      controller: true,
+    });
+  });
+
+  it('gets a Pod of its own when dedicated', async () => {
+    await createSession('own', { dedicated: true });
+    const session = await active('own');
+    expect(session.status?.podName).toBe('own-session');
+    const pod = await client.get<Obj>(PODS, ns.name, 'own-session');
+    expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Session', name: 'own' });
+    expect(await run('own', ['echo', 'mine'])).toMatchObject({ code: 0, stdout: 'mine\n' });
+  });
+
+  it('ends at its TTL, or after idleTimeout without activity; activity keeps it', {
+    timeout: 150_000,
+  }, async () => {
+    await createSession('brief', { ttl: '1m', idleTimeout: '1m' });
+    await createSession('idle', { ttl: '10m', idleTimeout: '1m' });
+    await createSession('busy', { ttl: '10m', idleTimeout: '1m' });
+    await Promise.all([active('brief'), active('idle'), active('busy')]);
+    await new Promise((r) => setTimeout(r, 35_000));
+    await run('busy', ['true']); // resets its idle clock
+    await Promise.all([gone('brief', 90_000), gone('idle', 90_000)]);
+    expect((await get('busy')).status?.phase).toBe('Active');
+  });
+
+  it('goes with its Project', async () => {
+    await createProject('blog');
+    await createSession('draft', {}, 'blog');
+    await eventually(async () => (await get('draft')).metadata.ownerReferences?.length === 1);
+    await client.delete(PROJECTS, ns.name, 'blog');
+    await gone('draft', 90_000);
+  });
+});
