@@ -60,8 +60,9 @@ export const operatorConfig = z.object({
         .describe('domain of Session preview host names (<session>-<project>.<domain>)'),
       ingressClassName: z.string().optional().describe('IngressClass of preview Ingresses'),
       tlsSecret: z.string().optional().describe('TLS Secret (a wildcard certificate) of preview Ingresses'),
+      dnsRecords: z.boolean().describe('a Cloudflare record per preview host (no wildcard record)'),
     })
-    .default({})
+
     .describe('Session previews'),
   git: z
     .object({
@@ -307,6 +308,14 @@ export const OPTIONS: OptionSpec[] = [
     path: ['preview', 'tlsSecret'],
     kind: 'string',
     help: "name of a TLS Secret (wildcard certificate of the preview domain) in each Session's namespace; https URLs when set",
+  },
+  {
+    flag: 'preview-dns-records',
+    env: 'RDEV_PREVIEW_DNS_RECORDS',
+    path: ['preview', 'dnsRecords'],
+    kind: 'boolean',
+    help: 'make a DNS record for each preview host (--dns-mode cloudflare), for a preview domain without a wildcard record',
+    default: false,
   },
   {
     flag: 'gitea-url',

@@ -2,11 +2,12 @@
 // through pods/exec (kwok runs them on this machine), the preview Service and Ingress, expiry by
 // TTL and by idleness, and deletion with the Project.
 import { CoreV1Api } from '@kubernetes/client-node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS, SESSIONS } from '../../operator/src/api/resources.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { INGRESSES, PODS, SERVICES } from '../../operator/src/runtime/resources.ts';
 import { execInSession, SessionExecError } from '../../operator/src/sessions/exec.ts';
+import { FakeCloudflare } from '../fakes/cloudflare.ts';
 import { eventually, isNotFound, kubeConfig } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
 
@@ -18,15 +19,27 @@ type Obj = KubeObject & {
     previewURL?: string;
     lastActivityAt?: string;
     expiresAt?: string;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
   };
 };
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
-const ns = useOperatorNamespace('rdev-sess', () => [
+// Previews get a DNS record each here (a preview domain without a wildcard record).
+const cloudflare = await FakeCloudflare.start({ zones: ['example.dev'] });
+afterAll(() => cloudflare.close());
+const ns = useOperatorNamespace('rdev-sess', (namespace) => [
   '--preview-domain=preview.example.dev',
   '--preview-ingress-class=nginx',
+  '--preview-dns-records',
+  '--dns-mode=cloudflare',
+  '--domain=example.dev',
+  `--cloudflare-secret=${namespace}/cloudflare`,
+  `--cloudflare-zone-id=${cloudflare.zone().id}`,
+  `--cloudflare-api-url=${cloudflare.url}`,
+  '--dns-target=CNAME:ingress.example.dev',
 ]);
+const records = (name: string) => cloudflare.records().filter((r) => r.name === name);
 
 const createProject = (name: string) =>
   client.create(PROJECTS, {
@@ -66,6 +79,10 @@ beforeAll(async () => {
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
     namespace: ns.name,
     body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
+  });
+  await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: ns.name,
+    body: { metadata: { name: 'cloudflare' }, stringData: { CLOUDFLARE_API_TOKEN: cloudflare.token } },
   });
   await createProject('shop');
   await eventually(async () => (await client.get<Obj>(PROJECTS, ns.name, 'shop')).status?.phase === 'Ready', {
@@ -129,6 +146,33 @@ describe('a Session', () => {
       name: 'web',
       controller: true,
     });
+
+    // Its DNS record, marked as the Session's, goes with it.
+    const [record, ...more] = records('web-shop.preview.example.dev');
+    expect(more).toEqual([]);
+    expect(record).toMatchObject({ type: 'CNAME', content: 'ingress.example.dev' });
+    expect(record?.comment).toContain(`rdev:${ns.name}/web`);
+    await client.delete(SESSIONS, ns.name, 'web');
+    await gone('web');
+    expect(records('web-shop.preview.example.dev')).toEqual([]);
+  });
+
+  it("leaves a preview host's record alone when it is someone else's, and says so", async () => {
+    cloudflare.seed({
+      type: 'A',
+      name: 'taken-shop.preview.example.dev',
+      content: '192.0.2.1',
+      proxied: false,
+      comment: 'not rdev',
+    });
+    await createSession('taken', { preview: { port: 8080 } });
+    await eventually(async () => {
+      const c = (await get('taken')).status?.conditions?.find((x) => x.type === 'PreviewReady');
+      return c?.reason === 'DNSRecordTaken';
+    });
+    await client.delete(SESSIONS, ns.name, 'taken');
+    await gone('taken');
+    expect(records('taken-shop.preview.example.dev')).toMatchObject([{ content: '192.0.2.1' }]);
   });
 
   it('gets a Pod of its own when dedicated', async () => {

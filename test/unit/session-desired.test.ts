@@ -35,14 +35,14 @@ describe('a Session', () => {
     expect(previewHost(session(), 'preview.example.dev')).toBe('fix-shop.preview.example.dev');
     const long = session({}, {}, 'x'.repeat(60));
     expect(previewHost(long, 'p.dev').split('.')[0]?.length).toBeLessThanOrEqual(63);
-    expect(previewURL(session(), { domain: 'p.dev', tlsSecret: 'wildcard' })).toBe('https://fix-shop.p.dev');
-    expect(previewURL(session(), {})).toBeUndefined();
+    expect(previewURL(session(), { domain: 'p.dev', tlsSecret: 'wildcard', dnsRecords: false })).toBe('https://fix-shop.p.dev');
+    expect(previewURL(session(), { dnsRecords: false })).toBeUndefined();
     const ingress = desiredPreviewIngress(
       session(),
       loadConfig(['--preview-domain=p.dev', '--preview-tls-secret=wc'], {}).preview,
     );
     expect(ingress?.spec).toMatchObject({ tls: [{ hosts: ['fix-shop.p.dev'], secretName: 'wc' }] });
-    expect(desiredPreviewIngress(session(), {})).toBeUndefined();
+    expect(desiredPreviewIngress(session(), { dnsRecords: false })).toBeUndefined();
   });
 
   it('copies the workspace Pod for a dedicated Session, with its own labels and scratch volume', () => {

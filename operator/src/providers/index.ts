@@ -167,7 +167,7 @@ async function secretKey(
   return value;
 }
 
-async function cloudflareSettings(
+export async function cloudflareSettings(
   client: KubeClient,
   config: OperatorConfig,
 ): Promise<CloudflareDnsSettings> {

@@ -2,15 +2,16 @@
 // repository's description), naming the Project that owns it: namespace, name and uid, so that a
 // Project recreated under the same name is another owner. Finding its own things by this mark is
 // what lets an interrupted create be adopted, and what keeps rdev off everything else.
-import type { LiveProject } from '../controllers/project/desired.ts';
+
 import { shortHash } from '../naming.ts';
+import type { KubeObject } from '../runtime/client.ts';
 
 /** Cloudflare's limit on a record's comment on the Free plan (paid plans allow more). */
 export const COMMENT_LIMIT = 100;
 
 /** The Project's mark; when too long for a comment, a hash of all three keeps it unique. */
-export function ownerMarker(project: LiveProject): string {
-  const { namespace, name, uid } = project.metadata;
+export function ownerMarker(owner: Pick<KubeObject, 'metadata'>): string {
+  const { namespace, name, uid } = owner.metadata;
   const full = `rdev:${namespace}/${name} uid=${uid}`;
   if (full.length <= COMMENT_LIMIT) return full;
   const hash = shortHash(`${namespace}/${name}/${uid}`, 16);

@@ -9,6 +9,7 @@ import type { LiveProject } from '../project/desired.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
 import type { PodView } from '../project/status.ts';
 import type { LiveSession } from './desired.ts';
+import { previewDns } from './preview-dns.ts';
 import { sessionReconciler } from './reconcile.ts';
 
 const PROJECT_INDEX = 'project';
@@ -46,6 +47,7 @@ export function registerSessionController(manager: Manager, config: OperatorConf
         sessions: sessions.store,
         projects: manager.informer<LiveProject & KubeObject>(PROJECTS).store,
         pods: manager.informer<PodView>(PODS).store,
+        dns: previewDns(manager.client, config),
       }),
     );
 }

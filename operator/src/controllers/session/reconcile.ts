@@ -12,6 +12,7 @@ import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../../
 import { type Condition, type ConditionUpdate, setCondition } from '../../runtime/conditions.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
+import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import type { LiveProject } from '../project/desired.ts';
@@ -24,18 +25,46 @@ import {
   desiredPreviewService,
   FIELD_MANAGER,
   type LiveSession,
+  previewHost,
   previewURL,
   sessionLabels,
   sessionPodName,
 } from './desired.ts';
+import { PREVIEW_DNS_FINALIZER, type PreviewDns, type PreviewDnsOutcome } from './preview-dns.ts';
 
 export interface SessionDeps {
   client: KubeClient;
+  /** Preview DNS records, when configured (else the preview domain has a wildcard record). */
+  dns?: PreviewDns;
   events: EventRecorder;
   config: OperatorConfig;
   sessions: Store<LiveSession & KubeObject>;
   projects: Store<LiveProject & KubeObject>;
   pods: Store<PodView>;
+}
+
+function previewCondition(
+  port: number,
+  url: string | undefined,
+  dnsHost: string | undefined,
+  dns: PreviewDnsOutcome,
+): ConditionUpdate {
+  if (!url) {
+    return {
+      type: 'PreviewReady',
+      status: 'False',
+      reason: 'NotConfigured',
+      message: 'no preview domain is configured (operator option --preview-domain)',
+    };
+  }
+  if (!dns.ok)
+    return { type: 'PreviewReady', status: 'False', reason: 'DNSRecordTaken', message: dns.message };
+  return {
+    type: 'PreviewReady',
+    status: 'True',
+    reason: 'Exposed',
+    message: `port ${port} at ${url}${dnsHost ? ', with its DNS record' : ''}`,
+  };
 }
 
 const isReady = (pod: PodView | undefined) =>
@@ -46,9 +75,24 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
   const { client, config } = deps;
   const apply = { fieldManager: FIELD_MANAGER };
 
-  return async (key, { log }) => {
-    const session = deps.sessions.get(key);
-    if (!session || session.metadata.deletionTimestamp) return undefined;
+  return async (key, { log, signal }) => {
+    const cached = deps.sessions.get(key);
+    if (!cached) return undefined;
+    if (isBeingDeleted(cached)) {
+      if (hasFinalizer(cached, PREVIEW_DNS_FINALIZER)) {
+        if (deps.dns) await deps.dns.remove(cached, signal);
+        await removeFinalizer(client, SESSIONS, cached, PREVIEW_DNS_FINALIZER).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+      return undefined;
+    }
+    const dnsHost =
+      cached.spec.preview && config.preview.domain && deps.dns
+        ? previewHost(cached, config.preview.domain)
+        : undefined;
+    // The finalizer goes on before a record can exist.
+    const session = dnsHost ? await addFinalizer(client, SESSIONS, cached, PREVIEW_DNS_FINALIZER) : cached;
     const now = new Date();
     const { namespace } = session.metadata;
     const { lastActivityAt: _written, ...current } = session.status ?? {};
@@ -152,20 +196,15 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
       await applyObject(client, SERVICES, desiredPreviewService(session, selector, preview.port), apply);
       const ingress = desiredPreviewIngress(session, config.preview);
       if (ingress) await applyObject(client, INGRESSES, ingress, apply);
+      const dns =
+        dnsHost && deps.dns ? await deps.dns.ensure(session, dnsHost, signal) : { ok: true as const };
       conditions.push(
-        ingress
-          ? {
-              type: 'PreviewReady',
-              status: 'True',
-              reason: 'Exposed',
-              message: `port ${preview.port} at ${previewURL(session, config.preview)}`,
-            }
-          : {
-              type: 'PreviewReady',
-              status: 'False',
-              reason: 'NotConfigured',
-              message: 'no preview domain is configured (operator option --preview-domain)',
-            },
+        previewCondition(
+          preview.port,
+          ingress ? previewURL(session, config.preview) : undefined,
+          dnsHost,
+          dns,
+        ),
       );
     }
 
