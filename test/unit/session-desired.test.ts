@@ -35,7 +35,9 @@ describe('a Session', () => {
     expect(previewHost(session(), 'preview.example.dev')).toBe('fix-shop.preview.example.dev');
     const long = session({}, {}, 'x'.repeat(60));
     expect(previewHost(long, 'p.dev').split('.')[0]?.length).toBeLessThanOrEqual(63);
-    expect(previewURL(session(), { domain: 'p.dev', tlsSecret: 'wildcard', dnsRecords: false })).toBe('https://fix-shop.p.dev');
+    expect(previewURL(session(), { domain: 'p.dev', tlsSecret: 'wildcard', dnsRecords: false })).toBe(
+      'https://fix-shop.p.dev',
+    );
     expect(previewURL(session(), { dnsRecords: false })).toBeUndefined();
     const ingress = desiredPreviewIngress(
       session(),
