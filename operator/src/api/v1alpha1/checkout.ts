@@ -60,6 +60,9 @@ export const checkoutSpec = withRules(
         min: '1m',
         max: '168h',
       }).default('4h'),
+      keepBranch: z.boolean().default(false).meta({
+        description: 'Keeps the branch after its pull request is merged (it is deleted by default).',
+      }),
       checkin: z
         .object({
           title: z.string().min(1).max(255).meta({ description: 'Title of the pull request.' }),

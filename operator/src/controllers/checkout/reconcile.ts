@@ -262,13 +262,13 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       }
       const pullRequest = { number: pr.number, url: pr.html_url ?? '' };
       if (pr.merged) {
-        await git.deleteBranch(owner as string, repoName as string, branch);
+        if (!co.spec.keepBranch) await git.deleteBranch(owner as string, repoName as string, branch);
         await write(
           { phase: 'Merged', pullRequest },
           {
             status: 'True',
             reason: 'Merged',
-            message: `pull request #${pr.number} was merged; branch ${branch} deleted`,
+            message: `pull request #${pr.number} was merged; branch ${branch} ${co.spec.keepBranch ? 'kept' : 'deleted'}`,
           },
         );
         return undefined;
