@@ -152,6 +152,58 @@ async function botTokens(): Promise<string[]> {
   return ((await res.json()) as { name: string }[]).map((t) => t.name);
 }
 
+/** Clones the Checkout's branch with its token, commits a file and pushes it. */
+function pushCommit(co: Obj, auth: { username: string; token: string }, file: string) {
+  const work = mkdtempSync(join(tmpdir(), 'rdev-co-'));
+  try {
+    const clone = git(
+      work,
+      auth,
+      'clone',
+      '--branch',
+      co.status?.branch ?? '',
+      co.status?.cloneURL ?? '',
+      'repo',
+    );
+    expect(clone.ok, clone.stderr).toBe(true);
+    const dir = join(work, 'repo');
+    writeFileSync(join(dir, file), `# ${file}\n`);
+    expect(git(dir, auth, 'add', file).ok).toBe(true);
+    expect(git(dir, auth, 'commit', '-m', `Add ${file}`).ok).toBe(true);
+    const push = git(dir, auth, 'push', 'origin', co.status?.branch ?? '');
+    expect(push.ok, push.stderr).toBe(true);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const repoOf = (co: Obj) =>
+  (co.status?.cloneURL ?? '')
+    .replace(/\.git$/, '')
+    .split('/')
+    .slice(-2) as [string, string];
+
+/** Checks the Checkout in, waits for Review, merges its pull request, waits for Merged. */
+async function checkInAndMerge(name: string, title: string): Promise<Obj> {
+  await client.patch(CHECKOUTS, ns.name, name, { spec: { checkin: { title } } }, 'merge');
+  const review = await phase(name, 'Review');
+  const [owner, repo] = repoOf(review);
+  // Gitea checks mergeability in the background: until then a merge answers 405, try again.
+  await eventually(async () => {
+    await api.repos.repoMergePullRequest(owner, repo, review.status?.pullRequest?.number ?? 0, {
+      Do: 'merge',
+    });
+    return true;
+  });
+  return phase(name, 'Merged');
+}
+
+const branchExists = (co: Obj, branch: string) =>
+  api.repos.repoGetBranch(...repoOf(co), branch).then(
+    () => true,
+    (err: Response) => (err.status === 404 ? false : Promise.reject(err)),
+  );
+
 describe('a Checkout', () => {
   it('leases a branch: the token clones and pushes; checkin opens a pull request and revokes it; merge ends it', async () => {
     await createCheckout('login-page');
@@ -160,28 +212,7 @@ describe('a Checkout', () => {
     expect(co.metadata.finalizers).toContain('rdev.dev/checkout-token');
     const auth = await credentials(co);
     expect(auth.username).toBe(bot.username);
-
-    const work = mkdtempSync(join(tmpdir(), 'rdev-co-'));
-    try {
-      const clone = git(
-        work,
-        auth,
-        'clone',
-        '--branch',
-        'checkout/login-page',
-        co.status?.cloneURL ?? '',
-        'repo',
-      );
-      expect(clone.ok, clone.stderr).toBe(true);
-      const dir = join(work, 'repo');
-      writeFileSync(join(dir, 'login.md'), '# Login page\n');
-      expect(git(dir, auth, 'add', 'login.md').ok).toBe(true);
-      expect(git(dir, auth, 'commit', '-m', 'Add a login page').ok).toBe(true);
-      const push = git(dir, auth, 'push', 'origin', 'checkout/login-page');
-      expect(push.ok, push.stderr).toBe(true);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    pushCommit(co, auth, 'login.md');
 
     await client.patch(
       CHECKOUTS,
@@ -191,12 +222,9 @@ describe('a Checkout', () => {
       'merge',
     );
     const review = await phase('login-page', 'Review');
-    const number = review.status?.pullRequest?.number ?? 0;
-    const [owner, repo] = (co.status?.cloneURL ?? '')
-      .replace(/\.git$/, '')
-      .split('/')
-      .slice(-2) as [string, string];
-    const pr = (await api.repos.repoGetPullRequest(owner, repo, number)).data;
+    const [owner, repo] = repoOf(co);
+    const pr = (await api.repos.repoGetPullRequest(owner, repo, review.status?.pullRequest?.number ?? 0))
+      .data;
     expect(pr).toMatchObject({
       title: 'Add a login page',
       head: { ref: 'checkout/login-page' },
@@ -205,18 +233,17 @@ describe('a Checkout', () => {
     expect(review.status?.token?.revoked).toBe(true);
     expect(canRead(co.status?.cloneURL ?? '', auth)).toBe(false);
 
-    // Gitea checks mergeability in the background: until then a merge answers 405, try again.
-    await eventually(async () => {
-      await api.repos.repoMergePullRequest(owner, repo, number, { Do: 'merge' });
-      return true;
-    });
-    await phase('login-page', 'Merged');
-    await eventually(async () =>
-      api.repos.repoGetBranch(owner, repo, 'checkout/login-page').then(
-        () => false,
-        (err: Response) => err.status === 404,
-      ),
-    );
+    await checkInAndMerge('login-page', 'Add a login page');
+    await eventually(async () => !(await branchExists(co, 'checkout/login-page')));
+  });
+
+  it('keeps the branch after the merge when asked to', async () => {
+    await createCheckout('kept', { keepBranch: true });
+    const co = await phase('kept', 'Active');
+    pushCommit(co, await credentials(co), 'kept.md');
+    const merged = await checkInAndMerge('kept', 'Keep the branch');
+    expect(merged.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain('kept');
+    expect(await branchExists(co, 'checkout/kept')).toBe(true);
   });
 
   it('revokes the token when deleted', async () => {
