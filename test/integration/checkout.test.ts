@@ -1,7 +1,6 @@
 // Checkouts against the real Gitea: the branch is made, the leased token clones and pushes,
 // checkin opens a pull request and the token stops working, merge ends the lease; deletion and
 // the TTL revoke the token; the operator SIGKILLed at any point never leaves a token alive.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHECKOUTS, PROJECTS } from '../../operator/src/api/resources.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../operator/src/runtime/resources.ts';
+import { git } from './support/git.ts';
 import { eventually, isNotFound, kubeConfig, uniqueName } from './support/kube.ts';
 import { spawnOperator, useOperatorNamespace } from './support/operator.ts';
+import { seededRandom } from './support/random.ts';
 
 type Obj = KubeObject & {
   status?: {
@@ -108,38 +109,6 @@ async function credentials(co: Obj): Promise<{ username: string; token: string }
   return { username: field('username'), token: field('token') };
 }
 
-/** git with the given credentials in a header (never in the URL or the output). */
-function git(cwd: string, auth: { username: string; token: string }, ...args: string[]) {
-  const header = Buffer.from(`${auth.username}:${auth.token}`).toString('base64');
-  const r = spawnSync(
-    'git',
-    [
-      '-c',
-      'credential.helper=',
-      '-c',
-      `http.extraHeader=Authorization: Basic ${header}`,
-      '-c',
-      'user.name=Agent',
-      '-c',
-      'user.email=agent@rdev.test',
-      ...args,
-    ],
-    {
-      cwd,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        GIT_CONFIG_NOSYSTEM: '1',
-      },
-    },
-  );
-  return {
-    ok: r.status === 0,
-    stderr: r.stderr.replaceAll(header, '<auth>').replaceAll(auth.token, '<token>'),
-  };
-}
 const canRead = (cloneURL: string, auth: { username: string; token: string }) =>
   git(tmpdir(), auth, 'ls-remote', cloneURL).ok;
 
@@ -269,11 +238,7 @@ describe('a Checkout', () => {
 describe('the operator SIGKILLed while it leases', () => {
   it('leaves no token alive once the TTLs have passed', { timeout: 240_000 }, async () => {
     await ns.stopOperator();
-    let seed = 5;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(5);
     const restart = () => {
       operator.kill('SIGKILL');
       operator = spawnOperator(ns.name, operatorArgs(ns.name));

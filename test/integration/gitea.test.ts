@@ -1,12 +1,12 @@
 // The harness's Gitea (hack/services.sh) is a real server, usable the way the operator uses it: the
 // release the npm client gitea-js was generated from, organisations and repositories through that
 // client, several files in one commit through the contents API, and git over HTTP with a token.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { giteaApi } from 'gitea-js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { git } from './support/git.ts';
 import { uniqueName } from './support/kube.ts';
 
 const gitea = inject('services').gitea;
@@ -16,22 +16,6 @@ const api = giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch })
 const ignoreNotFound = (err: unknown) => {
   if ((err as Response | undefined)?.status !== 404) throw err;
 };
-
-/** git with no prompts and no user config; output that could echo the URL is redacted. */
-function git(cwd: string, ...args: string[]) {
-  const r = spawnSync('git', ['-c', 'credential.helper=', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_CONFIG_NOSYSTEM: '1',
-    },
-  });
-  const redact = (s: string) => s.replaceAll(gitea.adminToken, '<token>');
-  return { ok: r.status === 0, stdout: r.stdout.trim(), stderr: redact(r.stderr) };
-}
 
 /** Every file under dir except .git, as path → content. */
 function tree(dir: string): Record<string, string> {
@@ -95,18 +79,23 @@ describe('the test harness Gitea', () => {
 
     const url = new URL(`${gitea.url}/${org}/${repo}.git`);
     // Private: without credentials the clone is refused, so the token is what grants it below.
-    const anonymous = git(work, 'clone', '--quiet', url.href, 'anonymous');
+    const anonymous = git(work, undefined, 'clone', '--quiet', url.href, 'anonymous');
     expect(anonymous.ok).toBe(false);
 
-    url.username = gitea.adminUser;
-    url.password = gitea.adminToken;
-    const clone = git(work, 'clone', '--quiet', url.href, 'clone');
+    const clone = git(
+      work,
+      { username: gitea.adminUser, token: gitea.adminToken },
+      'clone',
+      '--quiet',
+      url.href,
+      'clone',
+    );
     expect(clone.stderr).toBe('');
     expect(clone.ok).toBe(true);
     const dir = join(work, 'clone');
     expect(tree(dir)).toEqual(files);
-    expect(git(dir, 'rev-parse', 'HEAD').stdout).toBe(sha);
-    expect(git(dir, 'rev-list', '--count', 'HEAD').stdout).toBe('1');
-    expect(git(dir, 'symbolic-ref', '--short', 'HEAD').stdout).toBe('main');
+    expect(git(dir, undefined, 'rev-parse', 'HEAD').stdout).toBe(sha);
+    expect(git(dir, undefined, 'rev-list', '--count', 'HEAD').stdout).toBe('1');
+    expect(git(dir, undefined, 'symbolic-ref', '--short', 'HEAD').stdout).toBe('main');
   });
 });

@@ -9,6 +9,7 @@ import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.t
 import { installCrds } from './support/crds.ts';
 import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
 import { spawnOperator } from './support/operator.ts';
+import { seededRandom } from './support/random.ts';
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
@@ -17,11 +18,7 @@ afterAll(() => {
   operator.kill('SIGKILL'); // after the namespace is gone (registered first, runs last)
 });
 const ns = useNamespace('rdev-chaos');
-let seed = 42;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31; // deterministic: a failure can be replayed
-  return seed / 2 ** 31;
-};
+const random = seededRandom(42); // deterministic: a failure can be replayed
 const pause = (maxMs: number) => new Promise((r) => setTimeout(r, Math.floor(random() * maxMs)));
 
 beforeAll(async () => {

@@ -16,8 +16,10 @@ import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.t
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
 import { FakeWoodpecker } from '../fakes/woodpecker.ts';
 import { ROOT } from '../support/manifests.ts';
+import { git } from './support/git.ts';
 import { eventually, isNotFound, kubeConfig, uniqueName } from './support/kube.ts';
 import { spawnOperator, useOperatorNamespace } from './support/operator.ts';
+import { seededRandom } from './support/random.ts';
 
 type Obj = KubeObject & {
   status?: {
@@ -130,25 +132,7 @@ const gone = (name: string) =>
 const orgRepos = async () => (await api.orgs.orgListRepos(org, { limit: 50 })).data.map((r) => r.name);
 const records = (name?: string) => cloudflare.records().filter((r) => name === undefined || r.name === name);
 
-/** git with no prompts and no user config; credentials go in a header, never in the URL. */
-function git(cwd: string, ...args: string[]) {
-  const auth = Buffer.from(`${gitea.adminUser}:${gitea.adminToken}`).toString('base64');
-  const r = spawnSync(
-    'git',
-    ['-c', 'credential.helper=', '-c', `http.extraHeader=Authorization: Basic ${auth}`, ...args],
-    {
-      cwd,
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        GIT_CONFIG_NOSYSTEM: '1',
-      },
-    },
-  );
-  return { ok: r.status === 0, stdout: r.stdout.trim(), stderr: r.stderr.replaceAll(auth, '<auth>') };
-}
+const admin = { username: gitea.adminUser, token: gitea.adminToken };
 
 function services_(action: string, component: string): number | null {
   return spawnSync(join(ROOT, 'hack', 'services.sh'), [action, component], { stdio: 'ignore' }).status;
@@ -166,10 +150,10 @@ describe('a Project with repository, CI and DNS', () => {
 
     const work = mkdtempSync(join(tmpdir(), 'rdev-clone-'));
     try {
-      const clone = git(work, 'clone', repo?.cloneURL ?? '', 'shop');
+      const clone = git(work, admin, 'clone', repo?.cloneURL ?? '', 'shop');
       expect(clone.ok, clone.stderr).toBe(true);
       const dir = join(work, 'shop');
-      expect(git(dir, 'rev-list', '--count', 'HEAD').stdout).toBe('1'); // one initial commit
+      expect(git(dir, admin, 'rev-list', '--count', 'HEAD').stdout).toBe('1'); // one initial commit
       for (const file of ['README.md', '.gitignore', '.woodpecker.yml', '.claude/CLAUDE.md']) {
         expect(existsSync(join(dir, file)), file).toBe(true);
       }
@@ -280,11 +264,7 @@ describe('a Project with repository, CI and DNS', () => {
 describe('the operator SIGKILLed while it provisions', () => {
   it('leaves one repository, one activation and one record per Project', { timeout: 300_000 }, async () => {
     await ns.stopOperator();
-    let seed = 11;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(11);
     const restart = () => {
       operator.kill('SIGKILL');
       operator = spawnOperator(ns.name, operatorArgs(ns.name));
@@ -314,8 +294,8 @@ describe('the operator SIGKILLed while it provisions', () => {
       expect(await hooks(name), name).toEqual([HOOK_URL]);
       const work = mkdtempSync(join(tmpdir(), 'rdev-clone-'));
       try {
-        expect(git(work, 'clone', project.status?.repo?.cloneURL ?? '', name).ok).toBe(true);
-        expect(git(join(work, name), 'rev-list', '--count', 'HEAD').stdout, name).toBe('1');
+        expect(git(work, admin, 'clone', project.status?.repo?.cloneURL ?? '', name).ok).toBe(true);
+        expect(git(join(work, name), admin, 'rev-list', '--count', 'HEAD').stdout, name).toBe('1');
       } finally {
         rmSync(work, { recursive: true, force: true });
       }

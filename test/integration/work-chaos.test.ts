@@ -10,6 +10,7 @@ import { installCrds } from './support/crds.ts';
 import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
 import { Ledger } from './support/ledger.ts';
 import { spawnOperator } from './support/operator.ts';
+import { seededRandom } from './support/random.ts';
 import { spawnWorker } from './support/worker.ts';
 
 const kc = kubeConfig();
@@ -24,11 +25,7 @@ const restartOperator = () => {
   operator = spawnOperator(ns.name, [`--worker-namespace=${ns.name}`]);
 };
 
-let seed = 7;
-const random = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31; // deterministic: a failure can be replayed
-  return seed / 2 ** 31;
-};
+const random = seededRandom(7); // deterministic: a failure can be replayed
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
