@@ -55,7 +55,8 @@ export class Tail {
   push(text: string): void {
     this.chunks.push(text);
     this.size += Buffer.byteLength(text);
-    while (this.size > this.max && this.chunks.length > 1)
+    // Drop a chunk only while the rest still holds the last `max` bytes.
+    while (this.chunks.length > 1 && this.size - Buffer.byteLength(this.chunks[0] as string) >= this.max)
       this.size -= Buffer.byteLength(this.chunks.shift() as string);
   }
 
@@ -76,6 +77,7 @@ export function runProcess(options: RunOptions): RunningProcess {
   const tail = new Tail(options.tailBytes);
   let stoppedFor: string | undefined;
   let killTimer: NodeJS.Timeout | undefined;
+  let closed = false;
 
   const child = spawn(argv[0] as string, argv.slice(1), {
     cwd: options.cwd,
@@ -84,7 +86,8 @@ export function runProcess(options: RunOptions): RunningProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const signalGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    // The group outlives its leader while anything of it still holds the output open.
+    if (child.pid === undefined || closed) return;
     try {
       process.kill(-child.pid, signal);
     } catch {}
@@ -93,8 +96,7 @@ export function runProcess(options: RunOptions): RunningProcess {
   const lineReader = (stream: 'stdout' | 'stderr') => {
     let partial = '';
     return {
-      data(chunk: Buffer) {
-        const text = chunk.toString();
+      data(text: string) {
         tail.push(text);
         const lines = (partial + text).split('\n');
         partial = lines.pop() ?? '';
@@ -108,6 +110,9 @@ export function runProcess(options: RunOptions): RunningProcess {
   };
   const out = lineReader('stdout');
   const err = lineReader('stderr');
+  // Decoded as a stream: a character split across two chunks stays whole.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   child.stdout.on('data', out.data);
   child.stderr.on('data', err.data);
 
@@ -120,16 +125,18 @@ export function runProcess(options: RunOptions): RunningProcess {
       clearTimeout(killTimer);
       resolve({ exitCode: 127, stoppedFor, tail: tail.toString() });
     });
+    // The group may outlive its leader: once the leader exits nothing of it stays behind (what it
+    // left holding the output open would otherwise keep the attempt going). When stopping, the
+    // grace period still applies.
+    child.on('exit', () => {
+      if (stoppedFor === undefined) signalGroup('SIGKILL');
+    });
     child.on('close', (code, signal) => {
       out.end();
       err.end();
       clearTimeout(killTimer);
-      // The group may outlive its leader: make sure nothing of it stays behind.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-      }
+      signalGroup('SIGKILL');
+      closed = true;
       const exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
       resolve({ exitCode, stoppedFor, tail: tail.toString() });
     });
