@@ -22,9 +22,14 @@ export class GiteaError extends Error {
 
 async function failure(what: string, err: unknown): Promise<GiteaError> {
   if (err instanceof Response) {
-    // gitea-js has read the body already: its JSON is on `error`.
-    const parsed = (err as Response & { error?: { message?: string } | null }).error;
-    const detail = parsed?.message || err.statusText || 'no message';
+    // gitea-js has read the body already: its JSON is on `error` (a parse error for an HTML page
+    // from a proxy, which says nothing useful).
+    const parsed = (err as Response & { error?: unknown }).error;
+    const message =
+      parsed && typeof parsed === 'object' && !(parsed instanceof Error)
+        ? (parsed as { message?: string }).message
+        : undefined;
+    const detail = message || err.statusText || 'no message';
     return new GiteaError(what, err.status, detail.slice(0, 300));
   }
   const cause = (err as { cause?: { code?: string } }).cause?.code;
