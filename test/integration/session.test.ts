@@ -175,13 +175,57 @@ describe('a Session', () => {
     expect(records('taken-shop.preview.example.dev')).toMatchObject([{ content: '192.0.2.1' }]);
   });
 
-  it('gets a Pod of its own when dedicated', async () => {
+  it("gets a Pod of its own when dedicated, built from the Project's workspace template", async () => {
     await createSession('own', { dedicated: true });
     const session = await active('own');
     expect(session.status?.podName).toBe('own-session');
     const pod = await client.get<Obj>(PODS, ns.name, 'own-session');
-    expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Session', name: 'own' });
+    expect(pod.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'Session',
+      name: 'own',
+      controller: true,
+    });
+    const spec = pod.spec as {
+      containers: { env?: { name: string; value?: string }[] }[];
+      volumes: Record<string, unknown>[];
+    };
+    expect(spec.containers[0]?.env).toContainEqual({ name: 'RDEV_PROJECT', value: 'shop' });
+    expect(spec.volumes.find((v) => v.name === 'workspace')).toEqual({ name: 'workspace', emptyDir: {} });
     expect(await run('own', ['echo', 'mine'])).toMatchObject({ code: 0, stdout: 'mine\n' });
+  });
+
+  it('stops its dedicated Pod while the Project is suspended, and starts it again after', async () => {
+    await createProject('docs');
+    await createSession('paused', { dedicated: true }, 'docs');
+    await active('paused');
+    const suspend = (suspended: boolean) =>
+      client.patch(PROJECTS, ns.name, 'docs', { spec: { suspend: suspended } }, 'merge');
+    await suspend(true);
+    await eventually(async () => {
+      const s = await get('paused');
+      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+      return s.status?.phase === 'Pending' && ready?.reason === 'WorkspaceUnavailable';
+    });
+    await eventually(async () => client.get(PODS, ns.name, 'paused-session').then(() => false, isNotFound));
+    await suspend(false);
+    expect((await active('paused')).status?.podName).toBe('paused-session');
+  });
+
+  it('stops exposing its preview when spec.preview goes', async () => {
+    await createSession('peek', { preview: { port: 8080 } });
+    await active('peek');
+    expect(records('peek-shop.preview.example.dev')).toHaveLength(1);
+    await client.patch(SESSIONS, ns.name, 'peek', { spec: { preview: null } }, 'merge');
+    await eventually(async () => {
+      const s = await get('peek');
+      return !s.status?.previewURL && !s.status?.conditions?.some((c) => c.type === 'PreviewReady');
+    });
+    await eventually(async () =>
+      client.get(INGRESSES, ns.name, 'peek-preview').then(() => false, isNotFound),
+    );
+    await eventually(async () => client.get(SERVICES, ns.name, 'peek-preview').then(() => false, isNotFound));
+    expect(records('peek-shop.preview.example.dev')).toEqual([]);
+    expect((await get('peek')).metadata.finalizers ?? []).toEqual([]);
   });
 
   it('ends at its TTL, or after idleTimeout without activity; activity keeps it', {

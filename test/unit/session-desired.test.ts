@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
+import {
+  checkCredentials,
+  desiredPod,
+  type LiveProject,
+} from '../../operator/src/controllers/project/desired.ts';
 import {
   deadline,
   desiredDedicatedPod,
@@ -7,8 +13,10 @@ import {
   type LiveSession,
   previewHost,
   previewURL,
+  workspaceTemplate,
 } from '../../operator/src/controllers/session/desired.ts';
 import type { KubeObject } from '../../operator/src/runtime/client.ts';
+import { activityInterval } from '../../operator/src/sessions/exec.ts';
 
 const session = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}, name = 'fix') =>
   ({
@@ -18,6 +26,27 @@ const session = (spec: Record<string, unknown> = {}, status: Record<string, unkn
     spec: { projectRef: { name: 'shop' }, dedicated: false, ttl: '2h', idleTimeout: '30m', ...spec },
     status,
   }) as unknown as LiveSession;
+
+const T = '2026-11-24T09:00:00Z';
+const config = loadConfig([], {});
+
+function project(status: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): LiveProject {
+  return {
+    ...projectSchema.parse({
+      apiVersion: 'rdev.dev/v1alpha1',
+      kind: 'Project',
+      metadata: { name: 'shop', namespace: 'team', uid: 'uid-p', generation: 1 },
+      spec: { agent: { credentialsSecretRef: { name: 'anthropic' } }, ...spec },
+    }),
+    status,
+  } as LiveProject;
+}
+
+type PodSpec = {
+  containers: { env: unknown[]; envFrom?: unknown[] }[];
+  securityContext: unknown;
+  volumes: Record<string, unknown>[];
+};
 
 describe('a Session', () => {
   it('ends at the earlier of its TTL and idleTimeout after the last activity', () => {
@@ -47,35 +76,61 @@ describe('a Session', () => {
     expect(desiredPreviewIngress(session(), { dnsRecords: false })).toBeUndefined();
   });
 
-  it('copies the workspace Pod for a dedicated Session, with its own labels and scratch volume', () => {
-    const workspace = {
-      metadata: { name: 'shop-workspace', labels: { 'rdev.dev/project': 'shop' } },
-      spec: {
-        nodeName: 'node-1',
-        containers: [{ name: 'workspace', image: 'agent:1' }],
-        volumes: [
-          { name: 'workspace', persistentVolumeClaim: { claimName: 'shop-workspace' } },
-          { name: 'tmp', emptyDir: {} },
-        ],
-      },
-    } as unknown as KubeObject;
-    const pod = desiredDedicatedPod(session({ dedicated: true }), workspace) as KubeObject & {
-      spec: Record<string, unknown>;
-    };
+  it("builds a dedicated Session's Pod from the Project's workspace template", () => {
+    const template = desiredPod(project(), config, checkCredentials(project(), ['ANTHROPIC_API_KEY']));
+    if (!template) throw new Error('the workspace template should exist');
+    const pod = desiredDedicatedPod(session({ dedicated: true }), template) as KubeObject & { spec: PodSpec };
     expect(pod.metadata.name).toBe('fix-session');
     expect(pod.metadata.labels).toMatchObject({ 'rdev.dev/session': 'fix' });
     expect(pod.metadata.labels).not.toHaveProperty('rdev.dev/project');
-    expect(pod.spec.nodeName).toBeUndefined();
+    expect(pod.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Session', name: 'fix', uid: 'uid-s', controller: true }),
+    ]);
+    // The Project's image, env and security; a scratch volume of its own instead of the Project's.
+    const spec = (template as KubeObject & { spec: PodSpec }).spec;
+    expect(pod.spec.containers).toEqual(spec.containers);
+    expect(pod.spec.securityContext).toEqual(spec.securityContext);
     expect(pod.spec.volumes).toEqual([
       { name: 'workspace', emptyDir: {} },
       { name: 'tmp', emptyDir: {} },
     ]);
-    expect(pod.metadata.ownerReferences?.[0]).toMatchObject({
-      kind: 'Session',
-      name: 'fix',
-      uid: 'uid-s',
-      controller: true,
+    expect(spec.volumes[0]).toMatchObject({ persistentVolumeClaim: { claimName: 'shop-workspace' } }); // not modified
+  });
+
+  it("gives the template the Secrets of the Project's ready database and cache", () => {
+    const ready = (type: string, status = 'True') => ({
+      type,
+      status,
+      reason: 'R',
+      message: '',
+      lastTransitionTime: T,
     });
-    expect((workspace as unknown as { spec: { nodeName?: string } }).spec.nodeName).toBe('node-1'); // not modified
+    const withExternals = project({
+      database: { secretName: 'shop-database', passwordRotation: 'r1' },
+      cache: { secretName: 'shop-cache' },
+      conditions: [ready('DatabaseReady'), ready('CacheReady', 'False')],
+    });
+    const template = workspaceTemplate(withExternals, config, ['ANTHROPIC_API_KEY']) as KubeObject & {
+      spec: PodSpec;
+    };
+    expect(template.spec.containers[0]?.envFrom).toEqual([{ secretRef: { name: 'shop-database' } }]);
+    expect(template.metadata.annotations).toMatchObject({ 'rdev.dev/credentials-version': 'r1/' });
+    expect(template.spec.containers[0]?.env).toContainEqual({
+      name: 'ANTHROPIC_API_KEY',
+      valueFrom: { secretKeyRef: { name: 'anthropic', key: 'ANTHROPIC_API_KEY' } },
+    });
+  });
+
+  it('has no template while the Project is suspended or its credentials are unusable', () => {
+    expect(workspaceTemplate(project({}, { suspend: true }), config, ['ANTHROPIC_API_KEY'])).toBeUndefined();
+    expect(workspaceTemplate(project(), config, undefined)).toBeUndefined();
+    expect(workspaceTemplate(project(), config, ['OTHER'])).toBeUndefined();
+  });
+});
+
+describe('a command in a Session', () => {
+  it('records activity while it runs, often enough to outlast the idle timeout', () => {
+    expect(activityInterval('1m')).toBe(30_000);
+    expect(activityInterval('30m')).toBe(60_000);
   });
 });

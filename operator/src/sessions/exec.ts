@@ -4,9 +4,10 @@
 import { Writable } from 'node:stream';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { SESSIONS } from '../api/resources.ts';
+import { parseDuration } from '../api/v1alpha1/duration.ts';
 import { type LiveSession, WORKSPACE_CONTAINER } from '../controllers/session/desired.ts';
 import { exitCodeFromStatus } from '../kube/exec-status.ts';
-import type { KubeClient } from '../runtime/client.ts';
+import { isNotFound, type KubeClient } from '../runtime/client.ts';
 
 export interface ExecOptions {
   onStdout: (chunk: Buffer) => void;
@@ -43,6 +44,14 @@ const touch = (client: KubeClient, namespace: string, name: string) =>
     'status',
   );
 
+/**
+ * How often a running command records activity: often enough that a command running longer than
+ * the idle timeout keeps its Session, at most once a minute.
+ */
+export function activityInterval(idleTimeout: string): number {
+  return Math.min(60_000, (parseDuration(idleTimeout) ?? 1_800_000) / 2);
+}
+
 /** Runs `command` in the Session's Pod; resolves with its exit code. */
 export async function execInSession(
   kubeConfig: KubeConfig,
@@ -60,30 +69,47 @@ export async function execInSession(
     );
   }
   await touch(client, namespace, name);
-  const status = await new Promise<V1Status>((resolve, reject) => {
-    new Exec(kubeConfig)
-      .exec(
-        namespace,
-        pod,
-        WORKSPACE_CONTAINER,
-        command,
-        sink(options.onStdout),
-        sink(options.onStderr),
-        null,
-        false,
-        resolve,
-      )
-      .then((socket) => {
-        const close = () => {
-          socket.close();
-          resolve({ status: 'Failure', message: 'the client went away' });
-        };
-        if (options.signal?.aborted) close();
-        options.signal?.addEventListener('abort', close, { once: true });
-        socket.on('close', () => options.signal?.removeEventListener('abort', close));
-      }, reject);
+  // A failed tick is retried by the next one; the touch after the command reports a lasting failure.
+  const ticks = setInterval(
+    () => void touch(client, namespace, name).catch(() => undefined),
+    activityInterval(session.spec.idleTimeout),
+  );
+  let status: V1Status;
+  try {
+    status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(kubeConfig)
+        .exec(
+          namespace,
+          pod,
+          WORKSPACE_CONTAINER,
+          command,
+          sink(options.onStdout),
+          sink(options.onStderr),
+          null,
+          false,
+          resolve,
+        )
+        .then((socket) => {
+          const close = () => {
+            socket.close();
+            resolve({ status: 'Failure', message: 'the client went away' });
+          };
+          if (options.signal?.aborted) close();
+          options.signal?.addEventListener('abort', close, { once: true });
+          socket.on('close', () => {
+            options.signal?.removeEventListener('abort', close);
+            // The status arrives before the close; without one the stream was cut mid-command.
+            resolve({ status: 'Failure', message: 'the exec stream closed before the command ended' });
+          });
+        }, reject);
+    });
+  } finally {
+    clearInterval(ticks);
+  }
+  // A long command is activity too. A Session gone meanwhile (expired, deleted) has nothing to record.
+  await touch(client, namespace, name).catch((err) => {
+    if (!isNotFound(err)) throw err;
   });
-  await touch(client, namespace, name).catch(() => undefined); // a long command is activity too
   const code = exitCodeFromStatus(status);
   if (code === undefined) {
     if (options.signal?.aborted) return 130;

@@ -1,11 +1,13 @@
 // The pure parts of a Session: its deadlines, its names, the dedicated Pod made from the
-// Project's workspace Pod, and the preview Service and Ingress.
+// Project's workspace template, and the preview Service and Ingress.
 import { parseDuration } from '../../api/v1alpha1/duration.ts';
 import type { Session } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { boundedName, dns1035 } from '../../naming.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { KubeObject } from '../../runtime/client.ts';
+import { isConditionTrue } from '../../runtime/conditions.ts';
+import { checkCredentials, desiredPod, type LiveProject } from '../project/desired.ts';
 
 export type LiveSession = Session & {
   apiVersion: string;
@@ -47,19 +49,53 @@ export const previewHost = (s: LiveSession, domain: string) =>
 const owned = <T extends KubeObject>(s: LiveSession, obj: T): T => setControllerReference(s, obj);
 
 /**
- * A Pod of the Session's own, built from the Project's workspace Pod: same image, env and
- * security, its own labels (no Service of the Project selects it) and its own scratch volume in
- * place of the Project's (a ReadWriteOnce volume cannot be shared between Pods on two nodes).
+ * The Project's workspace Pod as the Project controller would build it now: the template of a
+ * dedicated Session's Pod. The database and cache Secrets it gets are those the Project's status
+ * reports ready, as the Project controller decides them. Undefined when the workspace must not
+ * run (the Project is suspended, or its agent credentials are unusable).
  */
-export function desiredDedicatedPod(s: LiveSession, workspacePod: KubeObject): KubeObject {
-  const spec = structuredClone((workspacePod as KubeObject & { spec: Record<string, unknown> }).spec);
-  delete spec.nodeName;
+export function workspaceTemplate(
+  project: LiveProject,
+  config: OperatorConfig,
+  /** Key names of the Secret named by spec.agent.credentialsSecretRef, if it exists. */
+  credentialsKeys: string[] | undefined,
+): KubeObject | undefined {
+  const { database, cache, conditions } = project.status ?? {};
+  const envSecrets = [
+    isConditionTrue(conditions, 'DatabaseReady') ? database?.secretName : undefined,
+    isConditionTrue(conditions, 'CacheReady') ? cache?.secretName : undefined,
+  ].filter((name): name is string => name !== undefined);
+  const credentialsVersion = [database?.passwordRotation ?? '', cache?.passwordRotation ?? ''].join('/');
+  return desiredPod(
+    project,
+    config,
+    checkCredentials(project, credentialsKeys),
+    envSecrets,
+    credentialsVersion,
+  );
+}
+
+/**
+ * A Pod of the Session's own, built from the Project's workspace template: same image, env and
+ * security; its own name, labels (no Service of the Project selects it) and owner, and a scratch
+ * volume in place of the Project's (a ReadWriteOnce volume cannot be shared between Pods on two
+ * nodes). Built from the template rather than from the running Pod, which carries what admission
+ * added to it (injected sidecars, defaults) and would get it added a second time.
+ */
+export function desiredDedicatedPod(s: LiveSession, template: KubeObject): KubeObject {
+  const spec = structuredClone((template as KubeObject & { spec: Record<string, unknown> }).spec);
   const volumes = (spec.volumes as { name: string }[] | undefined) ?? [];
   spec.volumes = volumes.map((v) => (v.name === 'workspace' ? { name: 'workspace', emptyDir: {} } : v));
+  const { annotations } = template.metadata;
   return owned(s, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: sessionPodName(s), namespace: s.metadata.namespace, labels: sessionLabels(s) },
+    metadata: {
+      name: sessionPodName(s),
+      namespace: s.metadata.namespace,
+      labels: sessionLabels(s),
+      ...(annotations ? { annotations: { ...annotations } } : {}),
+    },
     spec,
   } as KubeObject);
 }

@@ -1,12 +1,14 @@
 // Wires the Session controller into a manager: Sessions, what they make, and what wakes them
-// (their Project, and its workspace Pod).
+// (their Project, and its workspace Pod). Secrets come from the Project controller's informer,
+// which keeps their key names only: it is registered first.
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
+import { INGRESSES, PODS, SECRETS, SERVICES } from '../../runtime/resources.ts';
 import type { LiveProject } from '../project/desired.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
+import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
 import type { LiveSession } from './desired.ts';
 import { previewDns } from './preview-dns.ts';
@@ -47,6 +49,9 @@ export function registerSessionController(manager: Manager, config: OperatorConf
         sessions: sessions.store,
         projects: manager.informer<LiveProject & KubeObject>(PROJECTS).store,
         pods: manager.informer<PodView>(PODS).store,
+        secrets: manager.informer<SecretView>(SECRETS).store,
+        services: manager.informer(SERVICES).store,
+        ingresses: manager.informer(INGRESSES).store,
         dns: previewDns(manager.client, config),
       }),
     );

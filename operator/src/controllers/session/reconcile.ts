@@ -1,15 +1,21 @@
-// The Session reconciler: binds the Session to a Pod (the Project's workspace, or its own),
-// exposes the preview, and ends the Session at its deadline. The Session belongs to its Project
-// (an owner reference), so deleting the Project deletes its Sessions; what a Session made (its
-// Pod, the preview Service and Ingress) goes with it. lastActivityAt is written by exec alone:
-// the status this reconciler applies never includes it.
+// The Session reconciler: thin I/O around the pure desired.ts and status.ts. It binds the Session
+// to a Pod (the Project's workspace, or its own), exposes the preview, and ends the Session at its
+// deadline. The Session belongs to its Project (an owner reference), so deleting the Project
+// deletes its Sessions; what a Session made (its Pod, the preview Service and Ingress) goes with
+// it. lastActivityAt is written by exec alone: the status this reconciler applies never includes it.
 import { isDeepStrictEqual } from 'node:util';
-import { SESSIONS } from '../../api/resources.ts';
-import type { SessionStatus } from '../../api/v1alpha1/session.ts';
+import { PROJECTS, SESSIONS } from '../../api/resources.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { applyObject, applyStatus } from '../../runtime/apply.ts';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../../runtime/client.ts';
-import { type Condition, type ConditionUpdate, setCondition } from '../../runtime/conditions.ts';
+import { applyObject, applyStatus, controllerOf } from '../../runtime/apply.ts';
+import {
+  apiVersionOf,
+  isConflict,
+  isNotFound,
+  type KubeClient,
+  type KubeObject,
+  type Resource,
+} from '../../runtime/client.ts';
+import { findCondition } from '../../runtime/conditions.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
@@ -17,6 +23,7 @@ import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import type { LiveProject } from '../project/desired.ts';
 import { childLabels, workspaceName } from '../project/names.ts';
+import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
 import {
   deadline,
@@ -26,11 +33,14 @@ import {
   FIELD_MANAGER,
   type LiveSession,
   previewHost,
+  previewName,
   previewURL,
   sessionLabels,
   sessionPodName,
+  workspaceTemplate,
 } from './desired.ts';
-import { PREVIEW_DNS_FINALIZER, type PreviewDns, type PreviewDnsOutcome } from './preview-dns.ts';
+import { PREVIEW_DNS_FINALIZER, type PreviewDns } from './preview-dns.ts';
+import { type SessionObserved, sessionStatus } from './status.ts';
 
 export interface SessionDeps {
   client: KubeClient;
@@ -41,123 +51,161 @@ export interface SessionDeps {
   sessions: Store<LiveSession & KubeObject>;
   projects: Store<LiveProject & KubeObject>;
   pods: Store<PodView>;
+  /** Secrets by their key names only: the agent credentials a dedicated Pod gets. */
+  secrets: Store<SecretView>;
+  services: Store<KubeObject>;
+  ingresses: Store<KubeObject>;
+  now?: () => Date;
 }
 
-function previewCondition(
-  port: number,
-  url: string | undefined,
-  dnsHost: string | undefined,
-  dns: PreviewDnsOutcome,
-): ConditionUpdate {
-  if (!url) {
-    return {
-      type: 'PreviewReady',
-      status: 'False',
-      reason: 'NotConfigured',
-      message: 'no preview domain is configured (operator option --preview-domain)',
-    };
-  }
-  if (!dns.ok)
-    return { type: 'PreviewReady', status: 'False', reason: 'DNSRecordTaken', message: dns.message };
-  return {
-    type: 'PreviewReady',
-    status: 'True',
-    reason: 'Exposed',
-    message: `port ${port} at ${url}${dnsHost ? ', with its DNS record' : ''}`,
-  };
-}
+type PodBinding = Pick<SessionObserved, 'pod' | 'noPod'> & { selector: Record<string, string> };
 
-const isReady = (pod: PodView | undefined) =>
-  pod?.status?.phase === 'Running' &&
-  pod.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
+
+const ignoreGone = (err: unknown) => {
+  if (!isNotFound(err) && !isConflict(err)) throw err;
+};
 
 export function sessionReconciler(deps: SessionDeps): Reconciler {
   const { client, config } = deps;
   const apply = { fieldManager: FIELD_MANAGER };
 
+  /** Removes the preview's DNS records (if this operator makes them) and the finalizer guarding them. */
+  const releaseDns = async (session: LiveSession & KubeObject, signal: AbortSignal) => {
+    if (!hasFinalizer(session, PREVIEW_DNS_FINALIZER)) return session;
+    if (deps.dns) await deps.dns.remove(session, signal);
+    return removeFinalizer(client, SESSIONS, session, PREVIEW_DNS_FINALIZER).catch((err) => {
+      if (!isNotFound(err)) throw err;
+      return undefined;
+    });
+  };
+
+  const writeStatus = async (session: LiveSession & KubeObject, observed: SessionObserved, now: Date) => {
+    const { status, transition } = sessionStatus(session, observed, now);
+    const { lastActivityAt: _exec, ...current } = session.status ?? {};
+    if (!isDeepStrictEqual(plain(status), plain(current))) {
+      await applyStatus(client, SESSIONS, { metadata: session.metadata, status }, apply);
+    }
+    if (transition) await deps.events.record(session, SESSIONS, { ...transition, action: 'Reconcile' });
+  };
+
+  /** Deletes the cached child `name` of `resource` if this Session controls it. */
+  const removeChild = async (
+    resource: Resource,
+    store: Store<KubeObject>,
+    session: LiveSession,
+    name: string,
+  ) => {
+    const child = store.get(`${session.metadata.namespace}/${name}`);
+    if (!child || child.metadata.deletionTimestamp || controllerOf(child)?.uid !== session.metadata.uid)
+      return;
+    await client
+      .delete(resource, session.metadata.namespace, name, { uid: child.metadata.uid })
+      .catch(ignoreGone);
+  };
+
+  /** The Pod the Session's commands run in: the Project's workspace Pod, or its own. */
+  const bindPod = async (session: LiveSession, project: LiveProject): Promise<PodBinding> => {
+    const { namespace } = session.metadata;
+    if (!session.spec.dedicated) {
+      const pod = deps.pods.get(`${namespace}/${workspaceName(project.metadata.name)}`);
+      return {
+        pod,
+        noPod: pod
+          ? undefined
+          : { reason: 'PodMissing', message: "the Project's workspace Pod does not exist" },
+        selector: { ...childLabels(project.metadata.name), 'app.kubernetes.io/component': 'workspace' },
+      };
+    }
+    const selector = sessionLabels(session);
+    const name = sessionPodName(session);
+    const current = deps.pods.get(`${namespace}/${name}`);
+    const ref = project.spec.agent.credentialsSecretRef;
+    const template = workspaceTemplate(
+      project,
+      config,
+      ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
+    );
+    // The dedicated Pod runs when the Project's own workspace may: not while it is suspended.
+    if (!template) {
+      if (current) await removeChild(PODS, deps.pods, session, name);
+      const why = findCondition(project.status?.conditions, 'WorkspaceReady')?.message;
+      return {
+        noPod: {
+          reason: 'WorkspaceUnavailable',
+          message: `the Project's workspace cannot run${why ? `: ${why}` : ''}`,
+        },
+        selector,
+      };
+    }
+    if (!current) {
+      const pod = await applyObject<PodView>(client, PODS, desiredDedicatedPod(session, template), apply);
+      return { pod, selector };
+    }
+    if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
+      // Its deletion event brings the next reconcile, which makes a new one.
+      await removeChild(PODS, deps.pods, session, name);
+      return {
+        noPod: { reason: 'PodEnded', message: `Pod ${name} ended (${current.status.phase}); it is replaced` },
+        selector,
+      };
+    }
+    return { pod: current, selector };
+  };
+
+  /** The preview Service, Ingress and DNS record when spec.preview asks for them; none otherwise. */
+  const reconcilePreview = async (
+    session: LiveSession & KubeObject,
+    selector: Record<string, string>,
+    dnsHost: string | undefined,
+    signal: AbortSignal,
+  ): Promise<SessionObserved['preview']> => {
+    const preview = session.spec.preview;
+    const ingress = preview ? desiredPreviewIngress(session, config.preview) : undefined;
+    if (!preview) await removeChild(SERVICES, deps.services, session, previewName(session));
+    if (!ingress) await removeChild(INGRESSES, deps.ingresses, session, previewName(session));
+    if (!preview) return undefined;
+    await applyObject(client, SERVICES, desiredPreviewService(session, selector, preview.port), apply);
+    if (ingress) await applyObject(client, INGRESSES, ingress, apply);
+    const dns = dnsHost && deps.dns ? await deps.dns.ensure(session, dnsHost, signal) : { ok: true as const };
+    return {
+      port: preview.port,
+      url: ingress ? previewURL(session, config.preview) : undefined,
+      dnsRecord: dnsHost !== undefined,
+      dnsConflict: dns.ok ? undefined : dns.message,
+    };
+  };
+
   return async (key, { log, signal }) => {
     const cached = deps.sessions.get(key);
     if (!cached) return undefined;
     if (isBeingDeleted(cached)) {
-      if (hasFinalizer(cached, PREVIEW_DNS_FINALIZER)) {
-        if (deps.dns) await deps.dns.remove(cached, signal);
-        await removeFinalizer(client, SESSIONS, cached, PREVIEW_DNS_FINALIZER).catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
-      }
+      await releaseDns(cached, signal);
       return undefined;
     }
-    const dnsHost =
-      cached.spec.preview && config.preview.domain && deps.dns
-        ? previewHost(cached, config.preview.domain)
-        : undefined;
-    // The finalizer goes on before a record can exist.
-    const session = dnsHost ? await addFinalizer(client, SESSIONS, cached, PREVIEW_DNS_FINALIZER) : cached;
-    const now = new Date();
-    const { namespace } = session.metadata;
-    const { lastActivityAt: _written, ...current } = session.status ?? {};
+    const now = (deps.now ?? (() => new Date()))();
+    const { namespace, name } = cached.metadata;
+    const ends = deadline(cached);
 
-    const writeStatus = async (status: SessionStatus, conditions: ConditionUpdate[]) => {
-      let next: Condition[] = current.conditions ?? [];
-      for (const c of conditions)
-        next = setCondition(
-          next,
-          { ...c, observedGeneration: session.metadata.generation as number | undefined },
-          now,
-        );
-      const full: SessionStatus = {
-        ...status,
-        observedGeneration: session.metadata.generation as number | undefined,
-        conditions: next,
-      };
-      if (!isDeepStrictEqual(JSON.parse(JSON.stringify(full)), JSON.parse(JSON.stringify(current)))) {
-        await applyStatus(client, SESSIONS, { metadata: session.metadata, status: full }, apply);
-      }
-      if (full.phase !== current.phase) {
-        const ready = conditions.find((c) => c.type === 'Ready');
-        await deps.events.record(session, SESSIONS, {
-          type: full.phase === 'Pending' && current.phase ? 'Warning' : 'Normal',
-          reason: full.phase ?? 'Unknown',
-          action: 'Reconcile',
-          note: ready?.message ?? '',
-        });
-      }
-    };
-
-    const ends = deadline(session);
     if (now >= ends.at) {
-      const why =
-        ends.why === 'ttl'
-          ? `its ttl (${session.spec.ttl})`
-          : `idleTimeout (${session.spec.idleTimeout}) without activity`;
-      await writeStatus({ ...current, phase: 'Expired', expiresAt: ends.at.toISOString() }, [
-        { type: 'Ready', status: 'False', reason: 'Expired', message: `the Session ended after ${why}` },
-      ]);
-      await client
-        .delete(SESSIONS, namespace, session.metadata.name, { uid: session.metadata.uid })
-        .catch((err) => {
-          if (!isNotFound(err) && !isConflict(err)) throw err;
-        });
+      await writeStatus(cached, { deadline: ends, expired: true, projectFound: true }, now);
+      // A preview DNS record goes in the deletion's reconcile, through the finalizer.
+      await client.delete(SESSIONS, namespace, name, { uid: cached.metadata.uid }).catch(ignoreGone);
       log.info({ why: ends.why }, 'expired');
       return undefined;
     }
+    const untilDeadline = { requeueAfter: Math.max(1000, ends.at.getTime() - now.getTime()) };
 
-    const project = deps.projects.get(`${namespace}/${session.spec.projectRef.name}`);
+    const project = deps.projects.get(`${namespace}/${cached.spec.projectRef.name}`);
     if (!project?.metadata.uid) {
-      await writeStatus({ ...current, phase: 'Pending', expiresAt: ends.at.toISOString() }, [
-        {
-          type: 'Ready',
-          status: 'False',
-          reason: 'ProjectNotFound',
-          message: `Project ${session.spec.projectRef.name} does not exist`,
-        },
-      ]);
-      return { requeueAfter: ends.at.getTime() - now.getTime() };
+      await writeStatus(cached, { deadline: ends, expired: false, projectFound: false }, now);
+      return untilDeadline; // the Project's creation wakes it sooner
     }
-    if (!session.metadata.ownerReferences?.some((o) => o.uid === project.metadata.uid)) {
-      // Belongs to the Project: the garbage collector deletes it with the Project.
+    if (!cached.metadata.ownerReferences?.some((o) => o.uid === project.metadata.uid)) {
+      // Not a controller reference: the Session is the user's object, the Project merely its
+      // owner for the garbage collector, which deletes it with the Project.
       const ref = {
-        apiVersion: 'rdev.dev/v1alpha1',
+        apiVersion: apiVersionOf(PROJECTS),
         kind: 'Project',
         name: project.metadata.name,
         uid: project.metadata.uid,
@@ -165,10 +213,10 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
       await client.patch(
         SESSIONS,
         namespace,
-        session.metadata.name,
+        name,
         [
-          { op: 'test', path: '/metadata/resourceVersion', value: session.metadata.resourceVersion },
-          session.metadata.ownerReferences
+          { op: 'test', path: '/metadata/resourceVersion', value: cached.metadata.resourceVersion },
+          cached.metadata.ownerReferences
             ? { op: 'add', path: '/metadata/ownerReferences/-', value: ref }
             : { op: 'add', path: '/metadata/ownerReferences', value: [ref] },
         ],
@@ -177,67 +225,22 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
       return undefined; // its update brings the next reconcile
     }
 
-    const workspace = deps.pods.get(`${namespace}/${workspaceName(project.metadata.name)}`);
-    let pod: PodView | undefined = workspace;
-    let selector: Record<string, string> = {
-      ...childLabels(project.metadata.name),
-      'app.kubernetes.io/component': 'workspace',
-    };
-    if (session.spec.dedicated) {
-      selector = sessionLabels(session);
-      pod = deps.pods.get(`${namespace}/${sessionPodName(session)}`);
-      if (!pod && workspace)
-        pod = await applyObject<PodView>(client, PODS, desiredDedicatedPod(session, workspace), apply);
-    }
+    const dnsHost =
+      cached.spec.preview && config.preview.domain && deps.dns
+        ? previewHost(cached, config.preview.domain)
+        : undefined;
+    // The finalizer goes on before a record can exist, and off once none is wanted any more.
+    const session = dnsHost
+      ? await addFinalizer(client, SESSIONS, cached, PREVIEW_DNS_FINALIZER)
+      : ((await releaseDns(cached, signal)) ?? cached);
 
-    const conditions: ConditionUpdate[] = [];
-    const preview = session.spec.preview;
-    if (preview) {
-      await applyObject(client, SERVICES, desiredPreviewService(session, selector, preview.port), apply);
-      const ingress = desiredPreviewIngress(session, config.preview);
-      if (ingress) await applyObject(client, INGRESSES, ingress, apply);
-      const dns =
-        dnsHost && deps.dns ? await deps.dns.ensure(session, dnsHost, signal) : { ok: true as const };
-      conditions.push(
-        previewCondition(
-          preview.port,
-          ingress ? previewURL(session, config.preview) : undefined,
-          dnsHost,
-          dns,
-        ),
-      );
-    }
-
-    const ready = isReady(pod);
-    conditions.push(
-      ready
-        ? {
-            type: 'Ready',
-            status: 'True',
-            reason: 'PodReady',
-            message: `commands run in Pod ${pod?.metadata.name}`,
-          }
-        : {
-            type: 'Ready',
-            status: 'False',
-            reason: pod ? 'PodNotReady' : 'PodMissing',
-            message: pod
-              ? `Pod ${pod.metadata.name} is not ready yet`
-              : session.spec.dedicated
-                ? "waiting for the Project's workspace Pod to copy"
-                : "the Project's workspace Pod does not exist",
-          },
-    );
-    const url = preview ? previewURL(session, config.preview) : undefined;
+    const { selector, ...binding } = await bindPod(session, project);
+    const preview = await reconcilePreview(session, selector, dnsHost, signal);
     await writeStatus(
-      {
-        phase: ready ? 'Active' : 'Pending',
-        ...(pod ? { podName: pod.metadata.name } : {}),
-        ...(url ? { previewURL: url } : {}),
-        expiresAt: ends.at.toISOString(),
-      },
-      conditions,
+      session,
+      { deadline: ends, expired: false, projectFound: true, ...binding, preview },
+      now,
     );
-    return { requeueAfter: Math.max(1000, ends.at.getTime() - now.getTime()) };
+    return untilDeadline;
   };
 }
