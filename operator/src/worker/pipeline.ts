@@ -3,6 +3,7 @@
 // output would be. Same shape as a process (RunningProcess), so the worker treats both alike.
 import type { LogLine, WoodpeckerClient, WoodpeckerPipeline } from '../providers/ci/woodpecker-client.ts';
 import { isFinished } from '../providers/ci/woodpecker-client.ts';
+import { realClock, sleep } from '../runtime/clock.ts';
 import { type RunningProcess, Tail } from './process.ts';
 
 export interface PipelineOptions {
@@ -31,14 +32,6 @@ export function runPipeline(options: PipelineOptions): RunningProcess {
     tail.push(`${text}\n`);
     options.onLine(text);
   };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      stopped.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
 
   async function follow(): Promise<number> {
     const signal = stopped.signal;
@@ -57,8 +50,7 @@ export function runPipeline(options: PipelineOptions): RunningProcess {
         emit(`pipeline #${pipeline.number} ${pipeline.status}`);
         return pipelineExitCode(pipeline);
       }
-      await sleep(options.pollMs ?? 2000);
-      if (signal.aborted) throw signal.reason;
+      await sleep(realClock, options.pollMs ?? 2000, signal); // rejects when stopped
     }
   }
 
