@@ -18,3 +18,27 @@ export async function readAdminSecret(
   if (!data) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) does not exist`);
   return data;
 }
+
+/** Key `key` of an admin Secret's data; NotConfiguredError names the Secret and the key. */
+export function requireKey(
+  data: Record<string, string>,
+  key: string,
+  what: string,
+  ref: string | undefined,
+  flag: string,
+): string {
+  const value = data[key];
+  if (!value) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) has no key ${key}`);
+  return value;
+}
+
+/** One key of the admin Secret `ref`. */
+export async function readAdminSecretKey(
+  client: KubeClient,
+  ref: string | undefined,
+  what: string,
+  flag: string,
+  key: string,
+): Promise<string> {
+  return requireKey(await readAdminSecret(client, ref, what, flag), key, what, ref, flag);
+}

@@ -3,7 +3,7 @@
 import type { OperatorConfig } from '../config.ts';
 import type { LiveProject } from '../controllers/project/desired.ts';
 import type { KubeClient } from '../runtime/client.ts';
-import { readAdminSecret } from './admin.ts';
+import { readAdminSecret, readAdminSecretKey, requireKey } from './admin.ts';
 import type { CacheIds } from './cache/provider.ts';
 import { cacheProvider } from './cache/provider.ts';
 import { type CIIds, ciIds, describeCI, woodpeckerProvider } from './ci/woodpecker.ts';
@@ -110,7 +110,7 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
         ? undefined
         : async () => ({
             url: config.ci.url as string,
-            token: await secretKey(
+            token: await readAdminSecretKey(
               client,
               config.ci.secret,
               'Woodpecker token',
@@ -146,25 +146,8 @@ export async function readGiteaAccess(client: KubeClient, config: OperatorConfig
   if (!config.git.url)
     throw new NotConfiguredError('no git forge is configured (operator option --gitea-url)');
   const data = await readAdminSecret(client, config.git.secret, 'Gitea token', 'gitea-secret');
-  if (!data.GITEA_TOKEN) {
-    throw new NotConfiguredError(
-      `the Gitea token Secret ${config.git.secret} (--gitea-secret) has no key GITEA_TOKEN`,
-    );
-  }
-  return { url: config.git.url, token: data.GITEA_TOKEN, webhookSecret: data.WEBHOOK_SECRET };
-}
-
-/** One key of an admin Secret; NotConfiguredError names what is missing. */
-async function secretKey(
-  client: KubeClient,
-  ref: string | undefined,
-  what: string,
-  flag: string,
-  key: string,
-): Promise<string> {
-  const value = (await readAdminSecret(client, ref, what, flag))[key];
-  if (!value) throw new NotConfiguredError(`the ${what} Secret ${ref} (--${flag}) has no key ${key}`);
-  return value;
+  const token = requireKey(data, 'GITEA_TOKEN', 'Gitea token', config.git.secret, 'gitea-secret');
+  return { url: config.git.url, token, webhookSecret: data.WEBHOOK_SECRET };
 }
 
 export async function cloudflareSettings(
@@ -181,7 +164,7 @@ export async function cloudflareSettings(
     dns.target.slice(dns.target.indexOf(':') + 1),
   ];
   return {
-    apiToken: await secretKey(
+    apiToken: await readAdminSecretKey(
       client,
       dns.cloudflareSecret,
       'Cloudflare API token',

@@ -7,9 +7,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
+import { readAdminSecretKey } from '../providers/admin.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
 import { readSecretData } from '../providers/credentials.ts';
 import { errorMessage } from '../providers/external.ts';
+import { NotConfiguredError } from '../providers/ports.ts';
 import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
 import { Informer } from '../runtime/informer.ts';
 import {
@@ -344,12 +346,15 @@ export class Worker {
   /** A Woodpecker client with the token read now (a rotated token is picked up). */
   private async woodpecker(): Promise<WoodpeckerClient> {
     const { url, secret } = this.deps.config.ci;
-    const [namespace, name] = (secret ?? '').split('/');
-    const data = namespace && name ? await readSecretData(this.deps.client, namespace, name) : undefined;
-    if (!url || !data?.WOODPECKER_TOKEN) {
-      throw new Error('the worker has no Woodpecker token (--woodpecker-secret with WOODPECKER_TOKEN)');
-    }
-    return woodpeckerClient({ url, token: data.WOODPECKER_TOKEN });
+    if (!url) throw new NotConfiguredError('the worker has no --woodpecker-url');
+    const token = await readAdminSecretKey(
+      this.deps.client,
+      secret,
+      'Woodpecker token',
+      'woodpecker-secret',
+      'WOODPECKER_TOKEN',
+    );
+    return woodpeckerClient({ url, token });
   }
 
   private async gitCredentials(): Promise<{ username: string; token: string } | undefined> {

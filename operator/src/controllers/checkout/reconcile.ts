@@ -5,7 +5,7 @@
 import { CHECKOUTS } from '../../api/resources.ts';
 import type { CheckoutStatus } from '../../api/v1alpha1/checkout.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { readAdminSecret } from '../../providers/admin.ts';
+import { readAdminSecret, requireKey } from '../../providers/admin.ts';
 import { errorMessage } from '../../providers/external.ts';
 import { type GiteaCheckoutClient, giteaCheckoutClient } from '../../providers/git/gitea-checkout.ts';
 import { readGiteaAccess } from '../../providers/index.ts';
@@ -55,15 +55,10 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       'Checkout bot',
       'checkout-bot-secret',
     );
-    if (!bot.username || !bot.password) {
-      throw new NotConfiguredError(
-        `the Checkout bot Secret ${config.git.checkoutBotSecret} needs the keys username and password`,
-      );
-    }
-    return {
-      git: giteaCheckoutClient(access, { username: bot.username, password: bot.password }, signal),
-      bot: bot.username,
-    };
+    const key = (name: string) =>
+      requireKey(bot, name, 'Checkout bot', config.git.checkoutBotSecret, 'checkout-bot-secret');
+    const account = { username: key('username'), password: key('password') };
+    return { git: giteaCheckoutClient(access, account, signal), bot: account.username };
   }
 
   return async (key, { signal, log }) => {
