@@ -2,8 +2,15 @@
 // bot's access token (leased: created under a name recorded first, deleted by that name), and
 // the pull request a checkin opens. Tokens are made with the bot's own password, as Gitea
 // requires (a token cannot make tokens), and carry only the write:repository scope.
-import { type Api, giteaApi, type PullRequest } from 'gitea-js';
-import { type GiteaAccess, GiteaError } from './gitea-client.ts';
+import type { PullRequest } from 'gitea-js';
+import {
+  branchExists,
+  type GiteaAccess,
+  GiteaError,
+  giteaApiFor,
+  giteaFailure,
+  requestSignal,
+} from './gitea-client.ts';
 
 export interface BotAccount {
   username: string;
@@ -13,27 +20,11 @@ export interface BotAccount {
 /** The narrowest scope that lets git push over HTTP (Gitea has no per-repository tokens). */
 export const CHECKOUT_TOKEN_SCOPES = ['write:repository'];
 
-async function failure(what: string, err: unknown): Promise<GiteaError> {
-  if (err instanceof Response) {
-    const parsed = (err as Response & { error?: { message?: string } | null }).error;
-    return new GiteaError(what, err.status, parsed?.message || err.statusText || 'no message');
-  }
-  return new GiteaError(what, undefined, err instanceof Error ? err.message : String(err), { cause: err });
-}
-
 const status = (err: unknown) => (err instanceof Response ? err.status : undefined);
 
 export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal?: AbortSignal) {
   const base = access.url.replace(/\/+$/, '');
-  const timeout = () =>
-    signal
-      ? AbortSignal.any([signal, AbortSignal.timeout(access.timeoutMs ?? 15_000)])
-      : AbortSignal.timeout(access.timeoutMs ?? 15_000);
-  const api: Api<unknown> = giteaApi(base, {
-    token: access.token,
-    customFetch: (input: string | URL | Request, init?: RequestInit) =>
-      fetch(input, { ...init, signal: timeout() }),
-  });
+  const api = giteaApiFor(access, signal);
   const botAuth = `Basic ${Buffer.from(`${bot.username}:${bot.password}`).toString('base64')}`;
 
   /** A call as the bot (basic auth): the token endpoints accept nothing else. */
@@ -43,12 +34,12 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
     try {
       res = await fetch(`${base}/api/v1${path}`, {
         method,
-        signal: timeout(),
+        signal: requestSignal(access, signal),
         headers: { authorization: botAuth, 'content-type': 'application/json', accept: 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new GiteaError(what, undefined, err instanceof Error ? err.message : String(err), { cause: err });
+      throw await giteaFailure(what, err);
     }
     if (!res.ok && res.status !== 404) {
       const detail = ((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.statusText;
@@ -66,12 +57,8 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
       } catch (err) {
         if (status(err) === 409) return true; // exists already
         // Gitea answers a missing base with 404 or, in 1.23, 500: ask git whether it exists.
-        const refs = await api.repos.repoListGitRefs(owner, repo, `heads/${from}`).then(
-          (r) => r.data,
-          () => [],
-        );
-        if (!refs.some((r) => r.ref === `refs/heads/${from}`)) return false;
-        throw await failure(`creating branch ${branch} of ${owner}/${repo}`, err);
+        if (!(await branchExists(api, owner, repo, from).catch(() => false))) return false;
+        throw await giteaFailure(`creating branch ${branch} of ${owner}/${repo}`, err);
       }
     },
 
@@ -79,7 +66,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
       try {
         await api.repos.repoAddCollaborator(owner, repo, bot.username, { permission: 'write' });
       } catch (err) {
-        throw await failure(`giving ${bot.username} write access to ${owner}/${repo}`, err);
+        throw await giteaFailure(`giving ${bot.username} write access to ${owner}/${repo}`, err);
       }
     },
 
@@ -121,7 +108,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
         return (await api.repos.repoCreatePullRequest(owner, repo, pr)).data;
       } catch (err) {
         if (err instanceof GiteaError) throw err;
-        throw await failure(`opening a pull request from ${pr.head} in ${owner}/${repo}`, err);
+        throw await giteaFailure(`opening a pull request from ${pr.head} in ${owner}/${repo}`, err);
       }
     },
 
@@ -130,7 +117,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
         return (await api.repos.repoGetPullRequest(owner, repo, index)).data;
       } catch (err) {
         if (status(err) === 404) return undefined;
-        throw await failure(`reading pull request #${index} of ${owner}/${repo}`, err);
+        throw await giteaFailure(`reading pull request #${index} of ${owner}/${repo}`, err);
       }
     },
 
@@ -139,7 +126,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
         await api.repos.repoDeleteBranch(owner, repo, branch);
       } catch (err) {
         if (status(err) === 404) return;
-        throw await failure(`deleting branch ${branch} of ${owner}/${repo}`, err);
+        throw await giteaFailure(`deleting branch ${branch} of ${owner}/${repo}`, err);
       }
     },
   };

@@ -20,7 +20,8 @@ export class GiteaError extends Error {
   }
 }
 
-async function failure(what: string, err: unknown): Promise<GiteaError> {
+/** A failed gitea-js call (it rejects with the Response) or fetch, as a GiteaError. */
+export async function giteaFailure(what: string, err: unknown): Promise<GiteaError> {
   if (err instanceof Response) {
     // gitea-js has read the body already: its JSON is on `error` (a parse error for an HTML page
     // from a proxy, which says nothing useful).
@@ -47,7 +48,7 @@ async function call<T>(
     return (await run()).data;
   } catch (err) {
     if (missingOk && err instanceof Response && err.status === 404) return undefined;
-    throw await failure(what, err);
+    throw await giteaFailure(what, err);
   }
 }
 
@@ -61,18 +62,43 @@ export interface WebhookSpec {
   secret?: string;
 }
 
-export function giteaClient(access: GiteaAccess, signal?: AbortSignal) {
-  const timeoutMs = access.timeoutMs ?? 15_000;
-  const api: Api<unknown> = giteaApi(access.url.replace(/\/+$/, ''), {
+/** The signal of one request: the caller's, and the access' timeout (15 s by default). */
+export function requestSignal(access: GiteaAccess, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(access.timeoutMs ?? 15_000);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/** gitea-js on the server of `access`, with its token, every request under requestSignal. */
+export function giteaApiFor(access: GiteaAccess, signal?: AbortSignal): Api<unknown> {
+  return giteaApi(access.url.replace(/\/+$/, ''), {
     token: access.token,
     customFetch: (input: string | URL | Request, init?: RequestInit) =>
-      fetch(input, {
-        ...init,
-        signal: signal
-          ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
-      }),
+      fetch(input, { ...init, signal: requestSignal(access, signal) }),
   });
+}
+
+/**
+ * Whether `branch` exists, asked of git itself: when a commit request is cut off half-way (its
+ * client killed), Gitea's database (its `empty` flag, its branch list) can lag behind.
+ */
+export async function branchExists(
+  api: Api<unknown>,
+  owner: string,
+  name: string,
+  branch: string,
+): Promise<boolean> {
+  try {
+    const refs = (await api.repos.repoListGitRefs(owner, name, `heads/${branch}`)).data;
+    return refs.some((r) => r.ref === `refs/heads/${branch}`);
+  } catch (err) {
+    // 404: no such ref; 409: Gitea calls the repository empty.
+    if (err instanceof Response && (err.status === 404 || err.status === 409)) return false;
+    throw await giteaFailure(`reading branch ${branch} of ${owner}/${name}`, err);
+  }
+}
+
+export function giteaClient(access: GiteaAccess, signal?: AbortSignal) {
+  const api = giteaApiFor(access, signal);
   return {
     getRepo: (owner: string, name: string) =>
       call<Repository>(`reading repository ${owner}/${name}`, () => api.repos.repoGet(owner, name), true),
@@ -87,24 +113,11 @@ export function giteaClient(access: GiteaAccess, signal?: AbortSignal) {
           .data;
       } catch (err) {
         if (err instanceof Response && err.status === 409) return undefined;
-        throw await failure(`creating repository ${owner}/${body.name}`, err);
+        throw await giteaFailure(`creating repository ${owner}/${body.name}`, err);
       }
     },
 
-    /**
-     * Whether `branch` exists, asked of git itself: when a commit request is cut off half-way
-     * (its client killed), Gitea's database (its `empty` flag, its branch list) can lag behind.
-     */
-    async branchExists(owner: string, name: string, branch: string): Promise<boolean> {
-      try {
-        const refs = (await api.repos.repoListGitRefs(owner, name, `heads/${branch}`)).data;
-        return refs.some((r) => r.ref === `refs/heads/${branch}`);
-      } catch (err) {
-        // 404: no such ref; 409: Gitea calls the repository empty.
-        if (err instanceof Response && (err.status === 404 || err.status === 409)) return false;
-        throw await failure(`reading branch ${branch} of ${owner}/${name}`, err);
-      }
-    },
+    branchExists: (owner: string, name: string, branch: string) => branchExists(api, owner, name, branch),
 
     orgExists: async (owner: string) =>
       (await call(`reading organisation ${owner}`, () => api.orgs.orgGet(owner), true)) !== undefined,
