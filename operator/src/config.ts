@@ -8,14 +8,22 @@ import { z } from 'zod';
 
 const listOf = z.array(z.string().min(1));
 
+export const kubeconfigField = z
+  .string()
+  .optional()
+  .describe('kubeconfig file; in-cluster config or $KUBECONFIG when unset');
+export const logLevelField = z
+  .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+  .describe('log level');
+
 export const operatorConfig = z.object({
-  kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster config or $KUBECONFIG when unset'),
+  kubeconfig: kubeconfigField,
   namespaces: listOf.describe('namespaces to watch (empty: all)'),
   leaderElect: z.boolean().describe('hold a Lease so that only one replica reconciles'),
   leaderElectionNamespace: z.string().min(1).describe('namespace of the leader Lease'),
   metricsAddr: z.string().describe('address of /metrics, host:port (empty: off)'),
   healthAddr: z.string().describe('address of /healthz and /readyz, host:port (empty: off)'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).describe('log level'),
+  logLevel: logLevelField,
   workers: z.number().int().min(1).max(64).describe('concurrent reconciles per controller'),
   images: z
     .object({
@@ -124,15 +132,36 @@ export interface OptionSpec {
   secret?: boolean;
 }
 
+// Options `rdev worker` has too (worker/config.ts).
+export const KUBECONFIG_OPTION: OptionSpec = {
+  flag: 'kubeconfig',
+  env: 'KUBECONFIG',
+  path: ['kubeconfig'],
+  kind: 'string',
+  help: 'kubeconfig file (default: in-cluster, or $KUBECONFIG)',
+};
+
+export const HEALTH_ADDR_OPTION: OptionSpec = {
+  flag: 'health-addr',
+  env: 'RDEV_HEALTH_ADDR',
+  path: ['healthAddr'],
+  kind: 'string',
+  help: 'serve /healthz and /readyz on host:port; empty disables',
+  default: ':8081',
+};
+
+export const LOG_LEVEL_OPTION: OptionSpec = {
+  flag: 'log-level',
+  env: 'LOG_LEVEL',
+  path: ['logLevel'],
+  kind: 'string',
+  help: 'trace, debug, info, warn, error or fatal',
+  default: 'info',
+};
+
 /** Every option, in --help order. */
 export const OPTIONS: OptionSpec[] = [
-  {
-    flag: 'kubeconfig',
-    env: 'KUBECONFIG',
-    path: ['kubeconfig'],
-    kind: 'string',
-    help: 'kubeconfig file (default: in-cluster, or $KUBECONFIG)',
-  },
+  KUBECONFIG_OPTION,
   {
     flag: 'namespace',
     env: 'RDEV_NAMESPACES',
@@ -165,22 +194,8 @@ export const OPTIONS: OptionSpec[] = [
     help: 'serve /metrics on host:port; empty disables',
     default: ':8080',
   },
-  {
-    flag: 'health-addr',
-    env: 'RDEV_HEALTH_ADDR',
-    path: ['healthAddr'],
-    kind: 'string',
-    help: 'serve /healthz and /readyz on host:port; empty disables',
-    default: ':8081',
-  },
-  {
-    flag: 'log-level',
-    env: 'LOG_LEVEL',
-    path: ['logLevel'],
-    kind: 'string',
-    help: 'trace, debug, info, warn, error or fatal',
-    default: 'info',
-  },
+  HEALTH_ADDR_OPTION,
+  LOG_LEVEL_OPTION,
   {
     flag: 'workers',
     env: 'RDEV_WORKERS',

@@ -3,11 +3,19 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadOptions, type OptionSpec } from '../config.ts';
+import {
+  HEALTH_ADDR_OPTION,
+  KUBECONFIG_OPTION,
+  kubeconfigField,
+  LOG_LEVEL_OPTION,
+  loadOptions,
+  logLevelField,
+  type OptionSpec,
+} from '../config.ts';
 import { WORKER_NAME_PATTERN } from '../work/names.ts';
 
 export const workerConfig = z.object({
-  kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster config or $KUBECONFIG when unset'),
+  kubeconfig: kubeconfigField,
   name: z
     .string()
     .regex(WORKER_NAME_PATTERN, 'must be usable as a label value (letters, digits, -, _, .; at most 63)')
@@ -39,19 +47,13 @@ export const workerConfig = z.object({
     .optional()
     .describe('Secret (namespace/name) with username and token for cloning Project repositories'),
   healthAddr: z.string().describe('address of /healthz, host:port (empty: off)'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).describe('log level'),
+  logLevel: logLevelField,
 });
 
 export type WorkerConfig = z.infer<typeof workerConfig>;
 
 export const WORKER_OPTIONS: OptionSpec[] = [
-  {
-    flag: 'kubeconfig',
-    env: 'KUBECONFIG',
-    path: ['kubeconfig'],
-    kind: 'string',
-    help: 'kubeconfig file (default: in-cluster, or $KUBECONFIG)',
-  },
+  KUBECONFIG_OPTION,
   {
     flag: 'name',
     env: 'POD_NAME',
@@ -166,22 +168,8 @@ export const WORKER_OPTIONS: OptionSpec[] = [
     kind: 'string',
     help: 'namespace/name of a Secret with username and token, to clone Project repositories',
   },
-  {
-    flag: 'health-addr',
-    env: 'RDEV_HEALTH_ADDR',
-    path: ['healthAddr'],
-    kind: 'string',
-    help: 'serve /healthz and /readyz on host:port; empty disables',
-    default: ':8081',
-  },
-  {
-    flag: 'log-level',
-    env: 'LOG_LEVEL',
-    path: ['logLevel'],
-    kind: 'string',
-    help: 'trace, debug, info, warn, error or fatal',
-    default: 'info',
-  },
+  HEALTH_ADDR_OPTION,
+  LOG_LEVEL_OPTION,
 ];
 
 export const loadWorkerConfig = (argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerConfig =>
