@@ -36,6 +36,16 @@ export const operatorConfig = z.object({
     .optional()
     .describe('StorageClass of workspace volumes (cluster default when unset)'),
   shimNamespace: z.string().min(1).describe('namespace of the rdev shim, allowed to reach workspaces'),
+  webhooks: z
+    .object({
+      backoffSeconds: z
+        .number()
+        .positive()
+        .max(300)
+        .describe('wait before the first retry of a webhook delivery; doubles with each retry'),
+      maxAttempts: z.number().int().min(1).max(20).describe('attempts per webhook delivery'),
+    })
+    .describe('webhook deliveries (subscriptions are Secrets in the shim namespace)'),
   egressCIDRs: listOf.describe('CIDRs workspaces may reach besides DNS (empty: DNS only)'),
   domain: z.string().optional().describe('base domain of Project and preview host names'),
   postgresAdminSecret: z
@@ -234,6 +244,22 @@ export const OPTIONS: OptionSpec[] = [
     kind: 'string',
     help: 'namespace of the rdev shim, allowed into workspaces',
     default: 'rdev-system',
+  },
+  {
+    flag: 'webhook-backoff-seconds',
+    env: 'RDEV_WEBHOOK_BACKOFF_SECONDS',
+    path: ['webhooks', 'backoffSeconds'],
+    kind: 'number',
+    help: 'seconds before the first retry of a failed webhook delivery; each retry doubles it, up to 5 minutes',
+    default: 1,
+  },
+  {
+    flag: 'webhook-max-attempts',
+    env: 'RDEV_WEBHOOK_MAX_ATTEMPTS',
+    path: ['webhooks', 'maxAttempts'],
+    kind: 'number',
+    help: 'attempts per webhook delivery before it counts as failed',
+    default: 6,
   },
   {
     flag: 'egress-cidr',

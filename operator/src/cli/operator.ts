@@ -8,6 +8,7 @@ import { registerSessionController } from '../controllers/session/index.ts';
 import { registerWorkControllers } from '../controllers/workitem/index.ts';
 import { createLogger } from '../runtime/logging.ts';
 import { Manager } from '../runtime/manager.ts';
+import { registerWebhookDelivery } from '../webhooks/index.ts';
 import type { Command } from './main.ts';
 
 /** ":8080" or "127.0.0.1:8080" → listen address; "" → none. */
@@ -77,6 +78,7 @@ export const operatorCommand: Command = {
     registerWorkControllers(manager, config);
     registerCheckoutController(manager, config);
     registerSessionController(manager, config);
+    registerWebhookDelivery(manager, config);
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -12,6 +12,7 @@ import { closeCacheClients } from '../../../operator/src/providers/cache/provide
 import { closeDatabasePools } from '../../../operator/src/providers/database/provider.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
+import { registerWebhookDelivery } from '../../../operator/src/webhooks/index.ts';
 import { ROOT } from '../../support/manifests.ts';
 import { installCrds } from './crds.ts';
 import { kubeConfig, useNamespace } from './kube.ts';
@@ -28,6 +29,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
   registerWorkControllers(manager, config);
   registerCheckoutController(manager, config);
   registerSessionController(manager, config);
+  registerWebhookDelivery(manager, config);
   await manager.start();
   return manager;
 }
