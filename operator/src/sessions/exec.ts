@@ -8,11 +8,12 @@ import { parseDuration } from '../api/v1alpha1/duration.ts';
 import { type LiveSession, WORKSPACE_CONTAINER } from '../controllers/session/desired.ts';
 import { exitCodeFromStatus } from '../kube/exec-status.ts';
 import { isNotFound, type KubeClient } from '../runtime/client.ts';
+import { announcingPid, PidFilter, stopCommand } from './exec-pid.ts';
 
 export interface ExecOptions {
   onStdout: (chunk: Buffer) => void;
   onStderr: (chunk: Buffer) => void;
-  /** Aborting closes the stream (the command is then stopped by the kubelet). */
+  /** Aborting closes the stream and stops the command (TERM, then KILL after a grace period). */
   signal?: AbortSignal;
 }
 
@@ -52,6 +53,20 @@ export function activityInterval(idleTimeout: string): number {
   return Math.min(60_000, (parseDuration(idleTimeout) ?? 1_800_000) / 2);
 }
 
+/** Stops a command whose caller went away; a failure here is not the caller's to handle. */
+async function stop(exec: Exec, namespace: string, pod: string, pid: number): Promise<void> {
+  const ignore = sink(() => undefined);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 15_000);
+    exec
+      .exec(namespace, pod, WORKSPACE_CONTAINER, stopCommand(pid), ignore, ignore, null, false, () => {
+        clearTimeout(timer);
+        resolve();
+      })
+      .catch(() => resolve());
+  });
+}
+
 /** Runs `command` in the Session's Pod; resolves with its exit code. */
 export async function execInSession(
   kubeConfig: KubeConfig,
@@ -74,17 +89,19 @@ export async function execInSession(
     () => void touch(client, namespace, name).catch(() => undefined),
     activityInterval(session.spec.idleTimeout),
   );
+  const stderr = new PidFilter(options.onStderr);
+  const exec = new Exec(kubeConfig);
   let status: V1Status;
   try {
     status = await new Promise<V1Status>((resolve, reject) => {
-      new Exec(kubeConfig)
+      exec
         .exec(
           namespace,
           pod,
           WORKSPACE_CONTAINER,
-          command,
+          announcingPid(command),
           sink(options.onStdout),
-          sink(options.onStderr),
+          sink((chunk) => stderr.write(chunk)),
           null,
           false,
           resolve,
@@ -103,6 +120,8 @@ export async function execInSession(
           });
         }, reject);
     });
+    stderr.end();
+    if (options.signal?.aborted && stderr.pid !== undefined) await stop(exec, namespace, pod, stderr.pid);
   } finally {
     clearInterval(ticks);
   }
