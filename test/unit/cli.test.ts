@@ -12,6 +12,26 @@ describe('rdev CLI', () => {
     expect(log).toHaveBeenCalledWith(usage());
     expect(usage()).toMatch(/^ {2}version +print the rdev version$/m);
     expect(usage()).toMatch(/^ {2}operator +run the controllers/m);
+    expect(usage()).toMatch(/^ {2}shim +serve the REST API/m);
+  });
+
+  it('documents the shim options and refuses bad ones with exit code 2', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await main(['shim', '--help'])).toBe(0);
+    const help = String(log.mock.calls[0]?.[0]);
+    for (const flag of [
+      '--listen',
+      '--namespace',
+      '--bootstrap-key-secret',
+      '--rate-limit',
+      '--body-limit',
+    ]) {
+      expect(help).toContain(flag);
+    }
+    expect(help).toContain('$RDEV_BOOTSTRAP_KEY');
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(await main(['shim', '--rate-limit=fast', '--kubeconfig=/nonexistent'])).toBe(2);
+    expect(error.mock.calls[0]?.[0]).toContain('--rate-limit');
   });
 
   it('prints the package version', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { operatorCommand } from './operator.ts';
+import { shimCommand } from './shim.ts';
 import { workerCommand } from './worker.ts';
 
 /** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
@@ -14,6 +15,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 
 const commands: Record<string, Command> = {
   operator: operatorCommand,
+  shim: shimCommand,
   worker: workerCommand,
   version: {
     summary: 'print the rdev version',

@@ -1,0 +1,54 @@
+// Where a key reaches: its namespaces and projects (empty lists: everywhere), and which
+// namespace a request means when it names none.
+import { forbidden } from '../http/errors.ts';
+import type { ApiKey } from '../keys/api-key.ts';
+import { hasScope, type Scope } from './scopes.ts';
+
+export const canReachNamespace = (key: ApiKey, namespace: string) =>
+  key.namespaces.length === 0 || key.namespaces.includes(namespace);
+
+export const canReachProject = (key: ApiKey, namespace: string, project: string | undefined) =>
+  canReachNamespace(key, namespace) &&
+  (key.projects.length === 0 || (project !== undefined && key.projects.includes(project)));
+
+export function requireScope(key: ApiKey, scope: Scope): void {
+  if (!hasScope(key.scopes, scope)) throw forbidden(`the API key ${key.id} lacks the scope ${scope}`);
+}
+
+export function requireProject(key: ApiKey, namespace: string, project: string): void {
+  if (!canReachNamespace(key, namespace)) {
+    throw forbidden(`the API key ${key.id} may not reach the namespace ${namespace}`);
+  }
+  if (!canReachProject(key, namespace, project)) {
+    throw forbidden(`the API key ${key.id} may not reach the project ${project}`);
+  }
+}
+
+/** ?namespace= if given; else the key's only namespace; else the shim's default. */
+export function requestNamespace(key: ApiKey, asked: string | undefined, fallback: string): string {
+  if (asked) return asked;
+  if (key.namespaces.length === 1) return key.namespaces[0] as string;
+  return fallback;
+}
+
+/** A key may hand on only what it holds itself: scopes and reach no wider than its own. */
+export function requireNoWider(
+  key: ApiKey,
+  wanted: { scopes?: readonly Scope[]; namespaces: readonly string[]; projects: readonly string[] },
+): void {
+  const missing = (wanted.scopes ?? []).filter((s) => !hasScope(key.scopes, s));
+  if (missing.length)
+    throw forbidden(`the API key ${key.id} cannot grant scopes it lacks: ${missing.join(', ')}`);
+  if (
+    key.namespaces.length &&
+    (wanted.namespaces.length === 0 || wanted.namespaces.some((n) => !key.namespaces.includes(n)))
+  ) {
+    throw forbidden(`the API key ${key.id} is limited to the namespaces ${key.namespaces.join(', ')}`);
+  }
+  if (
+    key.projects.length &&
+    (wanted.projects.length === 0 || wanted.projects.some((p) => !key.projects.includes(p)))
+  ) {
+    throw forbidden(`the API key ${key.id} is limited to the projects ${key.projects.join(', ')}`);
+  }
+}

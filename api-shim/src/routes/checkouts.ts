@@ -1,0 +1,51 @@
+// /checkouts: the shared child routes, and checkin — set spec.checkin, which revokes the
+// credentials and opens a pull request.
+import { z } from 'zod';
+import { checkoutSpec, checkoutStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { HttpError } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import { childRoutes, idParams, namespaceFor } from './children.ts';
+import type { ShimContext } from './context.ts';
+import { cached, namespaceQuery, patchObject, present, presented } from './objects.ts';
+
+export function checkoutRoutes(ctx: ShimContext) {
+  return [
+    ...childRoutes(ctx, {
+      kind: 'Checkout',
+      collection: 'checkouts',
+      tag: 'checkouts',
+      read: 'projects:read',
+      write: 'projects:execute',
+      spec: checkoutSpec,
+      status: checkoutStatus,
+    }),
+    route({
+      method: 'POST',
+      url: '/checkouts/:id/checkin',
+      summary: 'Check the work in: revokes the credentials and opens a pull request to the base branch',
+      tag: 'checkouts',
+      scope: 'projects:execute',
+      params: idParams,
+      query: namespaceQuery,
+      body: z.object({
+        title: z.string().min(1).max(255).describe('title of the pull request'),
+        body: z.string().max(65536).optional().describe('description of the pull request'),
+      }),
+      response: presented(checkoutSpec, checkoutStatus),
+      handler: async ({ params, query, body, principal }) => {
+        const namespace = namespaceFor(ctx, principal.key, query.namespace);
+        const checkout = cached(ctx.cache, principal.key, 'Checkout', namespace, params.id);
+        if (checkout.spec?.checkin)
+          throw new HttpError(409, `Checkout ${namespace}/${params.id} is already checked in`);
+        const phase = checkout.status?.phase;
+        if (phase && phase !== 'Active' && phase !== 'Pending') {
+          throw new HttpError(409, `Checkout ${namespace}/${params.id} is ${phase}: nothing to check in`);
+        }
+        const patched = await patchObject(ctx.client, principal.key, 'Checkout', namespace, params.id, {
+          spec: { checkin: { title: body.title, body: body.body ?? '' } },
+        });
+        return present('Checkout', patched);
+      },
+    }),
+  ];
+}

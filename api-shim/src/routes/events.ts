@@ -1,0 +1,85 @@
+// /events: phase transitions of the objects the key can see, as server-sent events named by
+// their type (e.g. workitem.succeeded). A client that reconnects with Last-Event-ID gets what it
+// missed, or a `reset` event when this replica no longer holds it (re-read, then carry on).
+import { z } from 'zod';
+import { canReachProject } from '../auth/access.ts';
+import { hasScope, type Scope } from '../auth/scopes.ts';
+import type { Kind } from '../cache.ts';
+import type { PhaseEvent } from '../events/feed.ts';
+import { invalid } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import { EventStream } from '../http/sse.ts';
+import type { ShimContext } from './context.ts';
+import { projectName } from './objects.ts';
+
+const READ_SCOPE: Record<Kind, Scope> = {
+  Project: 'projects:read',
+  Checkout: 'projects:read',
+  Session: 'sessions:read',
+  WorkItem: 'work:read',
+};
+const KINDS = Object.keys(READ_SCOPE) as Kind[];
+
+export function eventRoutes(ctx: ShimContext) {
+  return [
+    route({
+      method: 'GET',
+      url: '/events',
+      summary:
+        'Phase transitions as server-sent events (event: <kind>.<phase> or <kind>.deleted; id: a resourceVersion); resumable with Last-Event-ID',
+      tag: 'events',
+      scope: ['projects:read', 'sessions:read', 'work:read'],
+      query: z.object({
+        kind: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('comma-separated kinds (default: all the key may read)'),
+        project: projectName.optional(),
+        namespace: projectName.optional(),
+        lastEventId: z
+          .string()
+          .max(32)
+          .optional()
+          .describe('the Last-Event-ID header, for clients that cannot set it'),
+      }),
+      stream: true,
+      handler: async ({ query, principal, request, reply }) => {
+        const asked = query.kind ? query.kind.split(',').map((k) => k.trim()) : KINDS;
+        const unknown = asked.filter((k) => !KINDS.includes(k as Kind));
+        if (unknown.length)
+          throw invalid(`query.kind: unknown kinds ${unknown.join(', ')}; use ${KINDS.join(', ')}`);
+        const kinds = new Set((asked as Kind[]).filter((k) => hasScope(principal.key.scopes, READ_SCOPE[k])));
+        const wanted = (e: PhaseEvent) =>
+          kinds.has(e.kind) &&
+          (!query.project || e.project === query.project) &&
+          (!query.namespace || e.namespace === query.namespace) &&
+          canReachProject(principal.key, e.namespace, e.project);
+        const header = request.headers['last-event-id'];
+        const lastEventId = (typeof header === 'string' ? header : undefined) ?? query.lastEventId;
+        const stream = new EventStream(request, reply);
+        stream.retry(2000);
+        const send = (e: PhaseEvent) => {
+          if (wanted(e)) stream.send(e.type, e, e.id);
+        };
+        if (lastEventId !== undefined) {
+          const missed = ctx.feed.since(lastEventId);
+          if (missed) for (const e of missed) send(e);
+          else
+            stream.send('reset', {
+              message: 'events after this id are no longer held here: re-read the state',
+            });
+        }
+        const stop = ctx.feed.onPhase(send);
+        stream.signal.addEventListener(
+          'abort',
+          () => {
+            stop();
+            stream.end();
+          },
+          { once: true },
+        );
+      },
+    }),
+  ];
+}

@@ -1,0 +1,140 @@
+// /keys: API keys. A key is shown once, when it is made; afterwards only its hash exists. A key
+// can hand on no more than it holds: scopes it has, namespaces and projects it reaches.
+import { z } from 'zod';
+import { parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
+import { isNotFound } from '../../../operator/src/runtime/client.ts';
+import { SECRETS } from '../../../operator/src/runtime/resources.ts';
+import { requireNoWider } from '../auth/access.ts';
+import { SCOPES } from '../auth/scopes.ts';
+import { invalid, notFound } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import {
+  apiKeySecret,
+  generateKey,
+  generateKeyId,
+  hashKey,
+  isCidr,
+  keySecretName,
+  publicKey,
+} from '../keys/api-key.ts';
+import type { ShimContext } from './context.ts';
+import { projectName } from './objects.ts';
+
+const keyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  namespaces: z.array(z.string()),
+  projects: z.array(z.string()),
+  cidrs: z.array(z.string()),
+  expiresAt: z.string().optional(),
+  createdAt: z.string().optional(),
+  lastUsedAt: z.string().optional(),
+  createdBy: z.string().optional(),
+});
+const idParams = z.object({ id: z.string().regex(/^[a-z0-9]{1,32}$/, 'not a key id') });
+
+export const createKeyBody = z.object({
+  name: z.string().min(1).max(63).describe('what the key is for'),
+  scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+  namespaces: z
+    .array(projectName)
+    .max(100)
+    .default([])
+    .describe('namespaces it reaches (empty: all the creator reaches)'),
+  projects: z.array(projectName).max(1000).default([]).describe('projects it reaches (empty: all)'),
+  cidrs: z
+    .array(z.string().max(64).refine(isCidr, 'not a CIDR'))
+    .max(100)
+    .default([])
+    .describe('client addresses it is accepted from (empty: any)'),
+  expiresAt: z.iso.datetime({ offset: true }).optional().describe('when it stops working'),
+  expiresIn: z
+    .string()
+    .max(32)
+    .refine((d) => parseDuration(d) !== undefined, 'not a duration such as 720h or 30m')
+    .optional()
+    .describe('or: how long it works from now'),
+});
+
+export function keyRoutes(ctx: ShimContext) {
+  const find = (id: string) => {
+    const key = ctx.keys.get(id);
+    if (!key) throw notFound(`API key ${id}`);
+    return key;
+  };
+  return [
+    route({
+      method: 'GET',
+      url: '/keys',
+      summary: 'List the API keys (never the keys themselves)',
+      tag: 'keys',
+      scope: 'keys:read',
+      response: z.array(keyView),
+      handler: async () => ctx.keys.list().map(publicKey),
+    }),
+    route({
+      method: 'POST',
+      url: '/keys',
+      summary: 'Create an API key; the answer holds the key, shown this once',
+      tag: 'keys',
+      scope: 'keys:write',
+      body: createKeyBody,
+      status: 201,
+      response: keyView.extend({ key: z.string() }),
+      handler: async ({ body, principal }) => {
+        if (body.expiresAt && body.expiresIn) throw invalid('give expiresAt or expiresIn, not both');
+        const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
+        const projects = body.projects.length ? body.projects : principal.key.projects;
+        requireNoWider(principal.key, { scopes: body.scopes, namespaces, projects });
+        const expiresAt =
+          body.expiresAt ??
+          (body.expiresIn
+            ? new Date(Date.now() + (parseDuration(body.expiresIn) ?? 0)).toISOString()
+            : undefined);
+        const key = generateKey();
+        const record = {
+          id: generateKeyId(),
+          name: body.name,
+          hash: hashKey(key),
+          scopes: body.scopes,
+          namespaces,
+          projects,
+          cidrs: body.cidrs,
+          expiresAt,
+          createdBy: principal.key.id,
+        };
+        const secret = await ctx.client.create(SECRETS, apiKeySecret(ctx.config.namespace, record));
+        return { key, ...publicKey({ ...record, createdAt: secret.metadata.creationTimestamp }) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/keys/:id',
+      summary: 'Read an API key’s settings and last use',
+      tag: 'keys',
+      scope: 'keys:read',
+      params: idParams,
+      response: keyView,
+      handler: async ({ params }) => publicKey(find(params.id)),
+    }),
+    route({
+      method: 'DELETE',
+      url: '/keys/:id',
+      summary: 'Revoke an API key (it stops working within a second)',
+      tag: 'keys',
+      scope: 'keys:write',
+      params: idParams,
+      status: 202,
+      response: z.object({ id: z.string(), deleting: z.boolean() }),
+      handler: async ({ params, principal }) => {
+        const target = find(params.id);
+        requireNoWider(principal.key, target);
+        await ctx.client.delete(SECRETS, ctx.config.namespace, keySecretName(params.id)).catch((err) => {
+          throw isNotFound(err) ? notFound(`API key ${params.id}`) : err;
+        });
+        return { id: params.id, deleting: true };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,173 @@
+// What every resource route shares: names in paths, the presented form of an object, reading
+// from the cache with the key's reach checked, and writes annotated with the key that made them.
+import { z } from 'zod';
+import { API_VERSION } from '../../../operator/src/api/v1alpha1/index.ts';
+import type { KubeClient } from '../../../operator/src/runtime/client.ts';
+import { canReachProject, requireProject } from '../auth/access.ts';
+import type { Kind, RdevObject, ShimCache } from '../cache.ts';
+import { KIND_RESOURCES } from '../cache.ts';
+import { notFound } from '../http/errors.ts';
+import type { ApiKey } from '../keys/api-key.ts';
+
+export const CREATED_BY_ANNOTATION = 'rdev.dev/created-by-key';
+export const UPDATED_BY_ANNOTATION = 'rdev.dev/updated-by-key';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const projectName = z
+  .string()
+  .max(63)
+  .regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and "-", at most 63')
+  .describe('Project name');
+export const objectName = z
+  .string()
+  .max(253)
+  .regex(SUBDOMAIN, 'must be a DNS subdomain: lower-case letters, digits, "-" and "."')
+  .describe('object name');
+export const namespaceQuery = z.object({
+  namespace: projectName.optional().describe('namespace (default: the key’s only one, else the shim’s)'),
+});
+
+export const labels = z
+  .record(
+    z
+      .string()
+      .max(316)
+      .regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'not a label key'),
+    z
+      .string()
+      .max(63)
+      .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'not a label value'),
+  )
+  .describe('labels of the object');
+
+/** The project an object belongs to: a Project is its own. */
+export const projectOf = (kind: Kind, obj: RdevObject): string | undefined =>
+  kind === 'Project' ? obj.metadata.name : obj.spec?.projectRef?.name;
+
+/** An object as the API shows it. */
+export function present(kind: Kind, obj: RdevObject) {
+  const m = obj.metadata;
+  return {
+    kind,
+    name: m.name,
+    namespace: m.namespace ?? '',
+    project: projectOf(kind, obj),
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: m.generation,
+    createdAt: m.creationTimestamp,
+    deletingSince: m.deletionTimestamp,
+    labels: m.labels ?? {},
+    annotations: m.annotations ?? {},
+    spec: obj.spec ?? {},
+    status: obj.status ?? {},
+  };
+}
+
+export const presented = (spec: z.ZodType, status: z.ZodType) =>
+  z.object({
+    kind: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    project: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: z.number().optional(),
+    createdAt: z.string().optional(),
+    deletingSince: z.string().optional(),
+    labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()),
+    spec,
+    status,
+  });
+
+/** A cached object the key may see, or 404/403. */
+export function cached(
+  cache: ShimCache,
+  key: ApiKey,
+  kind: Kind,
+  namespace: string,
+  name: string,
+): RdevObject {
+  const obj = cache.kinds[kind].store.get(`${namespace}/${name}`);
+  if (!obj) throw notFound(`${kind} ${namespace}/${name}`);
+  requireProject(key, namespace, projectOf(kind, obj) ?? '');
+  return obj;
+}
+
+/** The cached objects of `kind` the key may see, optionally of one namespace and project. */
+export function visible(
+  cache: ShimCache,
+  key: ApiKey,
+  kind: Kind,
+  filter: { namespace?: string; project?: string } = {},
+): RdevObject[] {
+  return cache.kinds[kind].store
+    .list()
+    .filter((o) => {
+      const ns = o.metadata.namespace ?? '';
+      const project = projectOf(kind, o);
+      return (
+        (!filter.namespace || ns === filter.namespace) &&
+        (!filter.project || project === filter.project) &&
+        canReachProject(key, ns, project)
+      );
+    })
+    .sort((a, b) =>
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+        `${b.metadata.namespace}/${b.metadata.name}`,
+      ),
+    );
+}
+
+/** Creates an object, annotated with the key; `name` unset: the API server picks one from `generateName`. */
+export async function createObject(
+  client: KubeClient,
+  key: ApiKey,
+  kind: Kind,
+  target: { namespace: string; name?: string; generateName?: string; labels?: Record<string, string> },
+  spec: unknown,
+): Promise<RdevObject> {
+  const obj: RdevObject = {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: {
+      ...(target.name ? { name: target.name } : { name: '', generateName: target.generateName }),
+      namespace: target.namespace,
+      labels: target.labels,
+      annotations: { [CREATED_BY_ANNOTATION]: key.id },
+    },
+    spec: spec as RdevObject['spec'],
+  };
+  if (!target.name) delete (obj.metadata as { name?: string }).name;
+  return client.create(KIND_RESOURCES[kind], obj, { fieldManager: 'rdev-shim' });
+}
+
+/** A JSON merge patch of an object, annotated with the key. */
+export function patchObject(
+  client: KubeClient,
+  key: ApiKey,
+  kind: Kind,
+  namespace: string,
+  name: string,
+  patch: Record<string, unknown>,
+): Promise<RdevObject> {
+  const metadata = {
+    ...((patch.metadata as object | undefined) ?? {}),
+    annotations: { [UPDATED_BY_ANNOTATION]: key.id },
+  };
+  return client.patch(KIND_RESOURCES[kind], namespace, name, { ...patch, metadata }, 'merge', {
+    fieldManager: 'rdev-shim',
+  });
+}
+
+export async function deleteObject(
+  client: KubeClient,
+  kind: Kind,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  await client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
+}

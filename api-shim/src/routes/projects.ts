@@ -1,0 +1,139 @@
+// /projects: list, create, get, patch and delete Projects.
+import { z } from 'zod';
+import { projectSpec, projectStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { requestNamespace, requireNoWider, requireProject } from '../auth/access.ts';
+import { invalid } from '../http/errors.ts';
+import { mergePatch } from '../http/merge-patch.ts';
+import { route } from '../http/route.ts';
+import { validate } from '../http/validate.ts';
+import type { ShimContext } from './context.ts';
+import {
+  cached,
+  createObject,
+  deleteObject,
+  labels,
+  namespaceQuery,
+  patchObject,
+  present,
+  presented,
+  projectName,
+  visible,
+} from './objects.ts';
+
+const projectView = presented(projectSpec, projectStatus);
+const projectParams = z.object({ project: projectName });
+
+export function projectRoutes(ctx: ShimContext) {
+  const ns = (key: Parameters<typeof requestNamespace>[0], asked?: string) =>
+    requestNamespace(key, asked, ctx.config.defaultNamespace);
+  return [
+    route({
+      method: 'GET',
+      url: '/projects',
+      summary: 'List the Projects the key can see (all its namespaces unless ?namespace= is given)',
+      tag: 'projects',
+      scope: 'projects:read',
+      query: namespaceQuery,
+      response: z.array(projectView),
+      handler: async ({ query, principal }) =>
+        visible(ctx.cache, principal.key, 'Project', { namespace: query.namespace }).map((o) =>
+          present('Project', o),
+        ),
+    }),
+    route({
+      method: 'POST',
+      url: '/projects',
+      summary: 'Create a Project',
+      tag: 'projects',
+      scope: 'projects:write',
+      query: namespaceQuery,
+      body: z.object({ name: projectName, labels: labels.optional(), spec: projectSpec }),
+      response: projectView,
+      status: 201,
+      handler: async ({ query, body, principal, request }) => {
+        const namespace = ns(principal.key, query.namespace);
+        requireNoWider(principal.key, { namespaces: [namespace], projects: [body.name] });
+        // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
+        const spec = (request.body as { spec: unknown }).spec;
+        const created = await createObject(
+          ctx.client,
+          principal.key,
+          'Project',
+          { namespace, name: body.name, labels: body.labels },
+          spec,
+        );
+        return present('Project', created);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/projects/:project',
+      summary: 'Read a Project',
+      tag: 'projects',
+      scope: 'projects:read',
+      params: projectParams,
+      query: namespaceQuery,
+      response: projectView,
+      handler: async ({ params, query, principal }) =>
+        present(
+          'Project',
+          cached(ctx.cache, principal.key, 'Project', ns(principal.key, query.namespace), params.project),
+        ),
+    }),
+    route({
+      method: 'PATCH',
+      url: '/projects/:project',
+      summary: 'Change a Project (a JSON merge patch of its labels and spec; null removes a field)',
+      tag: 'projects',
+      scope: 'projects:write',
+      params: projectParams,
+      query: namespaceQuery,
+      body: z.object({
+        labels: z.record(z.string(), z.string().nullable()).optional(),
+        spec: z.record(z.string(), z.unknown()).optional(),
+      }),
+      response: projectView,
+      handler: async ({ params, query, principal, request }) => {
+        const namespace = ns(principal.key, query.namespace);
+        const current = cached(ctx.cache, principal.key, 'Project', namespace, params.project);
+        const raw = request.body as {
+          labels?: Record<string, string | null>;
+          spec?: Record<string, unknown>;
+        };
+        if (!raw.labels && !raw.spec) throw invalid('nothing to change: give labels or spec');
+        if (raw.spec) validate(projectSpec, mergePatch(current.spec, raw.spec), 'body.spec');
+        if (raw.labels) {
+          const kept = Object.fromEntries(Object.entries(raw.labels).filter(([, v]) => v !== null));
+          validate(labels, kept, 'body.labels');
+        }
+        const patch = {
+          ...(raw.spec ? { spec: raw.spec } : {}),
+          ...(raw.labels ? { metadata: { labels: raw.labels } } : {}),
+        };
+        return present(
+          'Project',
+          await patchObject(ctx.client, principal.key, 'Project', namespace, params.project, patch),
+        );
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/projects/:project',
+      summary:
+        'Delete a Project (its finalizer removes its repository, database, cache and DNS first, per their deletion policies)',
+      tag: 'projects',
+      scope: 'projects:write',
+      params: projectParams,
+      query: namespaceQuery,
+      status: 202,
+      response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
+      handler: async ({ params, query, principal }) => {
+        const namespace = ns(principal.key, query.namespace);
+        requireProject(principal.key, namespace, params.project);
+        cached(ctx.cache, principal.key, 'Project', namespace, params.project);
+        await deleteObject(ctx.client, 'Project', namespace, params.project);
+        return { name: params.project, namespace, deleting: true };
+      },
+    }),
+  ];
+}

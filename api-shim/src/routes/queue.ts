@@ -1,0 +1,92 @@
+// /queue and /workers/pool: the waiting WorkItems in the order the scheduler weighs them, and
+// the workers as their heartbeat Leases show them.
+import { z } from 'zod';
+import { poolStatus } from '../../../operator/src/work/pool.ts';
+import { route } from '../http/route.ts';
+import type { ShimContext } from './context.ts';
+import { projectName, visible } from './objects.ts';
+
+const WAITING = ['Queued', undefined];
+const BOUND = ['Scheduled', 'Running'];
+
+export function queueRoutes(ctx: ShimContext) {
+  return [
+    route({
+      method: 'GET',
+      url: '/queue',
+      summary: 'The WorkItems waiting for a worker, highest priority first, then oldest',
+      tag: 'work',
+      scope: 'work:read',
+      query: z.object({ namespace: projectName.optional(), project: projectName.optional() }),
+      response: z.object({
+        waiting: z.number(),
+        items: z.array(
+          z.object({
+            name: z.string(),
+            namespace: z.string(),
+            project: z.string().optional(),
+            type: z.string(),
+            priority: z.number(),
+            attempts: z.number(),
+            nextAttemptAt: z.string().optional(),
+            createdAt: z.string().optional(),
+          }),
+        ),
+      }),
+      handler: async ({ query, principal }) => {
+        const items = visible(ctx.cache, principal.key, 'WorkItem', query)
+          .filter(
+            (o) => WAITING.includes(o.status?.phase) && !o.spec?.cancel && !o.metadata.deletionTimestamp,
+          )
+          .map((o) => ({
+            name: o.metadata.name,
+            namespace: o.metadata.namespace ?? '',
+            project: o.spec?.projectRef?.name,
+            type: String(o.spec?.type ?? ''),
+            priority: Number(o.spec?.priority ?? 0),
+            attempts: Number(o.status?.attempts ?? 0),
+            nextAttemptAt: o.status?.nextAttemptAt as string | undefined,
+            createdAt: o.metadata.creationTimestamp,
+          }))
+          .sort((a, b) => b.priority - a.priority || String(a.createdAt).localeCompare(String(b.createdAt)));
+        return { waiting: items.length, items };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/workers/pool',
+      summary: 'The live workers: capacity, busy and idle slots, and how many WorkItems wait',
+      tag: 'work',
+      scope: 'work:read',
+      response: z.object({
+        workers: z.number(),
+        capacity: z.number(),
+        busy: z.number(),
+        idle: z.number(),
+        queued: z.number(),
+        members: z.array(z.object({ name: z.string(), capacity: z.number(), busy: z.number() })),
+      }),
+      handler: async () => {
+        const items = ctx.cache.kinds.WorkItem.store.list();
+        const bound = new Map<string, number>();
+        for (const item of items) {
+          const worker = item.status?.worker as string | undefined;
+          if (worker && BOUND.includes(item.status?.phase ?? ''))
+            bound.set(worker, (bound.get(worker) ?? 0) + 1);
+        }
+        const queued = items.filter((o) => WAITING.includes(o.status?.phase) && !o.spec?.cancel).length;
+        const alive = ctx.pool.alive();
+        return {
+          ...poolStatus(alive, bound, queued),
+          members: alive
+            .map((w) => ({
+              name: w.name,
+              capacity: w.capacity,
+              busy: Math.min(w.capacity, bound.get(w.name) ?? 0),
+            }))
+            .sort((a, b) => a.name.localeCompare(b.name)),
+        };
+      },
+    }),
+  ];
+}

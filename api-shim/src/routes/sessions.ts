@@ -1,0 +1,88 @@
+// /sessions: the shared child routes, and exec — a command in the Session's Pod whose output
+// streams back as server-sent events (stdout, stderr, then exit or error).
+import { StringDecoder } from 'node:string_decoder';
+import { z } from 'zod';
+import { sessionSpec, sessionStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { execInSession } from '../../../operator/src/sessions/exec.ts';
+import { HttpError } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import { EventStream } from '../http/sse.ts';
+import { childRoutes, idParams, namespaceFor } from './children.ts';
+import type { ShimContext } from './context.ts';
+import { cached, namespaceQuery } from './objects.ts';
+
+export const execBody = z.object({
+  command: z
+    .array(z.string().max(65536))
+    .min(1)
+    .max(1024)
+    .describe('the command and its arguments, run without a shell (use ["sh", "-c", "…"] for one)'),
+});
+
+export function sessionRoutes(ctx: ShimContext) {
+  return [
+    ...childRoutes(ctx, {
+      kind: 'Session',
+      collection: 'sessions',
+      tag: 'sessions',
+      read: 'sessions:read',
+      write: 'sessions:execute',
+      spec: sessionSpec,
+      status: sessionStatus,
+    }),
+    route({
+      method: 'POST',
+      url: '/sessions/:id/exec',
+      summary:
+        'Run a command in the Session’s workspace; server-sent events stdout and stderr ({data}), then exit ({exitCode}) or error ({message}). Closing the stream stops the command.',
+      tag: 'sessions',
+      scope: 'sessions:execute',
+      params: idParams,
+      query: namespaceQuery,
+      body: execBody,
+      stream: true,
+      handler: async ({ params, query, body, principal, request, reply, log }) => {
+        const namespace = namespaceFor(ctx, principal.key, query.namespace);
+        const session = cached(ctx.cache, principal.key, 'Session', namespace, params.id);
+        const phase = session.status?.phase ?? 'Pending';
+        if (phase !== 'Active' || !session.status?.podName) {
+          throw new HttpError(409, `Session ${namespace}/${params.id} is ${phase}, not Active`);
+        }
+        const stream = new EventStream(request, reply);
+        const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+        const emit = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
+          const data = decoders[name].write(chunk);
+          if (data) stream.send(name, { data });
+        };
+        try {
+          const exitCode = await execInSession(
+            ctx.kubeConfig,
+            ctx.client,
+            namespace,
+            params.id,
+            body.command,
+            {
+              onStdout: emit('stdout'),
+              onStderr: emit('stderr'),
+              signal: stream.signal,
+            },
+          );
+          for (const name of ['stdout', 'stderr'] as const) {
+            const rest = decoders[name].end();
+            if (rest) stream.send(name, { data: rest });
+          }
+          stream.send('exit', { exitCode });
+          log.info(
+            { session: `${namespace}/${params.id}`, exitCode, cancelled: stream.signal.aborted },
+            'exec ended',
+          );
+        } catch (err) {
+          log.warn({ err, session: `${namespace}/${params.id}` }, 'exec failed');
+          stream.send('error', { message: err instanceof Error ? err.message : 'the command could not run' });
+        } finally {
+          stream.end();
+        }
+      },
+    }),
+  ];
+}

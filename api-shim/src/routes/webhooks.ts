@@ -1,0 +1,170 @@
+// /webhooks: subscriptions to phase transitions, kept as labelled Secrets in the shim's
+// namespace and delivered by the operator (signed with HMAC-SHA256, retried with backoff). A
+// subscription reaches no further than the key that made it.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { isNotFound } from '../../../operator/src/runtime/client.ts';
+import { SECRETS } from '../../../operator/src/runtime/resources.ts';
+import {
+  DELIVERIES_ANNOTATION,
+  newWebhookId,
+  parseDeliveries,
+  type Subscription,
+  subscriptionFromSecret,
+  subscriptionSecret,
+  webhookSecretName,
+} from '../../../operator/src/webhooks/subscription.ts';
+import { requireNoWider } from '../auth/access.ts';
+import { notFound } from '../http/errors.ts';
+import { route } from '../http/route.ts';
+import type { SecretObject } from '../keys/api-key.ts';
+import type { ShimContext } from './context.ts';
+import { projectName } from './objects.ts';
+
+const EVENT = /^(\*|(project|session|checkout|workitem)\.(\*|[a-z]+))$/;
+
+const delivery = z.object({
+  id: z.string(),
+  type: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  at: z.string(),
+  attempts: z.number(),
+  outcome: z.enum(['delivered', 'failed', 'retrying']),
+  status: z.number().optional(),
+  error: z.string().optional(),
+});
+const webhookView = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  namespaces: z.array(z.string()),
+  projects: z.array(z.string()),
+  createdBy: z.string().optional(),
+  createdAt: z.string().optional(),
+  deliveries: z.array(delivery).describe('the last deliveries, newest first'),
+});
+const idParams = z.object({ id: z.string().regex(/^[a-z0-9]{12}$/, 'not a webhook id') });
+
+function view(secret: SecretObject, sub: Subscription) {
+  const annotations = secret.metadata.annotations ?? {};
+  return {
+    id: sub.id,
+    url: sub.url,
+    events: sub.events,
+    namespaces: sub.namespaces,
+    projects: sub.projects,
+    createdBy: annotations['rdev.dev/created-by-key'],
+    createdAt: secret.metadata.creationTimestamp,
+    deliveries: parseDeliveries(annotations[DELIVERIES_ANNOTATION]),
+  };
+}
+
+export function webhookRoutes(ctx: ShimContext) {
+  const subscriptions = () =>
+    ctx.cache.webhooks.store.list().flatMap((secret) => {
+      const sub = subscriptionFromSecret(secret);
+      return typeof sub === 'string' ? [] : [{ secret, sub }];
+    });
+  const find = (id: string) => {
+    const found = subscriptions().find((s) => s.sub.id === id);
+    if (!found) throw notFound(`webhook ${id}`);
+    return found;
+  };
+  return [
+    route({
+      method: 'GET',
+      url: '/webhooks',
+      summary: 'List the webhook subscriptions and their last deliveries',
+      tag: 'webhooks',
+      scope: 'webhooks:write',
+      response: z.array(webhookView),
+      handler: async () =>
+        subscriptions()
+          .map(({ secret, sub }) => view(secret, sub))
+          .sort((a, b) => a.id.localeCompare(b.id)),
+    }),
+    route({
+      method: 'POST',
+      url: '/webhooks',
+      summary:
+        'Subscribe a URL to phase transitions; deliveries are POSTs signed with x-rdev-signature: sha256=HMAC(secret, "<x-rdev-timestamp>.<body>")',
+      tag: 'webhooks',
+      scope: 'webhooks:write',
+      body: z.object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .max(2048)
+          .describe('where deliveries are POSTed'),
+        events: z
+          .array(z.string().regex(EVENT, 'an event is *, <kind>.* or <kind>.<phase>, lower case'))
+          .min(1)
+          .max(50)
+          .describe('e.g. ["workitem.succeeded", "project.*"]'),
+        secret: z
+          .string()
+          .min(16)
+          .max(256)
+          .optional()
+          .describe('the HMAC key (default: generated, shown once)'),
+        namespaces: z.array(projectName).max(100).default([]),
+        projects: z.array(projectName).max(1000).default([]),
+      }),
+      status: 201,
+      response: webhookView.extend({ secret: z.string().optional() }),
+      handler: async ({ body, principal }) => {
+        const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
+        const projects = body.projects.length ? body.projects : principal.key.projects;
+        requireNoWider(principal.key, { namespaces, projects });
+        const secret = body.secret ?? randomBytes(24).toString('base64url');
+        const created = await ctx.client.create(
+          SECRETS,
+          subscriptionSecret({
+            id: newWebhookId(),
+            namespace: ctx.config.namespace,
+            url: body.url,
+            secret,
+            events: body.events,
+            namespaces,
+            projects,
+            createdByKey: principal.key.id,
+          }),
+        );
+        const sub = subscriptionFromSecret(created as SecretObject);
+        if (typeof sub === 'string') throw new Error(sub);
+        return { ...view(created as SecretObject, sub), ...(body.secret ? {} : { secret }) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/webhooks/:id',
+      summary: 'Read a webhook subscription and its last deliveries',
+      tag: 'webhooks',
+      scope: 'webhooks:write',
+      params: idParams,
+      response: webhookView,
+      handler: async ({ params }) => {
+        const { secret, sub } = find(params.id);
+        return view(secret, sub);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/webhooks/:id',
+      summary: 'Delete a webhook subscription',
+      tag: 'webhooks',
+      scope: 'webhooks:write',
+      params: idParams,
+      status: 202,
+      response: z.object({ id: z.string(), deleting: z.boolean() }),
+      handler: async ({ params, principal }) => {
+        const { sub } = find(params.id);
+        requireNoWider(principal.key, sub);
+        await ctx.client.delete(SECRETS, ctx.config.namespace, webhookSecretName(params.id)).catch((err) => {
+          throw isNotFound(err) ? notFound(`webhook ${params.id}`) : err;
+        });
+        return { id: params.id, deleting: true };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,164 @@
+// The shim's HTTP server: each declared route gets authentication, scope check, rate limit and
+// validation, in that order, then answers in the {data, meta} envelope. Errors answer in one
+// shape; request logs carry the key id, never the key.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { authenticate, type Principal } from './auth/authenticate.ts';
+import { KeyRateLimiter } from './auth/rate-limit.ts';
+import { hasScope } from './auth/scopes.ts';
+import { errorResponse, forbidden, HttpError } from './http/errors.ts';
+import { ShimMetrics } from './http/metrics.ts';
+import type { Route } from './http/route.ts';
+import { validate } from './http/validate.ts';
+import { LastUsedRecorder } from './keys/last-used.ts';
+import { checkoutRoutes } from './routes/checkouts.ts';
+import type { ShimContext } from './routes/context.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { projectRoutes } from './routes/projects.ts';
+import { queueRoutes } from './routes/queue.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { workRoutes } from './routes/work.ts';
+
+export interface ServerOptions {
+  log: Logger;
+  version: string;
+  rateLimit: number;
+  rateBurst: number;
+  bodyLimit: number;
+  trustProxy: boolean;
+}
+
+/** Every API route (those that need a key). */
+export const apiRoutes = (ctx: ShimContext): Route[] => [
+  ...keyRoutes(ctx),
+  ...projectRoutes(ctx),
+  ...sessionRoutes(ctx),
+  ...checkoutRoutes(ctx),
+  ...workRoutes(ctx),
+  ...queueRoutes(ctx),
+  ...eventRoutes(ctx),
+  ...webhookRoutes(ctx),
+];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    keyId?: string;
+  }
+}
+
+export function buildServer(ctx: ShimContext, options: ServerOptions) {
+  const metrics = new ShimMetrics();
+  const limiter = new KeyRateLimiter(options.rateLimit, options.rateBurst);
+  const sweep = setInterval(() => limiter.sweep(), 60_000);
+  sweep.unref();
+  const lastUsed = new LastUsedRecorder(ctx.client, ctx.config.namespace, options.log);
+  const app = Fastify({
+    loggerInstance: options.log,
+    // One line per request, written in onResponse with the key id; none of Fastify's own.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  // JSON only: anything else is a 415, not a string a route would then reject as a 400.
+  app.removeContentTypeParser('text/plain');
+  const routes: Route[] = [];
+  routes.push(...healthRoutes(ctx, metrics, () => routes, options.version), ...apiRoutes(ctx));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (route === '/health' || route === '/ready' || route === '/metrics') return;
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        keyId: request.keyId,
+      },
+      'request',
+    );
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body, headers } = errorResponse(err);
+    if (status >= 500) request.log.error({ err, keyId: request.keyId }, 'request failed');
+    reply
+      .code(status)
+      .headers(headers)
+      .send({ ...body, meta: { requestId: String(request.id) } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+      meta: { requestId: String(request.id) },
+    });
+  });
+
+  const authorize = (r: Route, request: FastifyRequest): Principal => {
+    const principal = authenticate(ctx.keys, request.headers, request.ip);
+    request.keyId = principal.key.id;
+    const wanted = Array.isArray(r.scope) ? r.scope : [r.scope ?? 'admin'];
+    const wait = limiter.take(principal.key.id);
+    if (wait > 0) {
+      throw new HttpError(
+        429,
+        `the API key ${principal.key.id} is over its rate limit; retry in ${wait} s`,
+        undefined,
+        {
+          'retry-after': String(wait),
+        },
+      );
+    }
+    if (!wanted.some((s) => hasScope(principal.key.scopes, s))) {
+      throw forbidden(`the API key ${principal.key.id} lacks the scope ${wanted.join(' or ')}`);
+    }
+    lastUsed.used(principal.key);
+    return principal;
+  };
+
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      handler: async (request, reply) => {
+        const principal = r.scope ? authorize(r, request) : (undefined as unknown as Principal);
+        const params = r.params ? validate(r.params, request.params, 'path') : undefined;
+        const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
+        const body = r.body ? validate(r.body, request.body, 'body') : undefined;
+        if (r.stream) metrics.streams.inc({ route: r.url });
+        try {
+          const data = await r.handler({
+            params,
+            query,
+            body,
+            principal,
+            request,
+            reply,
+            log: request.log.child({ requestId: request.id, keyId: request.keyId }),
+          });
+          if (r.stream || r.raw) return reply;
+          reply.code(r.status ?? 200);
+          return { data, meta: { requestId: String(request.id) } };
+        } finally {
+          if (r.stream) {
+            if (reply.raw.writableEnded || reply.raw.destroyed) metrics.streams.dec({ route: r.url });
+            else reply.raw.once('close', () => metrics.streams.dec({ route: r.url }));
+          }
+        }
+      },
+    });
+  }
+  app.addHook('onClose', async () => clearInterval(sweep));
+  return app;
+}

@@ -1,0 +1,91 @@
+// Assembles a running shim: caches, key store, event feed, worker pool view and the HTTP server.
+// The CLI, the tests and the benchmarks all start it through here.
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { isNotFound, KubeClient } from '../../operator/src/runtime/client.ts';
+import { SECRETS } from '../../operator/src/runtime/resources.ts';
+import { WorkerPool } from '../../operator/src/work/pool.ts';
+import { ShimCache } from './cache.ts';
+import type { ShimConfig } from './config.ts';
+import { EventFeed } from './events/feed.ts';
+import type { SecretObject } from './keys/api-key.ts';
+import { KeyStore } from './keys/key-store.ts';
+import type { ShimContext } from './routes/context.ts';
+import { buildServer } from './server.ts';
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen'> & {
+  /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
+  bootstrapKey?: string;
+};
+
+export interface RunningShim {
+  app: ReturnType<typeof buildServer>;
+  context: ShimContext;
+  /** Stops serving, then the informers and the connections. */
+  close(): Promise<void>;
+}
+
+/** The bootstrap key: the environment's, else the "key" of --bootstrap-key-secret. */
+async function bootstrapKey(client: KubeClient, settings: ShimSettings): Promise<string | undefined> {
+  if (settings.bootstrapKey) return settings.bootstrapKey;
+  if (!settings.bootstrapKeySecret) return undefined;
+  try {
+    const secret = await client.get<SecretObject>(SECRETS, settings.namespace, settings.bootstrapKeySecret);
+    const value = secret.data?.key;
+    if (!value)
+      throw new Error(`the Secret ${settings.namespace}/${settings.bootstrapKeySecret} has no "key"`);
+    return Buffer.from(value, 'base64').toString('utf8').trim();
+  } catch (err) {
+    if (isNotFound(err))
+      throw new Error(`the Secret ${settings.namespace}/${settings.bootstrapKeySecret} does not exist`);
+    throw err;
+  }
+}
+
+/** Builds the shim and starts its informers; `app` is ready to listen or inject (readiness waits for the caches). */
+export async function createShim(
+  kubeConfig: KubeConfig,
+  settings: ShimSettings,
+  log: Logger,
+): Promise<RunningShim> {
+  const client = new KubeClient(kubeConfig);
+  const cache = new ShimCache(client, {
+    namespace: settings.namespace,
+    namespaces: settings.namespaces,
+    workerNamespace: settings.workerNamespace,
+    log,
+  });
+  const keys = new KeyStore(cache.keys, log);
+  keys.setBootstrapKey(await bootstrapKey(client, settings));
+  const feed = new EventFeed(cache.kinds);
+  const pool = new WorkerPool();
+  cache.leases.on({
+    add: (l) => pool.observe(l),
+    update: (_, l) => pool.observe(l),
+    delete: (l) => pool.forget(l),
+  });
+  const context: ShimContext = { client, kubeConfig, cache, keys, feed, pool, config: settings };
+  const app = buildServer(context, {
+    log,
+    version,
+    rateLimit: settings.rateLimit,
+    rateBurst: settings.rateBurst,
+    bodyLimit: settings.bodyLimit,
+    trustProxy: settings.trustProxy,
+  });
+  cache.start(log);
+  return {
+    app,
+    context,
+    async close() {
+      await app.close();
+      cache.close();
+      await client.close();
+    },
+  };
+}

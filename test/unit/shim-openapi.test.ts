@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { docsPage, openApiDocument } from '../../api-shim/src/http/openapi.ts';
+import type { ShimContext } from '../../api-shim/src/routes/context.ts';
+import { apiRoutes } from '../../api-shim/src/server.ts';
+
+// Building the route table reads nothing from the context; only handlers do.
+const routes = apiRoutes({} as ShimContext);
+const doc = openApiDocument(routes, '1.2.3');
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 and lists every route once, with its scopes', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method, op: op as Record<string, unknown> })),
+    );
+    expect(operations).toHaveLength(routes.length);
+    for (const { path, op } of operations) {
+      expect(path).not.toContain(':');
+      expect(op['x-rdev-scopes'], path).toEqual(expect.arrayContaining([expect.any(String)]));
+      expect(op.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    }
+    const ids = operations.map((o) => o.op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('covers the routes the API promises', () => {
+    const methods = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
+    expect(methods('/projects')).toEqual(['get', 'post']);
+    expect(methods('/projects/{project}')).toEqual(['delete', 'get', 'patch']);
+    expect(methods('/projects/{project}/sessions')).toEqual(['get', 'post']);
+    expect(methods('/sessions/{id}/exec')).toEqual(['post']);
+    expect(methods('/projects/{project}/checkouts')).toEqual(['get', 'post']);
+    expect(methods('/checkouts/{id}/checkin')).toEqual(['post']);
+    expect(methods('/projects/{project}/work')).toEqual(['get', 'post']);
+    expect(methods('/work/{id}')).toEqual(['delete', 'get']);
+    expect(methods('/work/{id}/cancel')).toEqual(['post']);
+    expect(methods('/work/{id}/logs')).toEqual(['get']);
+    expect(methods('/queue')).toEqual(['get']);
+    expect(methods('/workers/pool')).toEqual(['get']);
+    expect(methods('/events')).toEqual(['get']);
+    expect(methods('/keys')).toEqual(['get', 'post']);
+    expect(methods('/webhooks')).toEqual(['get', 'post']);
+  });
+
+  it('describes request bodies from the zod schemas, streams as text/event-stream', () => {
+    const post = doc.paths['/projects']?.post as {
+      requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } };
+    };
+    const body = post.requestBody.content['application/json'].schema;
+    expect(Object.keys(body.properties)).toEqual(expect.arrayContaining(['name', 'spec']));
+    const exec = doc.paths['/sessions/{id}/exec']?.post as { responses: Record<string, { content: object }> };
+    expect(Object.keys(exec.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+  });
+
+  it('has a web page that escapes what it shows', () => {
+    const html = docsPage(routes, '<v>');
+    expect(html).toContain('/projects/{project}/work');
+    expect(html).toContain('&lt;v&gt;');
+    expect(html).not.toContain('<v>');
+  });
+});
