@@ -44,6 +44,10 @@ format: deps ## apply the formatter and safe lint fixes
 crds: deps ## regenerate crds/ from the zod schemas in operator/src/api
 	node hack/gen-crds.ts
 
+.PHONY: docs
+docs: deps ## regenerate the configuration, CRD and REST API references in docs/
+	node hack/gen-docs.ts
+
 .PHONY: test
 test: ## lint, then the unit and integration tiers; ends with "N passed, N failed"
 	@rm -rf $(RESULTS)

@@ -1,0 +1,54 @@
+// docs/configuration.md: every option of `rdev operator`, `rdev worker` and `rdev shim`, from
+// the option tables the CLIs parse with (flag, environment variable, config path, default).
+import { SHIM_OPTIONS } from '../../api-shim/src/config.ts';
+import { OPTIONS, type OptionSpec } from '../../operator/src/config.ts';
+import { WORKER_OPTIONS } from '../../operator/src/worker/config.ts';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function shownDefault(o: OptionSpec): string {
+  if (o.default === undefined || (Array.isArray(o.default) && o.default.length === 0)) return '';
+  // The worker's name defaults to the host name: show that, not this machine's.
+  if (o.flag === 'name') return '(host name)';
+  if (o.flag === 'work-dir') return '(temp dir)/rdev-work';
+  return `\`${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}\``;
+}
+
+function table(options: OptionSpec[]): string {
+  const rows = options.map(
+    (o) =>
+      `| \`--${o.flag}\` | \`${o.env}\` | \`${o.path.join('.')}\` | ${shownDefault(o)} | ${cell(o.help)} |`,
+  );
+  return [
+    '| flag | environment | config file | default | what it does |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+export function configurationReference(): string {
+  return `# Configuration reference
+
+Generated from the option tables of the CLI by \`make docs\`; do not edit.
+
+Each command reads its options from flags, then environment variables, then a YAML or JSON file
+named by \`--config\` (or \`$RDEV_CONFIG\`) keyed by the config path, then the defaults. The
+configuration is validated at start and printed with secrets redacted. Provider credentials are
+always Secret references (\`namespace/name\`), never values.
+
+## rdev operator
+
+${table(OPTIONS)}
+
+## rdev worker
+
+${table(WORKER_OPTIONS)}
+
+## rdev shim
+
+${table(SHIM_OPTIONS)}
+
+\`$RDEV_BOOTSTRAP_KEY\` sets an admin API key known only to the shim process, instead of
+\`--bootstrap-key-secret\`.
+`;
+}
