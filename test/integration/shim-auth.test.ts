@@ -257,6 +257,20 @@ describe('key lifetime', () => {
   });
 });
 
+describe('request logs', () => {
+  it('name the key id of each request, never the key', async () => {
+    const key = await shim.key(['projects:read']);
+    const id = shim.shim.context.keys.find(key)?.id as string;
+    await shim.call('GET', '/projects', { key });
+    await shim.call('GET', '/projects', { key, headers: { 'x-api-key': key } });
+    const lines = shim.logs.filter((l) => l.includes(`"keyId":"${id}"`));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toContain('"route":"/projects"');
+    expect(shim.logs.join('\n')).not.toContain(key);
+    expect(shim.logs.join('\n')).not.toContain(shim.adminKey);
+  });
+});
+
 describe('the rate limit', () => {
   it('answers 429 with Retry-After once a key spends its burst', async () => {
     const key = await shim.key(['projects:read']);

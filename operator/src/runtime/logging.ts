@@ -1,6 +1,6 @@
 // pino loggers with one shared redaction list: tokens, passwords, keys and Authorization
 // headers never reach the logs, whatever object they are nested in.
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 const SECRET_KEYS = [
   'password',
@@ -31,10 +31,14 @@ export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((k) => [
   'req.headers["x-api-key"]',
 ]);
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+/** A logger writing JSON to stdout, or to `destination` (tests read what is logged). */
+export function createLogger(
+  options: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const settings = {
     name: options.name ?? 'rdev',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -2,6 +2,7 @@
 // keys and webhooks in the file's namespace, listening on a free loopback port. `call` makes a
 // request with a key; `stream` reads server-sent events.
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
 import { createShim, type RunningShim } from '../../../api-shim/src/shim.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
@@ -26,6 +27,8 @@ export interface ShimHandle {
     path: string,
     options?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> },
   ): Promise<Answer<T>>;
+  /** The shim's log lines so far (JSON), to check what it writes. */
+  readonly logs: string[];
   /** Creates a key with the admin key; returns the key itself. */
   key(scopes: string[], extra?: Record<string, unknown>): Promise<string>;
 }
@@ -82,6 +85,14 @@ export function useShim(
 ): ShimHandle {
   const state: { shim?: RunningShim; url?: string } = {};
   const adminKey = `rdev_${randomBytes(24).toString('base64url')}`;
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      if (process.env.RDEV_TEST_LOG_LEVEL) process.stderr.write(chunk);
+      done();
+    },
+  });
   beforeAll(async () => {
     const ns = namespace();
     state.shim = await createShim(
@@ -97,7 +108,7 @@ export function useShim(
         trustProxy: false,
         bootstrapKey: adminKey,
       },
-      createLogger({ level: process.env.RDEV_TEST_LOG_LEVEL ?? 'silent', name: 'rdev-shim' }),
+      createLogger({ level: 'info', name: 'rdev-shim', destination: sink }),
     );
     state.url = await state.shim.app.listen({ host: '127.0.0.1', port: 0 });
     await state.shim.context.cache.waitForSync();
@@ -115,6 +126,7 @@ export function useShim(
       return state.shim;
     },
     adminKey,
+    logs,
     async call(method, path, options = {}) {
       const key = options.key === undefined ? adminKey : options.key;
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
