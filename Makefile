@@ -117,3 +117,20 @@ bench: deps ## run the benchmarks and print their figures
 .PHONY: clean
 clean: ## remove build and test outputs (not the caches, not .cluster/)
 	rm -rf $(RESULTS) dist coverage
+
+# The Helm chart (charts/rdev). helm is built once from its Go module, like the control plane.
+.PHONY: helm
+helm: ## build helm once (cached under ~/.cache/rdev) and print its path
+	@hack/helm.sh
+
+.PHONY: chart-crds
+chart-crds: ## copy crds/ into the chart's crds/ (after `make crds`)
+	rm -f charts/rdev/crds/*.yaml
+	cp crds/*.yaml charts/rdev/crds/
+
+.PHONY: chart-lint
+chart-lint: ## helm lint and render the chart; its CRDs must equal crds/
+	helm=$$(hack/helm.sh); \
+	"$$helm" lint --strict charts/rdev; \
+	"$$helm" template rdev charts/rdev --namespace rdev-system >/dev/null
+	diff -r --exclude=.gitkeep crds charts/rdev/crds

@@ -1,0 +1,100 @@
+{{/* Names, labels and the pieces every component shares. */}}
+
+{{- define "rdev.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* <release>-rdev, or the release name when it already says rdev; at most 50 characters so that
+     "-operator" and the like still fit in 63. */}}
+{{- define "rdev.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The name of a component's objects: (dict "root" $ "component" "operator") */}}
+{{- define "rdev.componentName" -}}
+{{- printf "%s-%s" (include "rdev.fullname" .root) .component }}
+{{- end }}
+
+{{- define "rdev.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rdev.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "rdev.labels" -}}
+{{ include "rdev.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: rdev
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{- end }}
+
+{{/* A Secret of the release namespace as the CLI options take it: namespace/name. */}}
+{{- define "rdev.secretRef" -}}
+{{- printf "%s/%s" .root.Release.Namespace .name }}
+{{- end }}
+
+{{- define "rdev.image" -}}
+{{- printf "%s:%s" .repository (default .root.Chart.AppVersion .tag) }}
+{{- end }}
+
+{{/* Restricted Pod Security: non-root, RuntimeDefault seccomp (pod); no privilege escalation,
+     no capabilities, read-only root filesystem (container). */}}
+{{- define "rdev.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "rdev.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* POD_NAME and POD_NAMESPACE from the downward API: the lease holder identity, the worker's
+     name and the namespace of Leases and the shim's Secrets. */}}
+{{- define "rdev.downwardEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef: {fieldPath: metadata.name}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef: {fieldPath: metadata.namespace}
+{{- end }}
+
+{{/* Scheduling and pull settings of a component: (dict "root" $ "values" .Values.operator) */}}
+{{- define "rdev.podPlacement" -}}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
