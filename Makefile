@@ -41,8 +41,9 @@ format: deps ## apply the formatter and safe lint fixes
 	biome check --write .
 
 .PHONY: crds
-crds: deps ## regenerate crds/ from the zod schemas in operator/src/api
+crds: deps ## regenerate crds/ (and the chart's copies) from the zod schemas in operator/src/api
 	node hack/gen-crds.ts
+	$(MAKE) --no-print-directory chart-crds
 
 .PHONY: docs
 docs: deps ## regenerate the configuration, CRD and REST API references in docs/
