@@ -9,6 +9,7 @@ import { KeyRateLimiter } from './auth/rate-limit.ts';
 import { hasScope } from './auth/scopes.ts';
 import { errorResponse, forbidden, HttpError } from './http/errors.ts';
 import { ShimMetrics } from './http/metrics.ts';
+import { Page } from './http/page.ts';
 import type { Route } from './http/route.ts';
 import { validate } from './http/validate.ts';
 import { LastUsedRecorder } from './keys/last-used.ts';
@@ -149,7 +150,10 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
           });
           if (r.stream || r.raw) return reply;
           reply.code(r.status ?? 200);
-          return { data, meta: { requestId: String(request.id) } };
+          const meta = { requestId: String(request.id) };
+          if (data instanceof Page)
+            return { data: data.items, meta: data.next ? { ...meta, continue: data.next } : meta };
+          return { data, meta };
         } finally {
           if (r.stream) {
             if (reply.raw.writableEnded || reply.raw.destroyed) metrics.streams.dec({ route: r.url });

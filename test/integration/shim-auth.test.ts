@@ -166,6 +166,29 @@ describe('the scope × route matrix', () => {
   });
 });
 
+describe('lists', () => {
+  it('come in pages with ?limit=, chained by meta.continue', async () => {
+    const whole =
+      (await shim.call<{ name: string }[]>('GET', '/projects')).body.data?.map((p) => p.name) ?? [];
+    expect(whole.length).toBeGreaterThanOrEqual(2);
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await shim.call<{ name: string }[]>(
+        'GET',
+        `/projects?limit=1${token ? `&continue=${token}` : ''}`,
+      );
+      expect(page.body.data).toHaveLength(1);
+      paged.push(...(page.body.data ?? []).map((p) => p.name));
+      token = (page.body.meta as { continue?: string } | undefined)?.continue;
+    } while (token);
+    expect(paged).toEqual(whole);
+    const bad = await shim.call('GET', '/projects?limit=1&continue=nonsense!');
+    expect(bad.status).toBe(400);
+    expect((await shim.call('GET', '/projects?limit=0')).status).toBe(400);
+  });
+});
+
 describe('a key limited to namespaces or projects', () => {
   it('reaches only its projects, and lists only those', async () => {
     const key = await shim.key(['projects:read', 'work:write', 'work:read'], { projects: ['blog'] });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { phaseEvent } from '../../api-shim/src/events/feed.ts';
 import { errorResponse, HttpError } from '../../api-shim/src/http/errors.ts';
 import { mergePatch } from '../../api-shim/src/http/merge-patch.ts';
+import { paginate } from '../../api-shim/src/http/page.ts';
 import { droppedFields, validate } from '../../api-shim/src/http/validate.ts';
 import { appendedText } from '../../api-shim/src/routes/output.ts';
 import { projectSpec } from '../../operator/src/api/v1alpha1/index.ts';
@@ -121,5 +122,37 @@ describe('phase events', () => {
       type: 'project.ready',
       project: 'shop',
     });
+  });
+});
+
+describe('paging', () => {
+  const items = ['a/1', 'a/2', 'b/1', 'b/2', 'c/1'];
+  const key = (s: string) => s;
+
+  it('serves everything without a limit, and pages that chain to the end with one', () => {
+    expect(paginate(items, key, {})).toEqual({ items });
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = paginate(items, key, { limit: 2, continue: token });
+      seen.push(...page.items);
+      token = page.next;
+      pages++;
+    } while (token);
+    expect(seen).toEqual(items);
+    expect(pages).toBe(3);
+  });
+
+  it('carries on after the last key served, even if it is gone meanwhile', () => {
+    const first = paginate(items, key, { limit: 2 });
+    expect(paginate(['a/1', 'b/1', 'b/2', 'c/1'], key, { limit: 2, continue: first.next })).toMatchObject({
+      items: ['b/1', 'b/2'],
+    });
+  });
+
+  it('refuses a token it did not give', () => {
+    expect(() => paginate(items, key, { continue: '!!' })).toThrow(/query.continue/);
+    expect(() => paginate(items, key, { continue: '' })).toThrow(/query.continue/);
   });
 });

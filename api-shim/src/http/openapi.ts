@@ -116,7 +116,17 @@ export function openApiDocument(routes: Route[], version: string) {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       },
       schemas: {
-        Meta: { type: 'object', required: ['requestId'], properties: { requestId: { type: 'string' } } },
+        Meta: {
+          type: 'object',
+          required: ['requestId'],
+          properties: {
+            requestId: { type: 'string' },
+            continue: {
+              type: 'string',
+              description: 'on a page of a list with more to come: pass as ?continue=',
+            },
+          },
+        },
         Error: errorSchema,
       },
       responses: Object.fromEntries(

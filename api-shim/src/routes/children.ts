@@ -16,8 +16,10 @@ import {
   createObject,
   deleteObject,
   labels,
+  listQuery,
   namespaceQuery,
   objectName,
+  pageOf,
   present,
   presented,
   projectName,
@@ -60,13 +62,15 @@ export function childRoutes(ctx: ShimContext, c: ChildKind): Route[] {
       tag: c.tag,
       scope: c.read,
       params: projectParams,
-      query: namespaceQuery,
+      query: listQuery,
       response: z.array(view),
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        return visible(ctx.cache, principal.key, c.kind, { namespace, project: params.project }).map((o) =>
-          present(c.kind, o),
+        return pageOf(
+          c.kind,
+          visible(ctx.cache, principal.key, c.kind, { namespace, project: params.project }),
+          query,
         );
       },
     }),

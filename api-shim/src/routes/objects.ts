@@ -7,6 +7,7 @@ import { canReachProject, requireProject } from '../auth/access.ts';
 import type { Kind, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES } from '../cache.ts';
 import { notFound } from '../http/errors.ts';
+import { Page, pageQuery, paginate } from '../http/page.ts';
 import type { ApiKey } from '../keys/api-key.ts';
 
 export const CREATED_BY_ANNOTATION = 'rdev.dev/created-by-key';
@@ -28,6 +29,17 @@ export const objectName = z
 export const namespaceQuery = z.object({
   namespace: projectName.optional().describe('namespace (default: the key’s only one, else the shim’s)'),
 });
+/** A list's query: the namespace, and paging. */
+export const listQuery = namespaceQuery.extend(pageQuery);
+
+/** The page of `objects` (sorted by namespace and name) that `query` asks for, presented. */
+export function pageOf(kind: Kind, objects: RdevObject[], query: { limit?: number; continue?: string }) {
+  const { items, next } = paginate(objects, (o) => `${o.metadata.namespace}/${o.metadata.name}`, query);
+  return new Page(
+    items.map((o) => present(kind, o)),
+    next,
+  );
+}
 
 export const labels = z
   .record(

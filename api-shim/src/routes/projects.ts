@@ -12,7 +12,9 @@ import {
   createObject,
   deleteObject,
   labels,
+  listQuery,
   namespaceQuery,
+  pageOf,
   patchObject,
   present,
   presented,
@@ -33,11 +35,13 @@ export function projectRoutes(ctx: ShimContext) {
       summary: 'List the Projects the key can see (all its namespaces unless ?namespace= is given)',
       tag: 'projects',
       scope: 'projects:read',
-      query: namespaceQuery,
+      query: listQuery,
       response: z.array(projectView),
       handler: async ({ query, principal }) =>
-        visible(ctx.cache, principal.key, 'Project', { namespace: query.namespace }).map((o) =>
-          present('Project', o),
+        pageOf(
+          'Project',
+          visible(ctx.cache, principal.key, 'Project', { namespace: query.namespace }),
+          query,
         ),
     }),
     route({
