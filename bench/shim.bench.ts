@@ -93,6 +93,7 @@ console.log(
   `# rdev shim, local plane, 50 connections for ${SECONDS} s each, ${PROJECT_COUNT} Projects cached`,
 );
 await load('GET /projects (from the cache)', { url: `${url}/projects` });
+await load('GET /projects?limit=50 (a page)', { url: `${url}/projects?limit=50` });
 await load('GET /projects/p-7', { url: `${url}/projects/p-7` });
 await load('POST /projects/p-1/work (CR write)', {
   url: `${url}/projects/p-1/work`,
