@@ -3,13 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isNotFound, KubeClient } from '../../operator/src/runtime/client.ts';
-import { SECRETS } from '../../operator/src/runtime/resources.ts';
+import { readSecretData } from '../../operator/src/providers/credentials.ts';
+import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { WorkerPool } from '../../operator/src/work/pool.ts';
 import { ShimCache } from './cache.ts';
 import type { ShimConfig } from './config.ts';
 import { EventFeed } from './events/feed.ts';
-import type { SecretObject } from './keys/api-key.ts';
 import { KeyStore } from './keys/key-store.ts';
 import type { ShimContext } from './routes/context.ts';
 import { buildServer } from './server.ts';
@@ -34,17 +33,11 @@ export interface RunningShim {
 async function bootstrapKey(client: KubeClient, settings: ShimSettings): Promise<string | undefined> {
   if (settings.bootstrapKey) return settings.bootstrapKey;
   if (!settings.bootstrapKeySecret) return undefined;
-  try {
-    const secret = await client.get<SecretObject>(SECRETS, settings.namespace, settings.bootstrapKeySecret);
-    const value = secret.data?.key;
-    if (!value)
-      throw new Error(`the Secret ${settings.namespace}/${settings.bootstrapKeySecret} has no "key"`);
-    return Buffer.from(value, 'base64').toString('utf8').trim();
-  } catch (err) {
-    if (isNotFound(err))
-      throw new Error(`the Secret ${settings.namespace}/${settings.bootstrapKeySecret} does not exist`);
-    throw err;
-  }
+  const ref = `${settings.namespace}/${settings.bootstrapKeySecret}`;
+  const data = await readSecretData(client, settings.namespace, settings.bootstrapKeySecret);
+  if (!data) throw new Error(`the Secret ${ref} does not exist`);
+  if (!data.key) throw new Error(`the Secret ${ref} has no "key"`);
+  return data.key.trim();
 }
 
 /** Builds the shim and starts its informers; `app` is ready to listen or inject (readiness waits for the caches). */

@@ -4,8 +4,8 @@
 // resourceVersion: all four kinds live in one etcd, whose revisions order them across kinds and
 // across shim replicas.
 import type { Informer } from '../../../operator/src/runtime/informer.ts';
+import { deletion, phaseTransition } from '../../../operator/src/webhooks/transitions.ts';
 import type { Kind, RdevObject } from '../cache.ts';
-import { projectOf } from '../routes/objects.ts';
 
 export interface PhaseEvent {
   id: string;
@@ -28,7 +28,10 @@ const revision = (id: string) => {
   return Number.isSafeInteger(n) ? n : -1;
 };
 
-/** The phase event of a change, if it is a transition (pure). */
+/**
+ * The phase event of a change, if it is a transition (pure): the operator's webhook detection
+ * decides, so that /events and webhooks report exactly the same transitions.
+ */
 export function phaseEvent(
   kind: Kind,
   old: RdevObject | undefined,
@@ -36,18 +39,18 @@ export function phaseEvent(
   deleted: boolean,
   now: Date,
 ): PhaseEvent | undefined {
-  const phase = obj.status?.phase;
-  const previousPhase = old?.status?.phase;
-  if (!deleted && (phase === undefined || phase === previousPhase)) return undefined;
+  const transition = deleted ? deletion(kind, obj) : phaseTransition(kind, old, obj);
+  if (!transition) return undefined;
   return {
     id: obj.metadata.resourceVersion ?? '0',
-    type: `${kind.toLowerCase()}.${deleted ? 'deleted' : (phase as string).toLowerCase()}`,
+    type: transition.type,
     kind,
-    namespace: obj.metadata.namespace ?? '',
-    name: obj.metadata.name,
-    project: projectOf(kind, obj),
-    phase,
-    previousPhase: deleted ? phase : previousPhase,
+    namespace: transition.namespace,
+    name: transition.name,
+    project: transition.project ?? undefined,
+    phase: transition.phase ?? undefined,
+    // A deleted object left the phase it last had.
+    previousPhase: (deleted ? transition.phase : transition.previousPhase) ?? undefined,
     at: now.toISOString(),
   };
 }

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { checkoutSpec, checkoutStatus } from '../../../operator/src/api/v1alpha1/index.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
-import { childRoutes, idParams, namespaceFor } from './children.ts';
+import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { cached, namespaceQuery, patchObject, present, presented } from './objects.ts';
+import { cached, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
 
 export function checkoutRoutes(ctx: ShimContext) {
   return [

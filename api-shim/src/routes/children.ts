@@ -3,13 +3,12 @@
 import { z } from 'zod';
 import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
-import { requestNamespace, requireProject } from '../auth/access.ts';
+import { requireProject } from '../auth/access.ts';
 import type { Scope } from '../auth/scopes.ts';
 import type { Kind } from '../cache.ts';
 import { invalid, notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
 import { validate } from '../http/validate.ts';
-import type { ApiKey } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import {
   cached,
@@ -17,6 +16,7 @@ import {
   deleteObject,
   labels,
   listQuery,
+  namespaceFor,
   namespaceQuery,
   objectName,
   pageOf,
@@ -38,10 +38,6 @@ export interface ChildKind {
 }
 
 export const idParams = z.object({ id: objectName });
-
-/** The namespace a request means, by the shim's rule. */
-export const namespaceFor = (ctx: ShimContext, key: ApiKey, asked?: string) =>
-  requestNamespace(key, asked, ctx.config.defaultNamespace);
 
 /** The Project must exist: from the cache, or (just created, not yet cached) from the API server. */
 async function requireProjectExists(ctx: ShimContext, namespace: string, project: string): Promise<void> {

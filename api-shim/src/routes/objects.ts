@@ -3,12 +3,13 @@
 import { z } from 'zod';
 import { API_VERSION } from '../../../operator/src/api/v1alpha1/index.ts';
 import type { KubeClient } from '../../../operator/src/runtime/client.ts';
-import { canReachProject, requireProject } from '../auth/access.ts';
+import { canReachProject, requestNamespace, requireProject } from '../auth/access.ts';
 import type { Kind, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES } from '../cache.ts';
 import { notFound } from '../http/errors.ts';
 import { Page, pageQuery, paginate } from '../http/page.ts';
 import type { ApiKey } from '../keys/api-key.ts';
+import type { ShimContext } from './context.ts';
 
 export const CREATED_BY_ANNOTATION = 'rdev.dev/created-by-key';
 export const UPDATED_BY_ANNOTATION = 'rdev.dev/updated-by-key';
@@ -29,6 +30,10 @@ export const objectName = z
 export const namespaceQuery = z.object({
   namespace: projectName.optional().describe('namespace (default: the key’s only one, else the shim’s)'),
 });
+/** The namespace a request means: ?namespace=, else the key's only one, else the shim's default. */
+export const namespaceFor = (ctx: ShimContext, key: ApiKey, asked?: string) =>
+  requestNamespace(key, asked, ctx.config.defaultNamespace);
+
 /** A list's query: the namespace, and paging. */
 export const listQuery = namespaceQuery.extend(pageQuery);
 

@@ -1,7 +1,7 @@
 // /projects: list, create, get, patch and delete Projects.
 import { z } from 'zod';
 import { projectSpec, projectStatus } from '../../../operator/src/api/v1alpha1/index.ts';
-import { requestNamespace, requireNoWider, requireProject } from '../auth/access.ts';
+import { requireNoWider, requireProject } from '../auth/access.ts';
 import { invalid } from '../http/errors.ts';
 import { mergePatch } from '../http/merge-patch.ts';
 import { route } from '../http/route.ts';
@@ -13,6 +13,7 @@ import {
   deleteObject,
   labels,
   listQuery,
+  namespaceFor,
   namespaceQuery,
   pageOf,
   patchObject,
@@ -26,8 +27,6 @@ const projectView = presented(projectSpec, projectStatus);
 const projectParams = z.object({ project: projectName });
 
 export function projectRoutes(ctx: ShimContext) {
-  const ns = (key: Parameters<typeof requestNamespace>[0], asked?: string) =>
-    requestNamespace(key, asked, ctx.config.defaultNamespace);
   return [
     route({
       method: 'GET',
@@ -55,7 +54,7 @@ export function projectRoutes(ctx: ShimContext) {
       response: projectView,
       status: 201,
       handler: async ({ query, body, principal, request }) => {
-        const namespace = ns(principal.key, query.namespace);
+        const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireNoWider(principal.key, { namespaces: [namespace], projects: [body.name] });
         // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
         const spec = (request.body as { spec: unknown }).spec;
@@ -81,7 +80,13 @@ export function projectRoutes(ctx: ShimContext) {
       handler: async ({ params, query, principal }) =>
         present(
           'Project',
-          cached(ctx.cache, principal.key, 'Project', ns(principal.key, query.namespace), params.project),
+          cached(
+            ctx.cache,
+            principal.key,
+            'Project',
+            namespaceFor(ctx, principal.key, query.namespace),
+            params.project,
+          ),
         ),
     }),
     route({
@@ -98,7 +103,7 @@ export function projectRoutes(ctx: ShimContext) {
       }),
       response: projectView,
       handler: async ({ params, query, principal, request }) => {
-        const namespace = ns(principal.key, query.namespace);
+        const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const current = cached(ctx.cache, principal.key, 'Project', namespace, params.project);
         const raw = request.body as {
           labels?: Record<string, string | null>;
@@ -132,7 +137,7 @@ export function projectRoutes(ctx: ShimContext) {
       status: 202,
       response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
       handler: async ({ params, query, principal }) => {
-        const namespace = ns(principal.key, query.namespace);
+        const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
         cached(ctx.cache, principal.key, 'Project', namespace, params.project);
         await deleteObject(ctx.client, 'Project', namespace, params.project);

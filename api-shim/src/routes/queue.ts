@@ -1,13 +1,11 @@
 // /queue and /workers/pool: the waiting WorkItems in the order the scheduler weighs them, and
 // the workers as their heartbeat Leases show them.
 import { z } from 'zod';
+import { isBound, isWaiting } from '../../../operator/src/work/lifecycle.ts';
 import { poolStatus } from '../../../operator/src/work/pool.ts';
 import { route } from '../http/route.ts';
 import type { ShimContext } from './context.ts';
 import { projectName, visible } from './objects.ts';
-
-const WAITING = ['Queued', undefined];
-const BOUND = ['Scheduled', 'Running'];
 
 export function queueRoutes(ctx: ShimContext) {
   return [
@@ -35,9 +33,7 @@ export function queueRoutes(ctx: ShimContext) {
       }),
       handler: async ({ query, principal }) => {
         const items = visible(ctx.cache, principal.key, 'WorkItem', query)
-          .filter(
-            (o) => WAITING.includes(o.status?.phase) && !o.spec?.cancel && !o.metadata.deletionTimestamp,
-          )
+          .filter((o) => isWaiting(o) && !o.spec?.cancel && !o.metadata.deletionTimestamp)
           .map((o) => ({
             name: o.metadata.name,
             namespace: o.metadata.namespace ?? '',
@@ -71,10 +67,9 @@ export function queueRoutes(ctx: ShimContext) {
         const bound = new Map<string, number>();
         for (const item of items) {
           const worker = item.status?.worker as string | undefined;
-          if (worker && BOUND.includes(item.status?.phase ?? ''))
-            bound.set(worker, (bound.get(worker) ?? 0) + 1);
+          if (worker && isBound(item)) bound.set(worker, (bound.get(worker) ?? 0) + 1);
         }
-        const queued = items.filter((o) => WAITING.includes(o.status?.phase) && !o.spec?.cancel).length;
+        const queued = items.filter((o) => isWaiting(o) && !o.spec?.cancel).length;
         const alive = ctx.pool.alive();
         return {
           ...poolStatus(alive, bound, queued),

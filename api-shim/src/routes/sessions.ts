@@ -7,9 +7,9 @@ import { execInSession } from '../../../operator/src/sessions/exec.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
-import { childRoutes, idParams, namespaceFor } from './children.ts';
+import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { cached, namespaceQuery } from './objects.ts';
+import { cached, namespaceFor, namespaceQuery } from './objects.ts';
 
 export const execBody = z.object({
   command: z

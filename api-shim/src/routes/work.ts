@@ -1,16 +1,15 @@
 // /work: the shared child routes, cancel, and logs — the item's output as server-sent events
 // (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes.
 import { workItemSpec, workItemStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { isFinished } from '../../../operator/src/work/lifecycle.ts';
 import type { RdevObject } from '../cache.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
-import { childRoutes, idParams, namespaceFor } from './children.ts';
+import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { cached, namespaceQuery, patchObject, present, presented } from './objects.ts';
+import { cached, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
 import { appendedText } from './output.ts';
-
-const FINISHED = ['Succeeded', 'Failed', 'Cancelled'];
 
 export function workRoutes(ctx: ShimContext) {
   return [
@@ -36,8 +35,7 @@ export function workRoutes(ctx: ShimContext) {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const item = cached(ctx.cache, principal.key, 'WorkItem', namespace, params.id);
         const phase = item.status?.phase ?? '';
-        if (FINISHED.includes(phase))
-          throw new HttpError(409, `WorkItem ${namespace}/${params.id} already ${phase}`);
+        if (isFinished(item)) throw new HttpError(409, `WorkItem ${namespace}/${params.id} already ${phase}`);
         const patched = await patchObject(ctx.client, principal.key, 'WorkItem', namespace, params.id, {
           spec: { cancel: true },
         });
@@ -72,7 +70,7 @@ export function workRoutes(ctx: ShimContext) {
           const now = item.status?.phase;
           if (now && now !== phase) stream.send('phase', { phase: now });
           phase = now;
-          if (deleted || FINISHED.includes(now ?? '')) {
+          if (deleted || isFinished(item)) {
             stream.send('end', { phase: deleted ? 'Deleted' : now, exitCode: item.status?.exitCode });
             stream.end();
           }

@@ -21,12 +21,14 @@ export const MAX_RETRY_DELAY_MS = 10 * 60_000;
 const FINISHED: readonly WorkPhase[] = ['Succeeded', 'Failed', 'Cancelled'];
 const BOUND: readonly WorkPhase[] = ['Scheduled', 'Running'];
 
-export const isFinished = (item: LiveWorkItem) => FINISHED.includes(item.status?.phase as WorkPhase);
+/** Anything with a phase: a typed item, or one as a cache of untyped objects holds it. */
+type Phased = { status?: { phase?: string } };
+
+export const isFinished = (item: Phased) => FINISHED.includes(item.status?.phase as WorkPhase);
 /** Bound to a worker: counts against capacity and limits. */
-export const isBound = (item: LiveWorkItem) => BOUND.includes(item.status?.phase as WorkPhase);
+export const isBound = (item: Phased) => BOUND.includes(item.status?.phase as WorkPhase);
 /** Waiting for a worker (a new item has no phase yet). */
-export const isWaiting = (item: LiveWorkItem) =>
-  item.status?.phase === undefined || item.status.phase === 'Queued';
+export const isWaiting = (item: Phased) => item.status?.phase === undefined || item.status.phase === 'Queued';
 
 export const projectKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.spec.projectRef.name}`;
 export const itemKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.metadata.name}`;
