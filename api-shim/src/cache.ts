@@ -6,9 +6,9 @@ import { CHECKOUTS, PROJECTS, SESSIONS, WORK_ITEMS } from '../../operator/src/ap
 import type { KubeClient, KubeObject, Resource } from '../../operator/src/runtime/client.ts';
 import { Informer } from '../../operator/src/runtime/informer.ts';
 import { LEASES, SECRETS } from '../../operator/src/runtime/resources.ts';
-import { WEBHOOK_LABEL } from '../../operator/src/webhooks/subscription.ts';
-import { WORKER_LEASE_SELECTOR } from '../../operator/src/work/names.ts';
-import type { LeaseObject } from '../../operator/src/work/pool.ts';
+import { WEBHOOK_LABEL } from '../../operator/src/shared/webhook-subscription.ts';
+import { WORKER_LEASE_SELECTOR } from '../../operator/src/shared/worker-names.ts';
+import type { LeaseObject } from '../../operator/src/shared/worker-pool.ts';
 import { API_KEY_LABEL, type SecretObject } from './keys/api-key.ts';
 
 export type Kind = 'Project' | 'Session' | 'Checkout' | 'WorkItem';

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { readSecretData } from '../../operator/src/providers/credentials.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import { WorkerPool } from '../../operator/src/work/pool.ts';
+import { readSecretData } from '../../operator/src/shared/secrets.ts';
+import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 import { ShimCache } from './cache.ts';
 import type { ShimConfig } from './config.ts';
 import { EventFeed } from './events/feed.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { LiveCheckout } from '../../operator/src/api/v1alpha1/index.ts';
 import {
   branchOf,
   expiresAt,
-  type LiveCheckout,
   nextStatus,
   tokenNameOf,
 } from '../../operator/src/controllers/checkout/lease.ts';

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { announcingPid, PidFilter, stopCommand } from '../../operator/src/sessions/exec-pid.ts';
+import { announcingPid, PidFilter, stopCommand } from '../../operator/src/shared/exec-pid.ts';
 
 const collect = () => {
   const chunks: string[] = [];

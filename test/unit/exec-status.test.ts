@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeFromStatus } from '../../operator/src/kube/exec-status.ts';
+import { exitCodeFromStatus } from '../../operator/src/shared/exec-status.ts';
 
 describe('exitCodeFromStatus', () => {
   it('is 0 for Success', () => {

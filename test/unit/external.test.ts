@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
-import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
 import {
   type ExternalResource,
   finalizeExternal,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_PROVIDERS } from '../../operator/src/agents.ts';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { AGENT_PROVIDER_NAMES, project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
 import {
@@ -7,11 +8,10 @@ import {
   desiredChildren,
   desiredNetworkPolicy,
   desiredPod,
-  type LiveProject,
 } from '../../operator/src/controllers/project/desired.ts';
 import { SPEC_HASH } from '../../operator/src/controllers/project/names.ts';
 import { type PodView, projectStatus } from '../../operator/src/controllers/project/status.ts';
-import { boundedName } from '../../operator/src/naming.ts';
+import { boundedName } from '../../operator/src/shared/naming.ts';
 
 const config = loadConfig([], {});
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
-import { externalName } from '../../operator/src/naming.ts';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { aclRules, cacheIds, cacheSecretData } from '../../operator/src/providers/cache/provider.ts';
 import { cockroachdb, postgres } from '../../operator/src/providers/database/dialect.ts';
 import { databaseIds, databaseSecretData } from '../../operator/src/providers/database/provider.ts';
+import { externalName } from '../../operator/src/shared/naming.ts';
 
 const project = (namespace: string, name: string, engine: 'postgres' | 'cockroachdb' = 'postgres') =>
   ({ metadata: { namespace, name }, spec: { database: { engine } } }) as unknown as LiveProject;

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { activityInterval } from '../../api-shim/src/sessions/exec.ts';
+import type { LiveProject, LiveSession } from '../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
-import {
-  checkCredentials,
-  desiredPod,
-  type LiveProject,
-} from '../../operator/src/controllers/project/desired.ts';
+import { checkCredentials, desiredPod } from '../../operator/src/controllers/project/desired.ts';
 import {
   deadline,
   desiredDedicatedPod,
   desiredPreviewIngress,
-  type LiveSession,
   previewHost,
   previewURL,
   workspaceTemplate,
 } from '../../operator/src/controllers/session/desired.ts';
 import type { KubeObject } from '../../operator/src/runtime/client.ts';
-import { activityInterval } from '../../operator/src/sessions/exec.ts';
 
 const session = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}, name = 'fix') =>
   ({

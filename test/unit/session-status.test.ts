@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { LiveSession } from '../../operator/src/api/v1alpha1/index.ts';
 import type { PodView } from '../../operator/src/controllers/project/status.ts';
-import { deadline, type LiveSession } from '../../operator/src/controllers/session/desired.ts';
+import { deadline } from '../../operator/src/controllers/session/desired.ts';
 import { type SessionObserved, sessionStatus } from '../../operator/src/controllers/session/status.ts';
 
 const NOW = new Date('2026-11-24T10:05:00Z');

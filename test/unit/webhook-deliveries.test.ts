@@ -3,16 +3,16 @@
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, type KubeClient } from '../../operator/src/runtime/client.ts';
-import { Deliveries } from '../../operator/src/webhooks/deliveries.ts';
-import type { SecretObject } from '../../operator/src/webhooks/record.ts';
-import type { Attempt, Outgoing } from '../../operator/src/webhooks/send.ts';
+import { type PhaseEvent, phaseTransition } from '../../operator/src/shared/transitions.ts';
 import {
   DELIVERIES_ANNOTATION,
   parseDeliveries,
   type SubscriptionInput,
   subscriptionSecret,
-} from '../../operator/src/webhooks/subscription.ts';
-import { type PhaseEvent, phaseTransition } from '../../operator/src/webhooks/transitions.ts';
+} from '../../operator/src/shared/webhook-subscription.ts';
+import { Deliveries } from '../../operator/src/webhooks/deliveries.ts';
+import type { SecretObject } from '../../operator/src/webhooks/record.ts';
+import type { Attempt, Outgoing } from '../../operator/src/webhooks/send.ts';
 
 const NS = 'rdev-system';
 

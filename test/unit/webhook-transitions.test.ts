@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deletion, payloadOf, phaseTransition } from '../../operator/src/shared/transitions.ts';
 import { retryDelayMs, verdictOf } from '../../operator/src/webhooks/policy.ts';
-import { deletion, payloadOf, phaseTransition } from '../../operator/src/webhooks/transitions.ts';
 
 const item = (phase?: string, resourceVersion = '1') => ({
   apiVersion: 'rdev.dev/v1alpha1',

@@ -4,7 +4,7 @@
 // resourceVersion: all four kinds live in one etcd, whose revisions order them across kinds and
 // across shim replicas.
 import type { Informer } from '../../../operator/src/runtime/informer.ts';
-import { deletion, phaseTransition } from '../../../operator/src/webhooks/transitions.ts';
+import { deletion, phaseTransition } from '../../../operator/src/shared/transitions.ts';
 import type { Kind, RdevObject } from '../cache.ts';
 
 export interface PhaseEvent {

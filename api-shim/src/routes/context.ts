@@ -1,7 +1,7 @@
 // What route handlers are given: the cluster, the caches and the shim's settings.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/src/runtime/client.ts';
-import type { WorkerPool } from '../../../operator/src/work/pool.ts';
+import type { WorkerPool } from '../../../operator/src/shared/worker-pool.ts';
 import type { ShimCache } from '../cache.ts';
 import type { ShimConfig } from '../config.ts';
 import type { EventFeed } from '../events/feed.ts';

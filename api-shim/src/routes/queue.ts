@@ -1,8 +1,8 @@
 // /queue and /workers/pool: the waiting WorkItems in the order the scheduler weighs them, and
 // the workers as their heartbeat Leases show them.
 import { z } from 'zod';
-import { isBound, isWaiting } from '../../../operator/src/work/lifecycle.ts';
-import { poolStatus } from '../../../operator/src/work/pool.ts';
+import { isBound, isWaiting } from '../../../operator/src/shared/work-phases.ts';
+import { poolStatus } from '../../../operator/src/shared/worker-pool.ts';
 import { route } from '../http/route.ts';
 import type { ShimContext } from './context.ts';
 import { projectName, visible } from './objects.ts';

@@ -3,10 +3,10 @@
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { sessionSpec, sessionStatus } from '../../../operator/src/api/v1alpha1/index.ts';
-import { execInSession } from '../../../operator/src/sessions/exec.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
+import { execInSession } from '../sessions/exec.ts';
 import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
 import { cached, namespaceFor, namespaceQuery } from './objects.ts';

@@ -13,7 +13,7 @@ import {
   subscriptionFromSecret,
   subscriptionSecret,
   webhookSecretName,
-} from '../../../operator/src/webhooks/subscription.ts';
+} from '../../../operator/src/shared/webhook-subscription.ts';
 import { requireNoWider } from '../auth/access.ts';
 import { notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';

@@ -1,7 +1,7 @@
 // /work: the shared child routes, cancel, and logs — the item's output as server-sent events
 // (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes.
 import { workItemSpec, workItemStatus } from '../../../operator/src/api/v1alpha1/index.ts';
-import { isFinished } from '../../../operator/src/work/lifecycle.ts';
+import { isFinished } from '../../../operator/src/shared/work-phases.ts';
 import type { RdevObject } from '../cache.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';

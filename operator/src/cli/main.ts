@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { Command } from './command.ts';
 import { operatorCommand } from './operator.ts';
 import { shimCommand } from './shim.ts';
 import { workerCommand } from './worker.ts';
-
-/** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
-export interface Command {
-  summary: string;
-  run(args: string[]): Promise<number>;
-}
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;

@@ -1,6 +1,6 @@
 // `rdev operator`: runs the controllers against the cluster of the kubeconfig (or in-cluster).
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, configHelp, loadConfig, type OperatorConfig, redactedConfig } from '../config.ts';
 import { registerCheckoutController } from '../controllers/checkout/index.ts';
 import { registerProjectController } from '../controllers/project/index.ts';
@@ -9,33 +9,7 @@ import { registerWorkControllers } from '../controllers/workitem/index.ts';
 import { createLogger } from '../runtime/logging.ts';
 import { Manager } from '../runtime/manager.ts';
 import { registerWebhookDelivery } from '../webhooks/index.ts';
-import type { Command } from './main.ts';
-
-/** ":8080" or "127.0.0.1:8080" → listen address; "" → none. */
-export function parseAddress(addr: string): { host: string; port: number } | undefined {
-  if (!addr) return undefined;
-  const colon = addr.lastIndexOf(':');
-  const port = Number(addr.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`"${addr}" is not an address of the form host:port or :port`);
-  }
-  return { host: addr.slice(0, colon) || '0.0.0.0', port };
-}
-
-/** The cluster to talk to: --kubeconfig, $KUBECONFIG, ~/.kube/config or in-cluster. */
-export function kubeConfigFor(config: { kubeconfig?: string }): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-  // With nothing found, the client falls back to an unauthenticated http://localhost:8080.
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || server === 'http://localhost:8080') {
-    throw new ConfigError(
-      'no cluster to talk to: pass --kubeconfig, set $KUBECONFIG, or run inside a cluster',
-    );
-  }
-  return kc;
-}
+import { type Command, kubeConfigFor, parseAddress } from './command.ts';
 
 export const operatorCommand: Command = {
   summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',

@@ -3,8 +3,7 @@ import { loadShimConfig, SHIM_OPTIONS, type ShimConfig } from '../../../api-shim
 import { createShim } from '../../../api-shim/src/shim.ts';
 import { configHelp, redactedConfig } from '../config.ts';
 import { createLogger } from '../runtime/logging.ts';
-import type { Command } from './main.ts';
-import { kubeConfigFor, parseAddress } from './operator.ts';
+import { type Command, kubeConfigFor, parseAddress } from './command.ts';
 
 export const shimCommand: Command = {
   summary: 'serve the REST API for bots and CI systems that hold an API key',

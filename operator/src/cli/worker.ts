@@ -5,8 +5,7 @@ import { KubeClient } from '../runtime/client.ts';
 import { createLogger } from '../runtime/logging.ts';
 import { loadWorkerConfig, WORKER_OPTIONS, type WorkerConfig } from '../worker/config.ts';
 import { Worker } from '../worker/worker.ts';
-import type { Command } from './main.ts';
-import { kubeConfigFor, parseAddress } from './operator.ts';
+import { type Command, kubeConfigFor, parseAddress } from './command.ts';
 
 export const workerCommand: Command = {
   summary: 'run WorkItems bound to this worker (one per worker pod)',

@@ -1,7 +1,7 @@
 // Admin credentials of external systems come from Secrets named in the operator configuration
 // ("namespace/name"), read when needed and never logged.
 import type { KubeClient } from '../runtime/client.ts';
-import { readSecretData } from './credentials.ts';
+import { readSecretData } from '../shared/secrets.ts';
 import { NotConfiguredError } from './ports.ts';
 
 /** The decoded data of the Secret `ref` ("namespace/name"); NotConfiguredError if absent. */

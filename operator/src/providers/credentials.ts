@@ -3,32 +3,14 @@
 // account nobody can log into or clean up.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { LiveProject } from '../controllers/project/desired.ts';
-import { FIELD_MANAGER } from '../controllers/project/names.ts';
+import { FIELD_MANAGER } from '../api/constants.ts';
+import type { LiveProject } from '../api/v1alpha1/index.ts';
 import { applyObject, setControllerReference } from '../runtime/apply.ts';
 import { isNotFound, type KubeClient, type KubeObject } from '../runtime/client.ts';
 import { SECRETS } from '../runtime/resources.ts';
+import { readSecretData, type SecretData } from '../shared/secrets.ts';
 
 export const generatePassword = () => randomBytes(24).toString('base64url');
-
-type SecretData = Record<string, string>;
-
-/** The decoded data of Secret namespace/name, or undefined when it does not exist. */
-export async function readSecretData(
-  client: KubeClient,
-  namespace: string,
-  name: string,
-): Promise<SecretData | undefined> {
-  try {
-    const secret = await client.get<KubeObject & { data?: Record<string, string> }>(SECRETS, namespace, name);
-    return Object.fromEntries(
-      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-    );
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 /** The decoded data of the Project's Secret `name`, or undefined when it does not exist. */
 export const readOwnedSecret = (client: KubeClient, project: LiveProject, name: string) =>

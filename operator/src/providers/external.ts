@@ -1,7 +1,7 @@
 // The generic sub-reconciler of external resources: it drives a provider through observe →
 // create | update, owns the resource's condition, returns the identifiers to record in status,
 // and on deletion (or when the resource is disabled) deletes it unless the policy is Retain.
-import type { LiveProject } from '../controllers/project/desired.ts';
+import type { LiveProject } from '../api/v1alpha1/index.ts';
 import type { ConditionUpdate } from '../runtime/conditions.ts';
 import { type ExternalClient, NotConfiguredError, WaitingError } from './ports.ts';
 

@@ -1,7 +1,7 @@
 // The external resources a Project can have: adding one is a provider file and a line here.
 
+import type { LiveProject } from '../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../config.ts';
-import type { LiveProject } from '../controllers/project/desired.ts';
 import type { KubeClient } from '../runtime/client.ts';
 import { readAdminSecret, readAdminSecretKey, requireKey } from './admin.ts';
 import type { CacheIds } from './cache/provider.ts';

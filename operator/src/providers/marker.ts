@@ -3,8 +3,8 @@
 // Project recreated under the same name is another owner. Finding its own things by this mark is
 // what lets an interrupted create be adopted, and what keeps rdev off everything else.
 
-import { shortHash } from '../naming.ts';
 import type { KubeObject } from '../runtime/client.ts';
+import { shortHash } from '../shared/naming.ts';
 
 /** Cloudflare's limit on a record's comment on the Free plan (paid plans allow more). */
 export const COMMENT_LIMIT = 100;

@@ -1,7 +1,7 @@
 // The shape every external resource takes (Crossplane's external client): observe what exists,
 // then create, update or delete it. A provider knows its system; the generic sub-reconciler
 // (external.ts) knows conditions, status, deletion policy and backoff.
-import type { LiveProject } from '../controllers/project/desired.ts';
+import type { LiveProject } from '../api/v1alpha1/index.ts';
 
 export interface Observation {
   /** The external resource exists (in whole or in part). */

@@ -1,9 +1,15 @@
 // Conditions with the semantics of apimachinery's meta.SetStatusCondition: one per type, and
 // lastTransitionTime moves only when the status flips.
-import type { z } from 'zod';
-import type { condition } from '../api/v1alpha1/common.ts';
 
-export type Condition = z.infer<typeof condition>;
+/** metav1.Condition. The runtime knows Kubernetes, not rdev: api/ declares the schema to match. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
 export type ConditionStatus = Condition['status'];
 
 /** What a controller says about a condition; the time is filled in by setCondition. */

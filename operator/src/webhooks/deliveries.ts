@@ -8,11 +8,16 @@ import type { Logger } from 'pino';
 import { isNotFound, type KubeClient } from '../runtime/client.ts';
 import type { ReconcileContext, Result } from '../runtime/controller.ts';
 import { SECRETS } from '../runtime/resources.ts';
+import { type PhaseEvent, payloadOf } from '../shared/transitions.ts';
+import {
+  type DeliveryRecord,
+  matches,
+  subscriptionFromSecret,
+  WEBHOOK_SELECTOR,
+} from '../shared/webhook-subscription.ts';
 import { retryDelayMs } from './policy.ts';
 import { recordDelivery, type SecretObject } from './record.ts';
 import { type Attempt, type Outgoing, sendOnce } from './send.ts';
-import { type DeliveryRecord, matches, subscriptionFromSecret, WEBHOOK_SELECTOR } from './subscription.ts';
-import { type PhaseEvent, payloadOf } from './transitions.ts';
 
 /** Jobs held at once; beyond it new events are dropped (a subscriber down for long must not exhaust memory). */
 export const MAX_JOBS = 10_000;

@@ -7,9 +7,9 @@ import { CHECKOUTS, PROJECTS, SESSIONS, WORK_ITEMS } from '../api/resources.ts';
 import type { OperatorConfig } from '../config.ts';
 import type { KubeObject } from '../runtime/client.ts';
 import type { Manager } from '../runtime/manager.ts';
+import { deletion, type PhaseEvent, phaseTransition } from '../shared/transitions.ts';
 import { Deliveries } from './deliveries.ts';
 import { ATTEMPT_TIMEOUT_MS } from './policy.ts';
-import { deletion, type PhaseEvent, phaseTransition } from './transitions.ts';
 
 const KINDS = [PROJECTS, SESSIONS, CHECKOUTS, WORK_ITEMS];
 

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../runtime/client.ts';
 import { SECRETS } from '../runtime/resources.ts';
-import { DELIVERIES_ANNOTATION, type DeliveryRecord, withDelivery } from './subscription.ts';
+import { DELIVERIES_ANNOTATION, type DeliveryRecord, withDelivery } from '../shared/webhook-subscription.ts';
 
 const RECORD_TRIES = 5;
 

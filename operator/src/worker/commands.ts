@@ -6,7 +6,7 @@
 import { AGENT_PROVIDERS, type AgentProviderName } from '../agents.ts';
 import type { Project } from '../api/v1alpha1/index.ts';
 import { DEFAULT_BRANCH } from '../providers/git/gitea.ts';
-import type { LiveWorkItem } from '../work/lifecycle.ts';
+import type { LiveWorkItem } from '../shared/work-phases.ts';
 import type { WorkerConfig } from './config.ts';
 
 export type ProjectView = Pick<Project, 'metadata' | 'spec' | 'status'>;

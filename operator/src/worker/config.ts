@@ -12,7 +12,7 @@ import {
   logLevelField,
   type OptionSpec,
 } from '../config.ts';
-import { WORKER_NAME_PATTERN } from '../work/names.ts';
+import { WORKER_NAME_PATTERN } from '../shared/worker-names.ts';
 
 export const workerConfig = z.object({
   kubeconfig: kubeconfigField,

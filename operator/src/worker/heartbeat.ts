@@ -11,7 +11,7 @@ import {
   WORKER_FIELD_MANAGER,
   WORKER_LEASE_LABEL,
   workerLeaseName,
-} from '../work/names.ts';
+} from '../shared/worker-names.ts';
 
 export interface HeartbeatOptions {
   name: string;

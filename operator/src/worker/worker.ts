@@ -9,23 +9,23 @@ import type { Logger } from 'pino';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
 import { readAdminSecretKey } from '../providers/admin.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
-import { readSecretData } from '../providers/credentials.ts';
 import { errorMessage } from '../providers/external.ts';
 import { NotConfiguredError } from '../providers/ports.ts';
-import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
-import { Informer } from '../runtime/informer.ts';
 import {
   afterAttempt,
   itemKey,
-  type LiveWorkItem,
   OUTPUT_TAIL_BYTES,
   type Outcome,
   running,
   type StatusPatch,
   timeoutMs,
-} from '../work/lifecycle.ts';
-import { boundTo, WORKER_FIELD_MANAGER } from '../work/names.ts';
-import { patchStatus } from '../work/status-patch.ts';
+} from '../queue/lifecycle.ts';
+import { patchStatus } from '../queue/status-patch.ts';
+import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
+import { Informer } from '../runtime/informer.ts';
+import { readSecretData } from '../shared/secrets.ts';
+import type { LiveWorkItem } from '../shared/work-phases.ts';
+import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';
 import { commandFor, type ProjectView } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
 import { gitCheckout } from './git.ts';

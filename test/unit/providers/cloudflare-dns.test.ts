@@ -2,8 +2,7 @@
 // the real SDK): the records a Project gets, how they follow its spec, whose records it touches,
 // and how it comes back from lost answers and outages.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LiveProject } from '../../../operator/src/controllers/project/desired.ts';
-import { shortHash } from '../../../operator/src/naming.ts';
+import type { LiveProject } from '../../../operator/src/api/v1alpha1/index.ts';
 import {
   type CloudflareDnsSettings,
   cloudflareDnsProvider,
@@ -12,6 +11,7 @@ import {
 import { autoLabels } from '../../../operator/src/providers/dns/names.ts';
 import { finalizeExternal } from '../../../operator/src/providers/external.ts';
 import { ownerMarker } from '../../../operator/src/providers/marker.ts';
+import { shortHash } from '../../../operator/src/shared/naming.ts';
 import { FakeCloudflare } from '../../fakes/cloudflare.ts';
 import { dnsResource, liveProject, reconcile, signal } from './support.ts';
 

@@ -1,8 +1,9 @@
 // Shared by the provider tests: Projects as read from the API server, and the CI and DNS
 // resources registered the way the project controller would register them, with the status a
 // reconcile records applied back onto the Project (as the controller's status write does).
+
+import type { LiveProject } from '../../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../../operator/src/api/v1alpha1/index.ts';
-import type { LiveProject } from '../../../operator/src/controllers/project/desired.ts';
 import type { CIIds } from '../../../operator/src/providers/ci/woodpecker.ts';
 import { describeCI } from '../../../operator/src/providers/ci/woodpecker.ts';
 import type { DnsIds } from '../../../operator/src/providers/dns/cloudflare.ts';

@@ -42,3 +42,17 @@ export type Project = z.infer<typeof project>;
 export type Session = z.infer<typeof session>;
 export type Checkout = z.infer<typeof checkout>;
 export type WorkItem = z.infer<typeof workItem>;
+
+/** What every object read from the API server has: a name, a namespace and a uid. */
+type LiveMeta = { name: string; namespace: string; uid: string };
+
+/** A Project as read from the API server. */
+export type LiveProject = Project & { metadata: Project['metadata'] & LiveMeta };
+/** A Session as read from the API server. */
+export type LiveSession = Session & {
+  metadata: Session['metadata'] & LiveMeta & { creationTimestamp: string };
+};
+/** A Checkout as read from the API server. */
+export type LiveCheckout = Checkout & {
+  metadata: Checkout['metadata'] & LiveMeta & { creationTimestamp: string };
+};

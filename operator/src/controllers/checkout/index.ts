@@ -1,13 +1,12 @@
 // Wires the Checkout controller into a manager: Checkouts, their credentials Secrets, and the
 // Projects whose repository they lease (a repository appearing wakes the Checkouts waiting on it).
 import { CHECKOUTS, PROJECTS } from '../../api/resources.ts';
+import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import { anyOf, deletionStarted, generationChanged } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { SECRETS } from '../../runtime/resources.ts';
-import type { LiveProject } from '../project/desired.ts';
-import type { LiveCheckout } from './lease.ts';
 import { checkoutReconciler } from './reconcile.ts';
 
 const PROJECT_INDEX = 'project';

@@ -2,18 +2,9 @@
 // status that says so.
 import type { CheckoutStatus } from '../../api/v1alpha1/checkout.ts';
 import { parseDuration } from '../../api/v1alpha1/duration.ts';
-import type { Checkout } from '../../api/v1alpha1/index.ts';
-import { boundedName, shortHash } from '../../naming.ts';
+import type { LiveCheckout } from '../../api/v1alpha1/index.ts';
 import { type Condition, setCondition } from '../../runtime/conditions.ts';
-
-export type LiveCheckout = Checkout & {
-  metadata: Checkout['metadata'] & {
-    name: string;
-    namespace: string;
-    uid: string;
-    creationTimestamp: string;
-  };
-};
+import { boundedName, shortHash } from '../../shared/naming.ts';
 
 export const FINALIZER = 'rdev.dev/checkout-token';
 export const FIELD_MANAGER = 'rdev-checkout';

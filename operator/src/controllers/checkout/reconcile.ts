@@ -4,6 +4,7 @@
 // by the finalizer). Gitea tokens never expire by themselves: the Checkout is their expiry.
 import { CHECKOUTS } from '../../api/resources.ts';
 import type { CheckoutStatus } from '../../api/v1alpha1/checkout.ts';
+import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { readAdminSecret, requireKey } from '../../providers/admin.ts';
 import { errorMessage } from '../../providers/external.ts';
@@ -18,14 +19,12 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
-import type { LiveProject } from '../project/desired.ts';
 import {
   branchOf,
   expiresAt,
   FIELD_MANAGER,
   FINAL_PHASES,
   FINALIZER,
-  type LiveCheckout,
   nextStatus,
   secretNameOf,
   tokenNameOf,

@@ -4,17 +4,13 @@
 // desired content, so the reconciler writes only when something changed.
 import { createHash } from 'node:crypto';
 import { AGENT_PROVIDERS } from '../../agents.ts';
-import type { Project } from '../../api/v1alpha1/index.ts';
+import { WORKSPACE_CONTAINER } from '../../api/constants.ts';
+import type { LiveProject, Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
-
-/** A Project as read from the API server (it has a uid). */
-export type LiveProject = Project & {
-  metadata: Project['metadata'] & { name: string; namespace: string; uid: string };
-};
 
 /** What the reconciler found out about the agent's credentials. */
 export type Credentials =
@@ -200,7 +196,7 @@ export function desiredPod(
       },
       containers: [
         {
-          name: 'workspace',
+          name: WORKSPACE_CONTAINER,
           image: project.spec.workspace.image ?? provider.image(config),
           command: provider.command,
           workingDir: WORKSPACE_MOUNT,

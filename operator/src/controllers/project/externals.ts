@@ -1,6 +1,8 @@
 // A Project's external resources (repository, CI, database, cache, DNS), driven through the
 // generic sub-reconciler; this file maps their outcomes onto the Project: status fields,
 // conditions, workspace env.
+
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { CacheIds } from '../../providers/cache/provider.ts';
 import type { CIIds } from '../../providers/ci/woodpecker.ts';
 import type { DatabaseIds } from '../../providers/database/provider.ts';
@@ -13,7 +15,6 @@ import {
 } from '../../providers/external.ts';
 import type { RepoIds } from '../../providers/git/gitea.ts';
 import type { ConditionUpdate } from '../../runtime/conditions.ts';
-import type { LiveProject } from './desired.ts';
 import type { ExternalStatus } from './status.ts';
 
 export interface ProjectExternals {

@@ -1,7 +1,7 @@
 // Wires the Project controller into a manager: the informers it reads (children selected by
 // the managed-by label; Secrets reduced to their key names) and what enqueues a Project.
 import { PROJECTS } from '../../api/resources.ts';
-import type { Project } from '../../api/v1alpha1/index.ts';
+import type { LiveProject, Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { projectExternalResources } from '../../providers/index.ts';
 import type { KubeObject } from '../../runtime/client.ts';
@@ -16,7 +16,6 @@ import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
-import type { LiveProject } from './desired.ts';
 import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
 import { projectReconciler, type SecretView } from './reconcile.ts';
 import type { PodView } from './status.ts';

@@ -1,5 +1,5 @@
 // Names of a Project's children: stable, so that re-applying never duplicates them.
-import { boundedName, dns1035 } from '../../naming.ts';
+
 import type { Resource } from '../../runtime/client.ts';
 import {
   NETWORK_POLICIES,
@@ -9,9 +9,9 @@ import {
   SERVICE_ACCOUNTS,
   SERVICES,
 } from '../../runtime/resources.ts';
+import { boundedName, dns1035 } from '../../shared/naming.ts';
 
 export const FINALIZER = 'rdev.dev/project';
-export const FIELD_MANAGER = 'rdev-operator';
 
 export const workspaceName = (project: string) => boundedName(project, 'workspace');
 export const serviceName = (project: string) => dns1035(workspaceName(project));

@@ -3,7 +3,9 @@
 // status is not re-sent), so an idle Project costs no API writes.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { FIELD_MANAGER } from '../../api/constants.ts';
 import { PROJECTS } from '../../api/resources.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { errorMessage } from '../../providers/external.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
@@ -19,22 +21,9 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
-import {
-  checkCredentials,
-  desiredChildren,
-  desiredCredentialsSecret,
-  desiredPod,
-  type LiveProject,
-} from './desired.ts';
+import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
-import {
-  APPLIED_CHILDREN,
-  credentialsSecretName,
-  FIELD_MANAGER,
-  FINALIZER,
-  SPEC_HASH,
-  workspaceName,
-} from './names.ts';
+import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
 import { type PodView, projectStatus } from './status.ts';
 
 /** A Secret as cached by the operator: its key names only, never its values. */

@@ -1,7 +1,7 @@
 // A Project's status as a pure function of what the reconciler observed: the workspace Pod,
 // the credentials check, the spec. Conditions keep their transition times unless their status
 // flips; the transitions are returned too, for Events.
-import type { ProjectStatus } from '../../api/v1alpha1/index.ts';
+import type { LiveProject, ProjectStatus } from '../../api/v1alpha1/index.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import {
   type Condition,
@@ -9,7 +9,7 @@ import {
   findCondition,
   setCondition,
 } from '../../runtime/conditions.ts';
-import type { Credentials, LiveProject } from './desired.ts';
+import type { Credentials } from './desired.ts';
 import { serviceName } from './names.ts';
 
 export interface PodView extends KubeObject {

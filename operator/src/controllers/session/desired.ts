@@ -1,23 +1,15 @@
 // The pure parts of a Session: its deadlines, its names, the dedicated Pod made from the
 // Project's workspace template, and the preview Service and Ingress.
 import { parseDuration } from '../../api/v1alpha1/duration.ts';
-import type { Session } from '../../api/v1alpha1/index.ts';
+import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { boundedName, dns1035 } from '../../naming.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import { isConditionTrue } from '../../runtime/conditions.ts';
-import { checkCredentials, desiredPod, type LiveProject } from '../project/desired.ts';
-
-export type LiveSession = Session & {
-  apiVersion: string;
-  kind: string;
-  metadata: Session['metadata'] & { name: string; namespace: string; uid: string; creationTimestamp: string };
-};
+import { boundedName, dns1035 } from '../../shared/naming.ts';
+import { checkCredentials, desiredPod } from '../project/desired.ts';
 
 export const FIELD_MANAGER = 'rdev-session';
-/** The container commands run in: the workspace's. */
-export const WORKSPACE_CONTAINER = 'workspace';
 
 export const sessionPodName = (s: LiveSession) => boundedName(s.metadata.name, 'session', 253);
 export const previewName = (s: LiveSession) => dns1035(boundedName(s.metadata.name, 'preview'));

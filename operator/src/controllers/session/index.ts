@@ -2,15 +2,14 @@
 // (their Project, and its workspace Pod). Secrets come from the Project controller's informer,
 // which keeps their key names only: it is registered first.
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
+import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { INGRESSES, PODS, SECRETS, SERVICES } from '../../runtime/resources.ts';
-import type { LiveProject } from '../project/desired.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
-import type { LiveSession } from './desired.ts';
 import { previewDns } from './preview-dns.ts';
 import { sessionReconciler } from './reconcile.ts';
 

@@ -5,6 +5,7 @@
 // it. lastActivityAt is written by exec alone: the status this reconciler applies never includes it.
 import { isDeepStrictEqual } from 'node:util';
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
+import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { applyObject, applyStatus, controllerOf } from '../../runtime/apply.ts';
 import {
@@ -21,7 +22,6 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
-import type { LiveProject } from '../project/desired.ts';
 import { childLabels, workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
@@ -31,7 +31,6 @@ import {
   desiredPreviewIngress,
   desiredPreviewService,
   FIELD_MANAGER,
-  type LiveSession,
   previewHost,
   previewName,
   previewURL,

@@ -1,10 +1,12 @@
 // A Session's status as a pure function of what the reconciler observed: its deadline, its
 // Project, the Pod it is bound to and its preview. lastActivityAt is not part of it: exec alone
 // writes that field, and a status applied by the controller must never carry an old value back.
+
+import type { LiveSession } from '../../api/v1alpha1/index.ts';
 import type { SessionStatus } from '../../api/v1alpha1/session.ts';
 import { type Condition, type ConditionUpdate, setCondition } from '../../runtime/conditions.ts';
 import type { PodView } from '../project/status.ts';
-import type { Deadline, LiveSession } from './desired.ts';
+import type { Deadline } from './desired.ts';
 
 export interface SessionObserved {
   deadline: Deadline;

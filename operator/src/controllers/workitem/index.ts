@@ -4,13 +4,13 @@
 import { Gauge } from 'prom-client';
 import { WORK_ITEMS } from '../../api/resources.ts';
 import type { OperatorConfig } from '../../config.ts';
+import { idempotencyGroup } from '../../queue/idempotency.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { LEASES } from '../../runtime/resources.ts';
-import { idempotencyGroup } from '../../work/idempotency.ts';
-import { isBound, type LiveWorkItem } from '../../work/lifecycle.ts';
-import { WORKER_LEASE_SELECTOR } from '../../work/names.ts';
-import { type LeaseObject, type PoolStatus, WorkerPool } from '../../work/pool.ts';
+import { isBound, type LiveWorkItem } from '../../shared/work-phases.ts';
+import { WORKER_LEASE_SELECTOR } from '../../shared/worker-names.ts';
+import { type LeaseObject, type PoolStatus, WorkerPool } from '../../shared/worker-pool.ts';
 import { itemReconciler } from './item.ts';
 import { IDEMPOTENCY_INDEX, POOL_KEY, scheduler } from './scheduler.ts';
 

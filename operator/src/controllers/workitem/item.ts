@@ -6,24 +6,15 @@
 //   - a finished item is deleted ttlSecondsAfterFinished after it finished.
 // Workers write Running and the outcome; this controller never touches an item a live worker holds.
 import { WORK_ITEMS } from '../../api/resources.ts';
+import { canonicalOf, idempotencyGroup } from '../../queue/idempotency.ts';
+import { afterAttempt, applyPatch, isNoop, type StatusPatch, ttlRemainingMs } from '../../queue/lifecycle.ts';
+import { patchStatus } from '../../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
 import type { ReconcileContext, Result } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Store } from '../../runtime/store.ts';
-import { canonicalOf, idempotencyGroup } from '../../work/idempotency.ts';
-import {
-  afterAttempt,
-  applyPatch,
-  isBound,
-  isFinished,
-  isNoop,
-  isWaiting,
-  type LiveWorkItem,
-  type StatusPatch,
-  ttlRemainingMs,
-} from '../../work/lifecycle.ts';
-import type { WorkerPool } from '../../work/pool.ts';
-import { patchStatus } from '../../work/status-patch.ts';
+import { isBound, isFinished, isWaiting, type LiveWorkItem } from '../../shared/work-phases.ts';
+import type { WorkerPool } from '../../shared/worker-pool.ts';
 import { IDEMPOTENCY_INDEX } from './scheduler.ts';
 
 export interface ItemDeps {

@@ -5,24 +5,16 @@
 // does), so back-to-back passes never overfill a worker.
 import type { Logger } from 'pino';
 import { WORK_ITEMS } from '../../api/resources.ts';
+import { canonicalOf, idempotencyGroup } from '../../queue/idempotency.ts';
+import { itemKey, projectKey, queued, scheduled, waitMs } from '../../queue/lifecycle.ts';
+import { type Candidate, type Limits, plan } from '../../queue/plan.ts';
+import { patchStatus } from '../../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
 import type { Result } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Store } from '../../runtime/store.ts';
-import { canonicalOf, idempotencyGroup } from '../../work/idempotency.ts';
-import {
-  isBound,
-  isWaiting,
-  itemKey,
-  type LiveWorkItem,
-  projectKey,
-  queued,
-  scheduled,
-  waitMs,
-} from '../../work/lifecycle.ts';
-import { type Candidate, type Limits, plan } from '../../work/plan.ts';
-import { type PoolStatus, poolStatus, type WorkerPool } from '../../work/pool.ts';
-import { patchStatus } from '../../work/status-patch.ts';
+import { isBound, isWaiting, type LiveWorkItem } from '../../shared/work-phases.ts';
+import { type PoolStatus, poolStatus, type WorkerPool } from '../../shared/worker-pool.ts';
 
 export const IDEMPOTENCY_INDEX = 'idempotencyGroup';
 /** The scheduler's one work-queue key. */

@@ -2,7 +2,7 @@
 // webhook itself). Woodpecker knows a repository by the forge's id (forge_remote_id) and by its
 // full name; the Project's status gives both once the repository exists (status.repo), and the
 // Woodpecker id is recorded in status.ci.repoId.
-import type { LiveProject } from '../../controllers/project/desired.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import {
   type ExternalClient,
   type ExternalContext,

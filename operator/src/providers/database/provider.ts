@@ -4,11 +4,11 @@
 // role is created or changed.
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import type { LiveProject } from '../../controllers/project/desired.ts';
-import { boundedName, externalName } from '../../naming.ts';
 import { isNotFound, type KubeClient } from '../../runtime/client.ts';
 import { SECRETS } from '../../runtime/resources.ts';
+import { boundedName, externalName } from '../../shared/naming.ts';
 import { readAdminSecret } from '../admin.ts';
 import { ensureCredentials, readOwnedSecret } from '../credentials.ts';
 import type { ExternalClient, ExternalContext, Observation } from '../ports.ts';

@@ -4,7 +4,7 @@
 // are someone else's and are never changed or deleted; a name they hold is reported, not taken.
 // Finding our records by their marker (not only by the ids on record) is what lets an attempt
 // interrupted between creating a record and recording its id adopt it, and deletion find it.
-import type { LiveProject } from '../../controllers/project/desired.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import { ownerMarker } from '../marker.ts';
 import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
 import {

@@ -2,7 +2,7 @@
 // Project's Service with its host names (desired.ts) and external-dns makes the records. There
 // is nothing outside the cluster for the operator to create or delete; the condition reports
 // the names the annotation publishes.
-import type { LiveProject } from '../../controllers/project/desired.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import { type ExternalClient, NotConfiguredError, type Observation } from '../ports.ts';
 import type { DnsIds } from './cloudflare.ts';
 import { unseenZoneHostnames } from './names.ts';

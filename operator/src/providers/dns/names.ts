@@ -1,7 +1,7 @@
 // The DNS names of a Project: pure functions of the Project and the zone, unit-tested without a
 // DNS provider.
-import type { LiveProject } from '../../controllers/project/desired.ts';
-import { boundedName, shortHash } from '../../naming.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
+import { boundedName, shortHash } from '../../shared/naming.ts';
 
 /** `label.zone`, lower-case. */
 export const inZone = (label: string, zone: string) => `${label}.${zone}`.toLowerCase();

@@ -5,7 +5,7 @@
 // exist (that commit creates it in one ref update), so a retry never commits twice; webhooks are
 // added once each, compared by URL.
 import type { Repository } from 'gitea-js';
-import type { LiveProject } from '../../controllers/project/desired.ts';
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import { ownerMarker } from '../marker.ts';
 import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
 import {

@@ -1,7 +1,8 @@
 // What a Project's new repository is rendered from: the Project's template selection and the
 // values the templates need, taken from the Project, its repository and the operator's config.
+
+import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import type { LiveProject } from '../../controllers/project/desired.ts';
 import { renderProjectTemplate } from '../../templates/render.ts';
 import type { TemplateVariablesInput } from '../../templates/variables.ts';
 import { inZone } from '../dns/names.ts';

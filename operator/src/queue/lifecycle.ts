@@ -5,11 +5,8 @@
 
 import { parseDuration } from '../api/v1alpha1/duration.ts';
 import type { WorkItemSpec, WorkItemStatus } from '../api/v1alpha1/index.ts';
-import type { KubeObject } from '../runtime/client.ts';
 import { setCondition } from '../runtime/conditions.ts';
-
-export type LiveWorkItem = KubeObject & { spec: WorkItemSpec; status?: WorkItemStatus };
-export type WorkPhase = NonNullable<WorkItemStatus['phase']>;
+import { isFinished, type LiveWorkItem, type WorkPhase } from '../shared/work-phases.ts';
 
 /** Status fields a transition sets; `null` clears a field (merge-patch semantics). */
 export type StatusPatch = { [K in keyof WorkItemStatus]?: WorkItemStatus[K] | null };
@@ -17,18 +14,6 @@ export type StatusPatch = { [K in keyof WorkItemStatus]?: WorkItemStatus[K] | nu
 /** Keeps at most this much of an attempt's output in status (the rest is in the worker's log). */
 export const OUTPUT_TAIL_BYTES = 64 * 1024;
 export const MAX_RETRY_DELAY_MS = 10 * 60_000;
-
-const FINISHED: readonly WorkPhase[] = ['Succeeded', 'Failed', 'Cancelled'];
-const BOUND: readonly WorkPhase[] = ['Scheduled', 'Running'];
-
-/** Anything with a phase: a typed item, or one as a cache of untyped objects holds it. */
-type Phased = { status?: { phase?: string } };
-
-export const isFinished = (item: Phased) => FINISHED.includes(item.status?.phase as WorkPhase);
-/** Bound to a worker: counts against capacity and limits. */
-export const isBound = (item: Phased) => BOUND.includes(item.status?.phase as WorkPhase);
-/** Waiting for a worker (a new item has no phase yet). */
-export const isWaiting = (item: Phased) => item.status?.phase === undefined || item.status.phase === 'Queued';
 
 export const projectKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.spec.projectRef.name}`;
 export const itemKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.metadata.name}`;

@@ -1,8 +1,8 @@
+import { isFinished, type LiveWorkItem } from '../shared/work-phases.ts';
 // Idempotency keys: of the WorkItems of one Project sharing a key, one runs (the canonical) and
 // the others mirror its outcome. The canonical is the one that started first; before any has
 // started, the oldest. That order makes the choice stable: once an item has been bound, a
 // late-arriving older twin (seen after the binding) can never run a second time.
-import { isFinished, type LiveWorkItem } from './lifecycle.ts';
 
 /** Groups items by namespace, Project and key; items without a key are not grouped. */
 export const idempotencyGroup = (item: LiveWorkItem) =>

@@ -1,6 +1,6 @@
 // Names shared by the scheduler (operator) and the workers: the field a worker selects its
 // WorkItems by, and the heartbeat Lease each worker holds.
-import { boundedName } from '../naming.ts';
+import { boundedName } from './naming.ts';
 
 /** The field selector of the WorkItems bound to `worker` (a selectable field of the CRD). */
 export const boundTo = (worker: string) => `status.worker=${worker}`;

@@ -6,7 +6,7 @@
 // its renewTime is recent by our clock, or we have seen it renew. Otherwise an operator that
 // restarts often would keep handing items to a worker that died just before.
 import type { KubeObject } from '../runtime/client.ts';
-import { CAPACITY_ANNOTATION } from './names.ts';
+import { CAPACITY_ANNOTATION } from './worker-names.ts';
 
 export type LeaseObject = KubeObject & {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };

@@ -4,7 +4,8 @@
 // bound twice or reported by a worker that no longer holds it.
 import { WORK_ITEMS } from '../api/resources.ts';
 import type { KubeClient } from '../runtime/client.ts';
-import type { LiveWorkItem, StatusPatch } from './lifecycle.ts';
+import type { LiveWorkItem } from '../shared/work-phases.ts';
+import type { StatusPatch } from './lifecycle.ts';
 
 export function patchStatus(
   client: KubeClient,
