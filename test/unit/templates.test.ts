@@ -454,6 +454,24 @@ describe('composition', () => {
     expect(fileOf(noCache, 'deploy/jobs.yaml')).not.toContain('secretRef');
   });
 
+  it('takes the files a unit includes as its own, and its own files win', () => {
+    const goApi = rendered['go-api'] ?? [];
+    const service = rendered['monorepo-service'] ?? [];
+    expect(fileOf(goApi, 'server.go')).toBe(fileOf(service, 'services/api/server.go'));
+    expect(fileOf(goApi, '.dockerignore')).toMatch(/^\.git\/\n/);
+    expect(fileOf(service, 'services/api/.dockerignore')).not.toContain('.git/');
+    // Rendered in the including unit: the shared Dockerfile builds each unit's own binary.
+    expect(fileOf(goApi, 'Dockerfile')).toContain('ENTRYPOINT ["/api"]');
+    expect(fileOf(rendered['monorepo-worker'] ?? [], 'workers/jobs/Dockerfile')).toContain(
+      'ENTRYPOINT ["/jobs"]',
+    );
+    // An include that lists files takes only those.
+    expect(fileOf(rendered.landing ?? [], 'src/pages/404.astro')).toBe(
+      fileOf(rendered['monorepo-app-astro'] ?? [], 'apps/site/src/pages/404.astro'),
+    );
+    expect(rendered.landing?.map((f) => f.path)).not.toContain('src/pages/about.astro');
+  });
+
   it('adds an Ingress only for a Project with a host name', () => {
     expect(rendered['monorepo-app-astro']?.map((f) => f.path)).not.toContain('deploy/ingress.yaml');
     expect(fileOf(rendered.landing ?? [], 'deploy/ingress.yaml')).toContain('host: shop.example.com');
@@ -548,6 +566,32 @@ describe('a broken template tree', () => {
     expect(render(withFiles({ 'skeleton/NOTES.md.eta': { content: '<%= it.nope.x %>\n' } }))).toThrow(
       /skeleton\/NOTES\.md\.eta/,
     );
+  });
+
+  it('is refused when a unit includes what the tree does not have', () => {
+    const goApi = JSON.parse(real.get('go-api/unit.json')?.content ?? '{}') as object;
+    const including = (include: unknown) =>
+      render(withFiles({ 'go-api/unit.json': { content: JSON.stringify({ ...goApi, include }) } }), {
+        name: 'go-api',
+      });
+    expect(including([{ from: 'components/servce' }])).toThrow(
+      'go-api/unit.json: include.0.from: the template tree has no components/servce/files/ or components/servce/parts/ to include',
+    );
+    expect(
+      including([{ from: 'components/service', files: ['files/main.go.eta', 'files/nope.go'] }]),
+    ).toThrow(
+      'go-api/unit.json: include.0.files.1: the template tree has no components/service/files/nope.go',
+    );
+    expect(including([{ from: 'components/service', files: ['unit.json'] }])).toThrow(
+      /include\.0\.files\.0: a path under files\/, or parts\/ and the name of a part/,
+    );
+    expect(including([{ from: '../etc' }])).toThrow(/include\.0\.from: /);
+    expect(including([{ from: 'go-api' }])).toThrow('go-api/unit.json: a unit cannot include its own folder');
+    expect(including([{ from: 'components/service' }, { from: 'components/worker' }])).toThrow(
+      /go-api\/unit\.json: files\/\.dockerignore is included from both components\/service\/files\/\.dockerignore and components\/worker\/files\/\.dockerignore/,
+    );
+    // Without the include, go-api is a unit without its files.
+    expect(including([])).toThrow(/go-api: a web unit needs parts\/deploy\.yaml\.eta/);
   });
 
   it('is refused when a unit documents a file it does not write', () => {

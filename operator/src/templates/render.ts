@@ -9,6 +9,9 @@
 //   components/<component>/files/**       files under the component's directory
 //   components/<component>/parts/*.eta    what it adds to composed files (CI steps, manifests)
 //   <template>/{unit.json,files,parts}    a standalone template (landing, go-api), at the root
+//   shared/<name>/{files,parts}           files for units to include (unit.json "include")
+// A unit's files and parts are its own plus those its unit.json includes from other folders
+// (a component, a shared folder); its own win over included ones of the same path.
 // A file ending in .eta is rendered with Eta and loses the suffix (and is left out when it
 // renders to nothing but whitespace); every other file is copied as it is.
 import { Eta } from 'eta';
@@ -22,7 +25,7 @@ import {
   TemplateError,
   type TemplateTree,
 } from './tree.ts';
-import { UNIT_PARTS, type UnitManifest, unitManifest } from './unit.ts';
+import { includable, UNIT_PARTS, type UnitFile, type UnitManifest, unitManifestIn } from './unit.ts';
 import {
   TEMPLATE_NAMES,
   type TemplateComponent,
@@ -187,7 +190,7 @@ function readManifest(tree: TemplateTree, source: string, standalone: boolean): 
   } catch (error) {
     throw new TemplateError(`${source}/unit.json: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = unitManifest.safeParse(raw);
+  const parsed = unitManifestIn(tree).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new TemplateError(`${source}/unit.json: ${issues.join('; ')}`);
@@ -209,7 +212,36 @@ function readManifest(tree: TemplateTree, source: string, standalone: boolean): 
       );
     }
   }
+  if (manifest.include.some((i) => i.from === source)) {
+    throw new TemplateError(`${source}/unit.json: a unit cannot include its own folder`);
+  }
   return manifest;
+}
+
+/**
+ * The files/** and parts of a unit, keyed by their path in its folder ("files/main.go",
+ * "parts/deploy.yaml.eta"): what its includes take from other folders, overridden by its own.
+ */
+function unitFiles(
+  tree: TemplateTree,
+  source: string,
+  manifest: Pick<UnitManifest, 'include'>,
+): Map<string, UnitFile> {
+  const files = new Map<string, UnitFile>();
+  for (const { from, files: only } of manifest.include) {
+    for (const [relative, included] of includable(tree, from)) {
+      if (only && !only.includes(relative)) continue;
+      const taken = files.get(relative);
+      if (taken) {
+        throw new TemplateError(
+          `${source}/unit.json: ${relative} is included from both ${taken.path} and ${included.path}`,
+        );
+      }
+      files.set(relative, included);
+    }
+  }
+  for (const [relative, own] of includable(tree, source)) files.set(relative, own);
+  return files;
 }
 
 function unitContexts(
@@ -358,16 +390,18 @@ export function renderTemplateTree(
         unitContext,
       );
     }
+    const files = unitFiles(tree, unit.source, unit);
     for (const [part, file] of Object.entries(UNIT_PARTS) as [keyof typeof UNIT_PARTS, string][]) {
-      const template = tree.get(`${unit.source}/parts/${file}`);
-      if (template) unit.parts[part] = render(`${unit.source}/parts/${file}`, template.content, unitContext);
+      const template = files.get(`parts/${file}`);
+      if (template) unit.parts[part] = render(template.path, template.file.content, unitContext);
     }
     if (unit.kind !== 'tool' && unit.parts.deploy.trim() === '') {
       throw new TemplateError(`${unit.source}: a ${unit.kind} unit needs parts/${UNIT_PARTS.deploy}`);
     }
     const written: string[] = [];
-    for (const entry of filesUnder(tree, `${unit.source}/files`)) {
-      const path = out.addTemplate(unit.path(entry.relative), entry.path, entry.file, unitContext);
+    const underFiles = [...files].filter(([relative]) => relative.startsWith('files/'));
+    for (const [relative, { path: source, file }] of underFiles.sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const path = out.addTemplate(unit.path(relative.slice('files/'.length)), source, file, unitContext);
       if (path !== undefined) written.push(path);
     }
     // The docs list these: they must exist.
@@ -379,13 +413,9 @@ export function renderTemplateTree(
       if (!exists)
         throw new TemplateError(`${unit.source}/unit.json: layout names ${path}, which it does not write`);
     }
-    if (unit.parts.deploy.trim() !== '') {
-      out.add(
-        `deploy/${unit.id}.yaml`,
-        unit.parts.deploy,
-        `${unit.source}/parts/${UNIT_PARTS.deploy}`,
-        false,
-      );
+    const deploy = files.get(`parts/${UNIT_PARTS.deploy}`);
+    if (deploy && unit.parts.deploy.trim() !== '') {
+      out.add(`deploy/${unit.id}.yaml`, unit.parts.deploy, deploy.path, false);
     }
   }
   const skeleton = filesUnder(tree, 'skeleton');
