@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
-import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
 import { renderRepository, templateVariablesFor } from '../../operator/src/providers/git/template.ts';
 import { ciEnabled, repoEnabled } from '../../operator/src/providers/index.ts';
 

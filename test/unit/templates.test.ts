@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { TEMPLATE_COMPONENTS } from '../../operator/src/api/v1alpha1/project.ts';
-import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
 import { cacheIds, cacheSecretData } from '../../operator/src/providers/cache/provider.ts';
 import { databaseIds, databaseSecretData } from '../../operator/src/providers/database/provider.ts';
 import {

@@ -17,7 +17,7 @@
 import { Eta } from 'eta';
 import { parseAllDocuments } from 'yaml';
 import { TEMPLATE_COMPONENTS } from '../api/v1alpha1/project.ts';
-import { boundedName } from '../naming.ts';
+import { boundedName } from '../shared/naming.ts';
 import {
   checkRelativePath,
   DEFAULT_TEMPLATES_DIR,

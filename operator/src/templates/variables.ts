@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { dnsLabel, hostname } from '../api/v1alpha1/common.ts';
 import type { TEMPLATE_COMPONENTS } from '../api/v1alpha1/project.ts';
-import { boundedName } from '../naming.ts';
+import { boundedName } from '../shared/naming.ts';
 
 /** The templates a Project can start from (spec.template.name). */
 export const TEMPLATE_NAMES = ['monorepo', 'landing', 'go-api'] as const;
