@@ -46,7 +46,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    tsPreCompilationDeps: true,
     // TypeScript 7 has no compiler API yet: swc parses the sources.
     parser: 'swc',
   },

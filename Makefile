@@ -32,9 +32,10 @@ node_modules/.installed: package.json package-lock.json
 deps: node_modules/.installed ## install the npm dependencies
 
 .PHONY: lint
-lint: deps ## type-check and lint
+lint: deps ## type-check, lint, and check the layers (.dependency-cruiser.cjs)
 	tsc --noEmit
 	biome check .
+	depcruise operator/src api-shim/src --config .dependency-cruiser.cjs
 
 .PHONY: format
 format: deps ## apply the formatter and safe lint fixes
