@@ -1,17 +1,17 @@
 // docs/configuration.md: every option of `rdev operator`, `rdev worker` and `rdev shim`, from
-// the option tables the CLIs parse with (flag, environment variable, config path, default).
+// the option tables derived from their config schemas (flag, environment variable, config path,
+// default).
 import { SHIM_OPTIONS } from '../../api-shim/src/config.ts';
-import { OPTIONS, type OptionSpec } from '../../operator/src/config.ts';
+import { OPTIONS } from '../../operator/src/config.ts';
+import { defaultText, hasDefault, type OptionSpec } from '../../operator/src/shared/options.ts';
 import { WORKER_OPTIONS } from '../../operator/src/worker/config.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The default as docs/ show it: a machine-dependent one (the host name) by what it stands for. */
 function shownDefault(o: OptionSpec): string {
-  if (o.default === undefined || (Array.isArray(o.default) && o.default.length === 0)) return '';
-  // The worker's name defaults to the host name: show that, not this machine's.
-  if (o.flag === 'name') return '(host name)';
-  if (o.flag === 'work-dir') return '(temp dir)/rdev-work';
-  return `\`${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}\``;
+  if (!hasDefault(o)) return '';
+  return o.shownDefault ?? `\`${defaultText(o)}\``;
 }
 
 function table(options: OptionSpec[]): string {

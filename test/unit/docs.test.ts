@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHIM_OPTIONS } from '../../api-shim/src/config.ts';
 import { renderDocs } from '../../hack/docs/render.ts';
 import { OPTIONS } from '../../operator/src/config.ts';
+import { WORKER_OPTIONS } from '../../operator/src/worker/config.ts';
 
 const docs = renderDocs();
 
@@ -13,9 +15,13 @@ describe('the generated references in docs/', () => {
     }
   });
 
-  it('cover every operator option, every kind and every shim route', () => {
+  it('cover every option of every command, every kind and every shim route', () => {
     const config = docs.get('configuration.md') ?? '';
-    for (const o of OPTIONS) expect(config).toContain(`\`--${o.flag}\``);
+    for (const o of [...OPTIONS, ...WORKER_OPTIONS, ...SHIM_OPTIONS]) {
+      expect(config).toContain(`| \`--${o.flag}\` | \`${o.env}\` | \`${o.path.join('.')}\` |`);
+    }
+    // Defaults that depend on the machine show what they stand for.
+    expect(config).toContain('| `--name` | `POD_NAME` | `name` | (host name) |');
     const crds = docs.get('crds.md') ?? '';
     for (const kind of ['Project', 'Session', 'Checkout', 'WorkItem']) expect(crds).toContain(`## ${kind}`);
     expect(crds).toContain('`spec.projectRef.name`');

@@ -1,11 +1,81 @@
-// What the `rdev` subcommands share: their shape, the cluster they talk to and listen addresses.
+// What the `rdev` subcommands share: their shape, their start (options, errors, logger), the
+// cluster they talk to, listen addresses and how they stop.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '../config.ts';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { createLogger } from '../runtime/logging.ts';
+import {
+  ConfigError,
+  configHelp,
+  loadOptions,
+  type OptionSchema,
+  redactedConfig,
+} from '../shared/options.ts';
 
 /** A subcommand of the `rdev` CLI: `run` returns the process exit code. */
 export interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
+}
+
+/** A command past its start: its configuration, what `prepare` made of it and its logger. */
+export interface Started<C, P> {
+  config: C;
+  prepared: P;
+  log: Logger;
+}
+
+/**
+ * The start every command shares. With --help: prints the options of `schema` (and `notes`),
+ * exit code 0. Otherwise: loads the configuration and hands it to `prepare`, which checks what
+ * the schema cannot and makes what the command needs; an error in either is printed with a
+ * pointer to --help, exit code 2. Then makes the logger and logs the configuration, secrets
+ * masked. Returns the exit code when the command is done.
+ */
+export function startCommand<C extends { logLevel: string }, P>(
+  name: string,
+  args: string[],
+  spec: { schema: OptionSchema & z.ZodType<C>; prepare: (config: C) => P; notes?: string },
+): Started<C, P> | number {
+  if (args.includes('--help') || args.includes('-h')) {
+    const notes = spec.notes ? `\n\n${spec.notes}` : '';
+    console.log(
+      `Usage: rdev ${name} [options]\n\nOptions (flags win over environment variables, which win over the config file):\n${configHelp(spec.schema)}${notes}`,
+    );
+    return 0;
+  }
+  let config: C;
+  let prepared: P;
+  try {
+    config = loadOptions(spec.schema, args);
+    prepared = spec.prepare(config);
+  } catch (err) {
+    console.error(
+      `rdev ${name}: ${err instanceof Error ? err.message : String(err)}\nRun \`rdev ${name} --help\` for the options.`,
+    );
+    return 2;
+  }
+  const log = createLogger({ level: config.logLevel, name: `rdev-${name}` });
+  log.info({ config: redactedConfig(config, spec.schema) }, `starting rdev ${name}`);
+  return { config, prepared, log };
+}
+
+/** On the first SIGTERM or SIGINT: runs `shutdown`, then exits 0, or 1 when it fails. */
+export function exitOnSignals(log: Logger, shutdown: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    shutdown(signal).then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 }
 
 /** ":8080" or "127.0.0.1:8080" → listen address; "" → none. */

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Command } from './command.ts';
 import { operatorCommand } from './operator.ts';
 import { shimCommand } from './shim.ts';
 import { workerCommand } from './worker.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const pkg = z
+  .object({ version: z.string() })
+  .parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')));
 
 const commands: Record<string, Command> = {
   operator: operatorCommand,

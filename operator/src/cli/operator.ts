@@ -1,40 +1,29 @@
 // `rdev operator`: runs the controllers against the cluster of the kubeconfig (or in-cluster).
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, configHelp, loadConfig, type OperatorConfig, redactedConfig } from '../config.ts';
+import { operatorConfig } from '../config.ts';
 import { registerCheckoutController } from '../controllers/checkout/index.ts';
 import { registerProjectController } from '../controllers/project/index.ts';
 import { registerSessionController } from '../controllers/session/index.ts';
 import { registerWorkControllers } from '../controllers/workitem/index.ts';
-import { createLogger } from '../runtime/logging.ts';
 import { Manager } from '../runtime/manager.ts';
+import { ConfigError } from '../shared/options.ts';
 import { registerWebhookDelivery } from '../webhooks/index.ts';
-import { type Command, kubeConfigFor, parseAddress } from './command.ts';
+import { type Command, kubeConfigFor, parseAddress, startCommand } from './command.ts';
 
 export const operatorCommand: Command = {
   summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',
   async run(args) {
-    if (args.includes('--help') || args.includes('-h')) {
-      console.log(
-        `Usage: rdev operator [options]\n\nOptions (flags win over environment variables, which win over the config file):\n${configHelp()}`,
-      );
-      return 0;
-    }
-    let config: OperatorConfig;
-    let kubeConfig: KubeConfig;
-    try {
-      config = loadConfig(args);
-      kubeConfig = kubeConfigFor(config);
-      if (config.namespaces.length > 1)
-        throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
-    } catch (err) {
-      console.error(
-        `rdev operator: ${err instanceof Error ? err.message : String(err)}\nRun \`rdev operator --help\` for the options.`,
-      );
-      return 2;
-    }
-    const log = createLogger({ level: config.logLevel, name: 'rdev-operator' });
-    log.info({ config: redactedConfig(config) }, 'starting rdev operator');
+    const started = startCommand('operator', args, {
+      schema: operatorConfig,
+      prepare(config) {
+        const kubeConfig = kubeConfigFor(config);
+        if (config.namespaces.length > 1)
+          throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
+        return kubeConfig;
+      },
+    });
+    if (typeof started === 'number') return started;
+    const { config, prepared: kubeConfig, log } = started;
     const listen = [parseAddress(config.healthAddr), parseAddress(config.metricsAddr)].filter(
       (a, i, all): a is { host: string; port: number } =>
         a !== undefined && all.findIndex((b) => b?.host === a.host && b?.port === a.port) === i,

@@ -1,59 +1,35 @@
 // `rdev worker`: runs the WorkItems the operator binds to this worker (see worker/worker.ts).
 import { createServer } from 'node:http';
-import { ConfigError, configHelp, redactedConfig } from '../config.ts';
 import { KubeClient } from '../runtime/client.ts';
-import { createLogger } from '../runtime/logging.ts';
-import { loadWorkerConfig, WORKER_OPTIONS, type WorkerConfig } from '../worker/config.ts';
+import { workerConfig } from '../worker/config.ts';
 import { Worker } from '../worker/worker.ts';
-import { type Command, kubeConfigFor, parseAddress } from './command.ts';
+import { type Command, exitOnSignals, kubeConfigFor, parseAddress, startCommand } from './command.ts';
 
 export const workerCommand: Command = {
   summary: 'run WorkItems bound to this worker (one per worker pod)',
   async run(args) {
-    if (args.includes('--help') || args.includes('-h')) {
-      console.log(
-        `Usage: rdev worker [options]\n\nOptions (flags win over environment variables, which win over the config file):\n${configHelp(WORKER_OPTIONS)}`,
-      );
-      return 0;
-    }
-    let config: WorkerConfig;
-    let client: KubeClient;
-    let health: { host: string; port: number } | undefined;
-    try {
-      config = loadWorkerConfig(args);
-      client = new KubeClient(kubeConfigFor(config));
-      health = parseAddress(config.healthAddr);
-    } catch (err) {
-      if (!(err instanceof ConfigError) && !(err instanceof Error)) throw err;
-      console.error(`rdev worker: ${err.message}\nRun \`rdev worker --help\` for the options.`);
-      return 2;
-    }
-    const log = createLogger({ level: config.logLevel, name: 'rdev-worker' });
-    log.info({ config: redactedConfig(config, WORKER_OPTIONS) }, 'starting rdev worker');
-    const worker = new Worker({ client, config, log });
-    if (health) {
+    const started = startCommand('worker', args, {
+      schema: workerConfig,
+      prepare: (config) => ({
+        client: new KubeClient(kubeConfigFor(config)),
+        health: parseAddress(config.healthAddr),
+      }),
+    });
+    if (typeof started === 'number') return started;
+    const { config, prepared, log } = started;
+    const worker = new Worker({ client: prepared.client, config, log });
+    if (prepared.health) {
       const server = createServer((req, res) => {
         const ok = req.url === '/healthz' || (req.url === '/readyz' && worker.ready);
         res.writeHead(ok ? 200 : req.url === '/readyz' ? 503 : 404).end(ok ? 'ok' : 'not ready');
       });
-      server.listen(health.port, health.host);
+      server.listen(prepared.health.port, prepared.health.host);
       server.unref();
     }
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    exitOnSignals(log, (signal) => {
       log.info({ signal, running: worker.running }, 'shutting down: running items go back to the queue');
-      worker.shutdown().then(
-        () => process.exit(0),
-        (err) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+      return worker.shutdown();
+    });
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     try {
       await worker.start();
