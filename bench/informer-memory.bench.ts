@@ -8,7 +8,10 @@ import type { ListWatch } from '../operator/src/runtime/reflector.ts';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-function project(i: number): KubeObject {
+/** A Project as the API server returns it. */
+type ProjectObject = KubeObject & { spec: Record<string, unknown>; status: Record<string, unknown> };
+
+function project(i: number): ProjectObject {
   const time = '2026-11-24T03:00:00Z';
   return {
     apiVersion: 'rdev.dev/v1alpha1',

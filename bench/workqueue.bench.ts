@@ -1,6 +1,7 @@
 // Work queue throughput: keys through add → get → done per second, with all-distinct keys and
 // with heavy duplication (the dirty set absorbs repeats). Run: make bench
 import { WorkQueue } from '../operator/src/runtime/workqueue.ts';
+import { row } from './support.ts';
 
 async function run(label: string, total: number, distinct: number): Promise<void> {
   const q = new WorkQueue<string>();
@@ -17,8 +18,9 @@ async function run(label: string, total: number, distinct: number): Promise<void
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `${label.padEnd(34)} ${Math.round(total / seconds)
+  row(
+    label,
+    `${Math.round(total / seconds)
       .toLocaleString('en')
       .padStart(12)} adds/s` +
       `  (${total.toLocaleString('en')} adds, ${processed.toLocaleString('en')} reconciles, ${seconds.toFixed(2)} s)`,

@@ -25,14 +25,15 @@ import { ApiError, KubeClient, type KubeObject } from '../../operator/src/runtim
 import { createLogger } from '../../operator/src/runtime/logging.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
 import { EVENTS, LEASES, PODS, SECRETS } from '../../operator/src/runtime/resources.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
-import { boundTo } from '../../operator/src/work/names.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
+import { boundTo } from '../../operator/src/shared/worker-names.ts';
 import { loadWorkerConfig } from '../../operator/src/worker/config.ts';
-import { ROOT } from '../support/manifests.ts';
+import { PROJECT_SPEC, ROOT } from '../support/manifests.ts';
 import { installCrds } from './support/crds.ts';
-import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
+import { createAgentSecret, eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
 import { kubectl } from './support/kubectl.ts';
-import { counterTotal } from './support/operator.ts';
+import { counterTotal } from './support/metrics.ts';
+import { rdevKind } from './support/rdev-objects.ts';
 import { spawnWorker, type WorkerProcess } from './support/worker.ts';
 
 const CHART = join(ROOT, 'charts', 'rdev');
@@ -69,6 +70,13 @@ function render(release: string, namespace: string, ...args: string[]): Obj[] {
   return parseAllDocuments(run.stdout)
     .map((d) => d.toJSON() as Obj | null)
     .filter((o): o is Obj => o !== null);
+}
+
+/** Writes objects as a YAML stream to a file of the work directory; its path. */
+async function writeObjects(name: string, objects: Obj[]): Promise<string> {
+  const file = join(work, name);
+  await writeFile(file, objects.map((o) => `---\n${stringify(o)}`).join(''));
+  return file;
 }
 
 const named = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
@@ -396,8 +404,7 @@ describe('the chart', () => {
       const objects = render(uniqueName('dry'), release.name, ...args).filter(
         (o) => o.kind !== 'ServiceMonitor',
       );
-      const file = join(work, `${name}.yaml`);
-      await writeFile(file, objects.map((o) => `---\n${stringify(o)}`).join(''));
+      const file = await writeObjects(`${name}.yaml`, objects);
       const run = kubectl(
         'apply',
         '--server-side',
@@ -508,8 +515,7 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     const rbac = objects.filter((o) =>
       ['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind),
     );
-    const file = join(work, 'rbac.yaml');
-    await writeFile(file, rbac.map((o) => `---\n${stringify(o)}`).join(''));
+    const file = await writeObjects('rbac.yaml', rbac);
     const applied = kubectl('apply', '--server-side', '--field-manager=rdev-chart-test', '-f', file);
     expect(applied.status, applied.stderr).toBe(0);
 
@@ -578,25 +584,10 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
   });
 
   it('is enough for a Project to become Ready, with its children and Events', async () => {
-    await admin.create(SECRETS, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'anthropic', namespace: tenant.name },
-      stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' },
-    });
-    await admin.create(PROJECTS, {
-      apiVersion: 'rdev.dev/v1alpha1',
-      kind: 'Project',
-      metadata: { name: 'shop', namespace: tenant.name },
-      spec: { agent: { credentialsSecretRef: { name: 'anthropic' } } },
-    });
-    const project = await eventually(
-      async () => {
-        const p = await admin.get<Obj & { status?: { phase?: string } }>(PROJECTS, tenant.name, 'shop');
-        return p.status?.phase === 'Ready' && p;
-      },
-      { timeoutMs: 60_000 },
-    );
+    await createAgentSecret(tenant.name);
+    const projects = rdevKind(admin, PROJECTS, tenant, { spec: PROJECT_SPEC });
+    await projects.create('shop');
+    const project = await projects.phase('shop', 'Ready');
     expect(project.metadata.finalizers).toContain('rdev.dev/project');
     const pod = await admin.get(PODS, tenant.name, 'shop-workspace');
     expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Project', name: 'shop' });
@@ -610,25 +601,13 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
   });
 
   it('is enough for a shell WorkItem to run to Succeeded on the worker', async () => {
-    await admin.create(WORK_ITEMS, {
-      apiVersion: 'rdev.dev/v1alpha1',
-      kind: 'WorkItem',
-      metadata: { name: 'hello', namespace: tenant.name },
-      spec: {
-        projectRef: { name: 'shop' },
-        type: 'shell',
-        command: ['sh', '-c', 'echo hello from $RDEV_WORK_ITEM'],
-      },
+    const items = rdevKind<LiveWorkItem>(admin, WORK_ITEMS, tenant);
+    await items.create('hello', {
+      projectRef: { name: 'shop' },
+      type: 'shell',
+      command: ['sh', '-c', 'echo hello from $RDEV_WORK_ITEM'],
     });
-    const item = await eventually(
-      async () => {
-        const i = await admin.get<LiveWorkItem>(WORK_ITEMS, tenant.name, 'hello');
-        if (['Failed', 'Cancelled'].includes(i.status?.phase ?? ''))
-          throw new Error(JSON.stringify(i.status));
-        return i.status?.phase === 'Succeeded' && i;
-      },
-      { timeoutMs: 90_000 },
-    );
+    const item = await items.phase('hello', 'Succeeded', 90_000);
     expect(item.status).toMatchObject({ phase: 'Succeeded', exitCode: 0, worker: 'chart-w1' });
     expect(item.status?.outputTail).toContain('hello from hello');
   });

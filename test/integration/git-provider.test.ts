@@ -3,14 +3,13 @@
 // refused, repaired after drift and deleted. The end-to-end tests (project-repo) drive the same
 // provider through the operator; this one reaches the states a crash or a person leaves behind
 // directly, and checks each one on the server and in a clone.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { giteaApi } from 'gitea-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
-import type { LiveProject } from '../../operator/src/controllers/project/desired.ts';
 import {
   type ExternalResource,
   finalizeExternal,
@@ -28,13 +27,14 @@ import {
 import { renderRepository } from '../../operator/src/providers/git/template.ts';
 import { ownerMarker } from '../../operator/src/providers/marker.ts';
 import { NotConfiguredError } from '../../operator/src/providers/ports.ts';
-import { git } from './support/git.ts';
+import { git, tree } from './support/git.ts';
+import { giteaAdmin, giteaAdminAuth, giteaServer, useGiteaOrg } from './support/gitea.ts';
 import { uniqueName } from './support/kube.ts';
 
-const gitea = inject('services').gitea;
-const api = giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch });
-const admin = { username: gitea.adminUser, token: gitea.adminToken };
-const org = uniqueName('rdev-gp');
+const gitea = giteaServer();
+const api = giteaAdmin();
+const admin = giteaAdminAuth();
+const { name: org } = useGiteaOrg('rdev-gp', { visibility: 'private' });
 const signal = new AbortController().signal;
 const config = loadConfig(['--domain=example.dev'], {});
 // Nothing listens there: Gitea only stores the hook (deliveries fail quietly).
@@ -121,15 +121,6 @@ const commitCount = async (name: string) =>
     },
   );
 
-/** Every file under dir except .git, as path → content. */
-function tree(dir: string): Record<string, string> {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .filter((p) => !p.startsWith('.git/'));
-  return Object.fromEntries(files.map((p) => [p, readFileSync(join(dir, p), 'utf8')]));
-}
-
 let clones = 0;
 /** Clones the repository over HTTP with the admin's token; the clone's directory. */
 function clone(cloneURL: string): string {
@@ -140,17 +131,8 @@ function clone(cloneURL: string): string {
   return join(work, dir);
 }
 
-beforeAll(async () => {
-  await api.orgs.orgCreate({ username: org, visibility: 'private' });
-});
-afterAll(async () => {
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-  const repos = await api.orgs.orgListRepos(org, { limit: 50 }).then(
-    (r) => r.data,
-    () => [],
-  );
-  for (const r of repos) await api.repos.repoDelete(org, r.name ?? '').catch(() => undefined);
-  await api.orgs.orgDelete(org).catch(() => undefined);
 });
 
 describe('the Gitea git provider', () => {

@@ -1,30 +1,21 @@
 // The harness's Gitea (hack/services.sh) is a real server, usable the way the operator uses it: the
 // release the npm client gitea-js was generated from, organisations and repositories through that
 // client, several files in one commit through the contents API, and git over HTTP with a token.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { giteaApi } from 'gitea-js';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { git } from './support/git.ts';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { git, tree } from './support/git.ts';
+import { giteaAdmin, giteaAdminAuth, giteaServer } from './support/gitea.ts';
 import { uniqueName } from './support/kube.ts';
 
-const gitea = inject('services').gitea;
-const api = giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch });
+const gitea = giteaServer();
+const api = giteaAdmin();
 
 // gitea-js throws the failed Response itself: a 404 during cleanup means already gone.
 const ignoreNotFound = (err: unknown) => {
   if ((err as Response | undefined)?.status !== 404) throw err;
 };
-
-/** Every file under dir except .git, as path → content. */
-function tree(dir: string): Record<string, string> {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .filter((p) => !p.startsWith('.git/'));
-  return Object.fromEntries(files.map((p) => [p, readFileSync(join(dir, p), 'utf8')]));
-}
 
 describe('the test harness Gitea', () => {
   const org = uniqueName('rdev-it');
@@ -82,14 +73,7 @@ describe('the test harness Gitea', () => {
     const anonymous = git(work, undefined, 'clone', '--quiet', url.href, 'anonymous');
     expect(anonymous.ok).toBe(false);
 
-    const clone = git(
-      work,
-      { username: gitea.adminUser, token: gitea.adminToken },
-      'clone',
-      '--quiet',
-      url.href,
-      'clone',
-    );
+    const clone = git(work, giteaAdminAuth(), 'clone', '--quiet', url.href, 'clone');
     expect(clone.stderr).toBe('');
     expect(clone.ok).toBe(true);
     const dir = join(work, 'clone');

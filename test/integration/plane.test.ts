@@ -3,11 +3,12 @@
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, Exec, type V1ConfigMap, type V1Pod, type V1Status } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { exitCodeFromStatus } from '../../operator/src/kube/exec-status.ts';
-import { streamPodLog } from '../../operator/src/kube/pod-log.ts';
+import { exitCodeFromStatus } from '../../operator/src/shared/exec-status.ts';
+import { streamPodLog } from '../../operator/src/shared/pod-log.ts';
 import {
+  configMapOwnerRef,
   eventually,
-  isNotFound,
+  isGone,
   kubeConfig,
   uniqueName,
   useNamespace,
@@ -22,31 +23,12 @@ async function configMap(name: string, extra: Partial<V1ConfigMap['metadata']> =
   return core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name, ...extra } } });
 }
 
-async function gone(name: string): Promise<boolean> {
-  try {
-    await core.readNamespacedConfigMap({ name, namespace: ns.name });
-    return false;
-  } catch (err) {
-    if (isNotFound(err)) return true;
-    throw err;
-  }
-}
+const gone = (name: string) => isGone(() => core.readNamespacedConfigMap({ name, namespace: ns.name }));
 
 async function ownerAndChild(): Promise<{ owner: V1ConfigMap; child: string }> {
   const owner = await configMap(uniqueName('owner'));
   const child = uniqueName('child');
-  await configMap(child, {
-    ownerReferences: [
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        name: owner.metadata?.name ?? '',
-        uid: owner.metadata?.uid ?? '',
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ],
-  });
+  await configMap(child, { ownerReferences: [{ ...configMapOwnerRef(owner), blockOwnerDeletion: true }] });
   return { owner, child };
 }
 

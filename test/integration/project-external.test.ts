@@ -1,48 +1,48 @@
 // A Project's database and cache against real PostgreSQL and Redis (make services-up): the
 // credentials work and are confined to their Project, deletion honours the policy, and the
 // operator recovers from outages and from being killed mid-provisioning.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
-import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
+import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { PODS, SECRETS } from '../../operator/src/runtime/resources.ts';
-import { ROOT } from '../support/manifests.ts';
-import { eventually, kubeConfig, uniqueName } from './support/kube.ts';
-import { spawnOperator, useOperatorNamespace } from './support/operator.ts';
+import { PROJECT_SPEC } from '../support/manifests.ts';
+import { servicesComponent } from './support/hack.ts';
+import {
+  createAgentSecret,
+  createSecret,
+  eventually,
+  kubeConfig,
+  readSecret,
+  uniqueName,
+  untilGone,
+} from './support/kube.ts';
+import { useOperatorNamespace, useOperatorProcess } from './support/operator.ts';
+import { type RdevLive, rdevKind } from './support/rdev-objects.ts';
 
-type Obj = KubeObject & {
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-  } & Record<string, unknown>;
-  data?: Record<string, string>;
-};
-
-const kc = kubeConfig();
-const client = new KubeClient(kc);
+const client = new KubeClient(kubeConfig());
 const services = inject('services');
 const adminArgs = (namespace: string) => [
   `--postgres-admin-secret=${namespace}/pg-admin`,
   `--redis-admin-secret=${namespace}/redis-admin`,
   '--cache-check-seconds=3',
 ];
+// The chaos test's operators: the last one is stopped when the file ends.
+const operator = useOperatorProcess(() => ns.name, adminArgs);
 const ns = useOperatorNamespace('rdev-ext', adminArgs);
+const projects = rdevKind(client, PROJECTS, ns, {
+  spec: { ...PROJECT_SPEC, database: { enabled: true }, cache: { enabled: true } },
+});
 const admin = new pg.Pool({ connectionString: services.databaseAdminUrl, max: 2 });
 admin.on('error', () => undefined); // idle connections die with the outage test's PostgreSQL
 const redisAdmin = createClient({ url: services.redisAdminUrl });
 redisAdmin.on('error', () => undefined);
 
 beforeAll(async () => {
-  const core = kc.makeApiClient(CoreV1Api);
-  const secret = (name: string, stringData: Record<string, string>) =>
-    core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name }, stringData } });
-  await secret('anthropic', { ANTHROPIC_API_KEY: 'sk-test-not-real' });
-  await secret('pg-admin', { DATABASE_ADMIN_URL: services.databaseAdminUrl });
-  await secret('redis-admin', { REDIS_ADMIN_URL: services.redisAdminUrl });
+  await createAgentSecret(ns.name);
+  await createSecret(ns.name, 'pg-admin', { DATABASE_ADMIN_URL: services.databaseAdminUrl });
+  await createSecret(ns.name, 'redis-admin', { REDIS_ADMIN_URL: services.redisAdminUrl });
   await redisAdmin.connect();
 });
 afterAll(async () => {
@@ -50,36 +50,12 @@ afterAll(async () => {
   await redisAdmin.quit().catch(() => undefined);
 });
 
-const createProject = (name: string, extra: Record<string, unknown> = {}) =>
-  client.create(PROJECTS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'Project',
-    metadata: { name, namespace: ns.name },
-    spec: {
-      agent: { credentialsSecretRef: { name: 'anthropic' } },
-      database: { enabled: true },
-      cache: { enabled: true },
-      ...extra,
-    },
-  });
-const getProject = (name: string) => client.get<Obj>(PROJECTS, ns.name, name);
-const condition = async (name: string, type: string) =>
-  (await getProject(name)).status?.conditions?.find((c) => c.type === type);
-const waitReady = (name: string, timeoutMs = 60_000) =>
-  eventually(async () => (await getProject(name)).status?.phase === 'Ready', { timeoutMs });
-const secretData = async (name: string) => {
-  const s = await client.get<Obj>(SECRETS, ns.name, name);
-  return Object.fromEntries(
-    Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
-  );
-};
+const secretData = (name: string) => readSecret(ns.name, name);
 const roleExists = async (role: string) =>
   ((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount ?? 0) > 0;
 const databaseExists = async (db: string) =>
   ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db])).rowCount ?? 0) > 0;
 const redisUser = (user: string) => redisAdmin.sendCommand(['ACL', 'GETUSER', user]);
-const services_ = (action: string, name: string) =>
-  spawnSync(join(ROOT, 'hack', 'services.sh'), [action, name], { stdio: 'ignore' }).status;
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -94,12 +70,18 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 describe('a Project with a database and a cache', () => {
   it('becomes Ready with credentials that work and reach only its own database and keys', async () => {
     const [a, b] = [uniqueName('alpha'), uniqueName('beta')];
-    await createProject(a);
-    await createProject(b);
-    await waitReady(a);
-    await waitReady(b);
-    expect(await condition(a, 'DatabaseReady')).toMatchObject({ status: 'True', reason: 'Provisioned' });
-    expect(await condition(a, 'CacheReady')).toMatchObject({ status: 'True', reason: 'Provisioned' });
+    await projects.create(a);
+    await projects.create(b);
+    await projects.phase(a, 'Ready');
+    await projects.phase(b, 'Ready');
+    expect(await projects.condition(a, 'DatabaseReady')).toMatchObject({
+      status: 'True',
+      reason: 'Provisioned',
+    });
+    expect(await projects.condition(a, 'CacheReady')).toMatchObject({
+      status: 'True',
+      reason: 'Provisioned',
+    });
 
     const db = await secretData(`${a}-database`);
     expect(Object.keys(db).sort()).toEqual([
@@ -110,7 +92,7 @@ describe('a Project with a database and a cache', () => {
       'PGPORT',
       'PGUSER',
     ]);
-    const status = (await getProject(a)).status as {
+    const status = (await projects.get(a)).status as {
       database: { name: string; user: string };
       cache: { user: string };
     };
@@ -135,7 +117,7 @@ describe('a Project with a database and a cache', () => {
 
     // the workspace gets both Secrets as env
     const pod = await client.get<
-      Obj & { spec: { containers: { envFrom?: { secretRef: { name: string } }[] }[] } }
+      RdevLive & { spec: { containers: { envFrom?: { secretRef: { name: string } }[] }[] } }
     >(PODS, ns.name, `${a}-workspace`);
     expect(pod.spec.containers[0]?.envFrom?.map((e) => e.secretRef.name)).toEqual([
       `${a}-database`,
@@ -160,34 +142,24 @@ describe('a Project with a database and a cache', () => {
 
   it('deletes database, role and Redis user with the Project, and keeps them with Retain', async () => {
     const [gone, kept] = [uniqueName('gone'), uniqueName('kept')];
-    await createProject(gone, { database: { enabled: true, deletionPolicy: 'Delete' } }); // databases default to Retain
-    await createProject(kept, {
+    await projects.create(gone, { database: { enabled: true, deletionPolicy: 'Delete' } }); // databases default to Retain
+    await projects.create(kept, {
       database: { enabled: true, deletionPolicy: 'Retain' },
       cache: { enabled: true, deletionPolicy: 'Retain' },
     });
-    await waitReady(gone);
-    await waitReady(kept);
+    await projects.phase(gone, 'Ready');
+    await projects.phase(kept, 'Ready');
     const ids = async (name: string) =>
-      (await getProject(name)).status as {
+      (await projects.get(name)).status as {
         database: { name: string; user: string };
         cache: { user: string };
       };
     const [g, k] = [await ids(gone), await ids(kept)];
 
-    await client.delete(PROJECTS, ns.name, gone);
-    await client.delete(PROJECTS, ns.name, kept);
-    await eventually(() =>
-      client.get(PROJECTS, ns.name, gone).then(
-        () => false,
-        () => true,
-      ),
-    );
-    await eventually(() =>
-      client.get(PROJECTS, ns.name, kept).then(
-        () => false,
-        () => true,
-      ),
-    );
+    await projects.delete(gone);
+    await projects.delete(kept);
+    await projects.gone(gone);
+    await projects.gone(kept);
 
     expect(await databaseExists(g.database.name)).toBe(false);
     expect(await roleExists(g.database.user)).toBe(false);
@@ -203,8 +175,8 @@ describe('a Project with a database and a cache', () => {
 
   it('rotates the database and cache passwords on request, restarting the workspace', async () => {
     const name = uniqueName('rotate');
-    await createProject(name);
-    await waitReady(name);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
     const [dbBefore, cacheBefore] = [await secretData(`${name}-database`), await secretData(`${name}-cache`)];
     const podBefore = await client.get(PODS, ns.name, `${name}-workspace`);
 
@@ -220,7 +192,7 @@ describe('a Project with a database and a cache', () => {
       'merge',
     );
     await eventually(async () => {
-      const s = (await getProject(name)).status as {
+      const s = (await projects.get(name)).status as {
         database?: { passwordRotation?: string };
         cache?: { passwordRotation?: string };
       };
@@ -247,52 +219,51 @@ describe('a Project with a database and a cache', () => {
         (await client.get(PODS, ns.name, `${name}-workspace`).catch(() => podBefore)).metadata.uid !==
         podBefore.metadata.uid,
     );
-    await waitReady(name);
+    await projects.phase(name, 'Ready');
   });
 
   it('deletes the cache when it is disabled, using what status recorded', async () => {
     const name = uniqueName('disable');
-    await createProject(name);
-    await waitReady(name);
-    const user = ((await getProject(name)).status as { cache: { user: string } }).cache.user;
-    await client.patch(PROJECTS, ns.name, name, { spec: { cache: { enabled: false } } }, 'merge');
-    await eventually(async () => (await getProject(name)).status?.cache === undefined);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
+    const user = ((await projects.get(name)).status as { cache: { user: string } }).cache.user;
+    await projects.patchSpec(name, { cache: { enabled: false } });
+    await eventually(async () => (await projects.get(name)).status?.cache === undefined);
     expect(await redisUser(user)).toBeNull();
-    expect(await condition(name, 'CacheReady')).toBeUndefined();
-    await eventually(() =>
-      client.get(SECRETS, ns.name, `${name}-cache`).then(
-        () => false,
-        () => true,
-      ),
-    );
-    await waitReady(name);
+    expect(await projects.condition(name, 'CacheReady')).toBeUndefined();
+    await untilGone(() => client.get(SECRETS, ns.name, `${name}-cache`));
+    await projects.phase(name, 'Ready');
   });
 
   it('says why while PostgreSQL is down for 30 s, and becomes Ready once it is back', async () => {
     const name = uniqueName('outage');
-    expect(services_('stop-component', 'postgres')).toBe(0);
+    expect(servicesComponent('stop-component', 'postgres')).toBe(0);
     try {
-      await createProject(name);
-      await eventually(async () => (await condition(name, 'DatabaseReady'))?.reason === 'ProvisioningFailed');
-      expect((await condition(name, 'DatabaseReady'))?.message).toMatch(/ECONNREFUSED|connect|terminat/i);
-      expect((await getProject(name)).status?.phase).toBe('Provisioning');
+      await projects.create(name);
+      await eventually(
+        async () => (await projects.condition(name, 'DatabaseReady'))?.reason === 'ProvisioningFailed',
+      );
+      expect((await projects.condition(name, 'DatabaseReady'))?.message).toMatch(
+        /ECONNREFUSED|connect|terminat/i,
+      );
+      expect((await projects.get(name)).status?.phase).toBe('Provisioning');
       await new Promise((r) => setTimeout(r, 30_000));
     } finally {
-      expect(services_('start-component', 'postgres')).toBe(0);
+      expect(servicesComponent('start-component', 'postgres')).toBe(0);
     }
-    await waitReady(name, 90_000);
+    await projects.phase(name, 'Ready', 90_000);
   });
 
   it('recreates Redis users that a Redis restart lost', async () => {
     const name = uniqueName('restart');
-    await createProject(name);
-    await waitReady(name);
-    const user = ((await getProject(name)).status as { cache: { user: string } }).cache.user;
-    expect(services_('stop-component', 'redis')).toBe(0);
-    expect(services_('start-component', 'redis')).toBe(0);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
+    const user = ((await projects.get(name)).status as { cache: { user: string } }).cache.user;
+    expect(servicesComponent('stop-component', 'redis')).toBe(0);
+    expect(servicesComponent('start-component', 'redis')).toBe(0);
     await eventually(async () => (await redisUser(user).catch(() => null)) === null, { timeoutMs: 10_000 });
     await eventually(async () => (await redisUser(user).catch(() => null)) !== null, { timeoutMs: 60_000 });
-    await waitReady(name);
+    await projects.phase(name, 'Ready');
   });
 });
 
@@ -301,32 +272,27 @@ describe('the operator killed mid-provisioning', () => {
     timeout: 400_000,
   }, async () => {
     await ns.stopOperator();
-    let child = spawnOperator(ns.name, adminArgs(ns.name));
-    const restart = () => {
-      child.kill('SIGKILL');
-      child = spawnOperator(ns.name, adminArgs(ns.name));
-    };
+    operator.restart();
     try {
       const kept: string[] = [];
       for (let i = 0; i < 20; i++) {
         const name = `crash-${i}`;
-        await createProject(name, { database: { enabled: true, deletionPolicy: 'Delete' } });
+        await projects.create(name, { database: { enabled: true, deletionPolicy: 'Delete' } });
         await new Promise((r) => setTimeout(r, 200 + ((i * 337) % 1500)));
-        restart();
+        operator.restart();
         if (i % 5 === 4) {
           kept.push(name);
           continue;
         }
         await new Promise((r) => setTimeout(r, (i * 211) % 1200));
-        await client.delete(PROJECTS, ns.name, name);
+        await projects.delete(name);
         await new Promise((r) => setTimeout(r, (i * 173) % 800));
-        restart();
+        operator.restart();
       }
-      for (const name of kept) await waitReady(name, 90_000);
+      for (const name of kept) await projects.phase(name, 'Ready', 90_000);
       await eventually(
         async () =>
-          (await client.list(PROJECTS, ns.name)).items.filter((p) => p.metadata.name.startsWith('crash-'))
-            .length === kept.length,
+          (await projects.list()).filter((p) => p.metadata.name.startsWith('crash-')).length === kept.length,
         { timeoutMs: 90_000 },
       );
 
@@ -347,7 +313,7 @@ describe('the operator killed mid-provisioning', () => {
       );
       const expected = await Promise.all(
         kept.map(
-          async (name) => ((await getProject(name)).status as { database: { user: string } }).database.user,
+          async (name) => ((await projects.get(name)).status as { database: { user: string } }).database.user,
         ),
       );
       expect(roles.map((r) => r.r).sort()).toEqual([...expected].sort());
@@ -355,12 +321,11 @@ describe('the operator killed mid-provisioning', () => {
       expect(users.sort()).toEqual([...expected].sort());
     } finally {
       // delete the survivors while an operator runs, then stop it
-      for (const p of (await client.list(PROJECTS, ns.name)).items)
-        await client.delete(PROJECTS, ns.name, p.metadata.name);
-      await eventually(async () => (await client.list(PROJECTS, ns.name)).items.length === 0, {
+      for (const p of await projects.list()) await projects.delete(p.metadata.name);
+      await eventually(async () => (await projects.list()).length === 0, {
         timeoutMs: 90_000,
       });
-      child.kill('SIGKILL');
+      operator.kill();
     }
   });
 });

@@ -3,39 +3,36 @@
 // The clone holds the rendered template; deletion removes repository, activation and records;
 // each service failing for 30 s is reported and recovered from; an operator SIGKILLed while it
 // provisions leaves no duplicates.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { giteaApi } from 'gitea-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
 import { FakeWoodpecker } from '../fakes/woodpecker.ts';
-import { ROOT } from '../support/manifests.ts';
-import { git } from './support/git.ts';
-import { eventually, isNotFound, kubeConfig, uniqueName } from './support/kube.ts';
-import { spawnOperator, useOperatorNamespace } from './support/operator.ts';
+import { PROJECT_SPEC } from '../support/manifests.ts';
+import { git, withClone } from './support/git.ts';
+import { giteaAdmin, giteaAdminAuth, giteaServer, useGiteaOrg } from './support/gitea.ts';
+import { servicesComponent } from './support/hack.ts';
+import { createAgentSecret, createSecret, eventually, kubeConfig } from './support/kube.ts';
+import { cloudflareArgs, useOperatorNamespace, useOperatorProcess } from './support/operator.ts';
 import { seededRandom } from './support/random.ts';
+import { type Condition, conditionOf, rdevKind } from './support/rdev-objects.ts';
 
 type Obj = KubeObject & {
   status?: {
     phase?: string;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
+    conditions?: Condition[];
     repo?: { id?: number; fullName?: string; url?: string; cloneURL?: string };
     ci?: { repoId?: number };
     dns?: { hostnames?: string[]; records?: { id: string; name: string; type: string }[] };
   };
 };
 
-const gitea = inject('services').gitea;
-const api = giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch });
-const org = uniqueName('rdev-proj');
-const kc = kubeConfig();
-const client = new KubeClient(kc);
+const gitea = giteaServer();
+const api = giteaAdmin();
+const client = new KubeClient(kubeConfig());
 
 // The fakes start before the operator, whose flags name them.
 const woodpecker = await FakeWoodpecker.start({
@@ -54,105 +51,53 @@ const cloudflare = await FakeCloudflare.start({ zones: ['example.dev'] });
 
 const HOOK_URL = 'http://127.0.0.1:9/rdev-hook';
 const hooks = async (name: string) =>
-  (await api.repos.repoListHooks(org, name)).data.map((h) => h.config?.url);
+  (await api.repos.repoListHooks(org.name, name)).data.map((h) => h.config?.url);
 const operatorArgs = (namespace: string) => [
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${namespace}/gitea`,
-  `--gitea-organization=${org}`,
+  `--gitea-organization=${org.name}`,
   `--woodpecker-url=${woodpecker.url}`,
   `--woodpecker-secret=${namespace}/woodpecker`,
-  '--dns-mode=cloudflare',
-  '--domain=example.dev',
-  `--cloudflare-secret=${namespace}/cloudflare`,
-  `--cloudflare-zone-id=${cloudflare.zone().id}`,
-  `--cloudflare-api-url=${cloudflare.url}`,
-  '--dns-target=CNAME:ingress.example.dev',
+  ...cloudflareArgs(namespace, cloudflare),
   `--repo-webhook=${HOOK_URL}`,
 ];
-// The chaos test's operator outlives the namespace (registered first, this hook runs last), so
-// that it can finalize the Projects.
-let operator = { kill: (_s: NodeJS.Signals) => true as boolean };
-afterAll(() => {
-  operator.kill('SIGKILL');
-});
+// The chaos test's operator outlives the namespace, so that it can finalize the Projects.
+const operator = useOperatorProcess(() => ns.name, operatorArgs);
 const ns = useOperatorNamespace('rdev-repo', operatorArgs);
+// Removed before the namespace goes, with the fakes.
+const org = useGiteaOrg('rdev-proj');
+const projects = rdevKind<Obj>(client, PROJECTS, ns, {
+  spec: { ...PROJECT_SPEC, template: { name: 'monorepo', components: ['service'] }, dns: { enabled: true } },
+  timeoutMs: 90_000,
+});
 
 beforeAll(async () => {
-  await api.orgs.orgCreate({ username: org });
-  const core = kc.makeApiClient(CoreV1Api);
-  const secret = (name: string, stringData: Record<string, string>) =>
-    core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name }, stringData } });
-  await secret('anthropic', { ANTHROPIC_API_KEY: 'sk-test-not-real' });
-  await secret('gitea', { GITEA_TOKEN: gitea.adminToken });
-  await secret('woodpecker', { WOODPECKER_TOKEN: woodpecker.token });
-  await secret('cloudflare', { CLOUDFLARE_API_TOKEN: cloudflare.token });
+  await createAgentSecret(ns.name);
+  await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
+  await createSecret(ns.name, 'woodpecker', { WOODPECKER_TOKEN: woodpecker.token });
+  await createSecret(ns.name, 'cloudflare', { CLOUDFLARE_API_TOKEN: cloudflare.token });
 });
 afterAll(async () => {
   await woodpecker.close();
   await cloudflare.close();
-  const repos = await api.orgs.orgListRepos(org).then(
-    (r) => r.data,
-    () => [],
-  );
-  for (const r of repos) await api.repos.repoDelete(org, r.name ?? '').catch(() => undefined);
-  await api.orgs.orgDelete(org).catch(() => undefined);
 });
 
-const createProject = (name: string, spec: Record<string, unknown> = {}) =>
-  client.create(PROJECTS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'Project',
-    metadata: { name, namespace: ns.name },
-    spec: {
-      agent: { credentialsSecretRef: { name: 'anthropic' } },
-      template: { name: 'monorepo', components: ['service'] },
-      dns: { enabled: true },
-      ...spec,
-    },
-  });
-const getProject = (name: string) => client.get<Obj>(PROJECTS, ns.name, name);
-const condition = async (name: string, type: string) =>
-  (await getProject(name)).status?.conditions?.find((c) => c.type === type);
-const waitReady = (name: string, timeoutMs = 90_000) =>
-  eventually(
-    async () => {
-      const p = await getProject(name);
-      if (p.status?.phase !== 'Ready') {
-        const failing = p.status?.conditions?.filter((c) => c.status !== 'True') ?? [];
-        throw new Error(
-          `${name} is ${p.status?.phase}: ${failing.map((c) => `${c.type} ${c.reason}: ${c.message}`).join('; ')}`,
-        );
-      }
-      return p;
-    },
-    { timeoutMs },
-  );
-const gone = (name: string) =>
-  eventually(async () => getProject(name).then(() => false, isNotFound), { timeoutMs: 60_000 });
-const orgRepos = async () => (await api.orgs.orgListRepos(org, { limit: 50 })).data.map((r) => r.name);
+const orgRepos = async () => (await api.orgs.orgListRepos(org.name, { limit: 50 })).data.map((r) => r.name);
 const records = (name?: string) => cloudflare.records().filter((r) => name === undefined || r.name === name);
 
-const admin = { username: gitea.adminUser, token: gitea.adminToken };
-
-function services_(action: string, component: string): number | null {
-  return spawnSync(join(ROOT, 'hack', 'services.sh'), [action, component], { stdio: 'ignore' }).status;
-}
+const admin = giteaAdminAuth();
 
 describe('a Project with repository, CI and DNS', () => {
   it('becomes Ready; the clone holds the rendered template; CI and DNS point at it', async () => {
-    await createProject('shop');
-    const project = await waitReady('shop');
+    await projects.create('shop');
+    const project = await projects.phase('shop', 'Ready');
     const repo = project.status?.repo;
-    expect(repo).toMatchObject({ fullName: `${org}/shop`, id: expect.any(Number) });
+    expect(repo).toMatchObject({ fullName: `${org.name}/shop`, id: expect.any(Number) });
     for (const type of ['RepoReady', 'CIReady', 'DNSReady']) {
-      expect(project.status?.conditions?.find((c) => c.type === type)?.status, type).toBe('True');
+      expect(conditionOf(project, type)?.status, type).toBe('True');
     }
 
-    const work = mkdtempSync(join(tmpdir(), 'rdev-clone-'));
-    try {
-      const clone = git(work, admin, 'clone', repo?.cloneURL ?? '', 'shop');
-      expect(clone.ok, clone.stderr).toBe(true);
-      const dir = join(work, 'shop');
+    withClone(admin, repo?.cloneURL ?? '', (dir) => {
       expect(git(dir, admin, 'rev-list', '--count', 'HEAD').stdout).toBe('1'); // one initial commit
       for (const file of ['README.md', '.gitignore', '.woodpecker.yml', '.claude/CLAUDE.md']) {
         expect(existsSync(join(dir, file)), file).toBe(true);
@@ -163,9 +108,7 @@ describe('a Project with repository, CI and DNS', () => {
         unknown
       >;
       expect(pipeline).toBeTypeOf('object');
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    });
 
     const active = woodpecker.repos().filter((r) => r.forge_remote_id === String(repo?.id) && r.active);
     expect(active).toHaveLength(1);
@@ -180,25 +123,22 @@ describe('a Project with repository, CI and DNS', () => {
     expect(await hooks('shop')).toEqual([HOOK_URL]);
 
     // Records follow the spec: an alias added gets its record, removed it goes.
-    await client.patch(
-      PROJECTS,
-      ns.name,
-      'shop',
-      { spec: { dns: { aliases: ['www.example.dev'] } } },
-      'merge',
-    );
+    await projects.patchSpec('shop', { dns: { aliases: ['www.example.dev'] } });
     await eventually(async () => records('www.example.dev').length === 1);
-    expect((await waitReady('shop')).status?.dns?.hostnames).toEqual(['shop.example.dev', 'www.example.dev']);
-    await client.patch(PROJECTS, ns.name, 'shop', { spec: { dns: { aliases: null } } }, 'merge');
+    expect((await projects.phase('shop', 'Ready')).status?.dns?.hostnames).toEqual([
+      'shop.example.dev',
+      'www.example.dev',
+    ]);
+    await projects.patchSpec('shop', { dns: { aliases: null } });
     await eventually(async () => records('www.example.dev').length === 0);
     expect(records('shop.example.dev')).toHaveLength(1);
   });
 
   it('removes repository, CI activation and records with the Project', async () => {
-    await createProject('gone');
-    const project = await waitReady('gone');
-    await client.delete(PROJECTS, ns.name, 'gone');
-    await gone('gone');
+    await projects.create('gone');
+    const project = await projects.phase('gone', 'Ready');
+    await projects.delete('gone');
+    await projects.gone('gone');
     expect(await orgRepos()).not.toContain('gone');
     const forgeId = String(project.status?.repo?.id);
     expect(woodpecker.repos().filter((r) => r.forge_remote_id === forgeId && r.active)).toEqual([]);
@@ -206,24 +146,25 @@ describe('a Project with repository, CI and DNS', () => {
   });
 
   it('keeps the repository with deletionPolicy Retain', async () => {
-    await createProject('kept', { repo: { deletionPolicy: 'Retain' }, dns: { enabled: false } });
-    await waitReady('kept');
-    await client.delete(PROJECTS, ns.name, 'kept');
-    await gone('kept');
+    await projects.create('kept', { repo: { deletionPolicy: 'Retain' }, dns: { enabled: false } });
+    await projects.phase('kept', 'Ready');
+    await projects.delete('kept');
+    await projects.gone('kept');
     expect(await orgRepos()).toContain('kept');
   });
 
   it('refuses a repository that exists and is not its own, and says so', async () => {
-    await api.orgs.createOrgRepo(org, { name: 'taken' });
-    await createProject('taken', { dns: { enabled: false } });
+    await api.orgs.createOrgRepo(org.name, { name: 'taken' });
+    await projects.create('taken', { dns: { enabled: false } });
     await eventually(async () => {
-      const c = await condition('taken', 'RepoReady');
+      const c = await projects.condition('taken', 'RepoReady');
       return (
-        c?.status === 'False' && c.message.includes(`${org}/taken already exists and is not this Project's`)
+        c?.status === 'False' &&
+        c.message.includes(`${org.name}/taken already exists and is not this Project's`)
       );
     });
-    expect((await getProject('taken')).status?.phase).not.toBe('Ready');
-    const commits = await api.repos.repoGetAllCommits(org, 'taken').then(
+    expect((await projects.get('taken')).status?.phase).not.toBe('Ready');
+    const commits = await api.repos.repoGetAllCommits(org.name, 'taken').then(
       (r) => r.data.length,
       () => 0,
     );
@@ -231,33 +172,33 @@ describe('a Project with repository, CI and DNS', () => {
   });
 
   it('says why while Gitea is down for 30 s, and becomes Ready once it is back', async () => {
-    expect(services_('stop-component', 'gitea')).toBe(0);
+    expect(servicesComponent('stop-component', 'gitea')).toBe(0);
     try {
-      await createProject('outage-git', { dns: { enabled: false } });
+      await projects.create('outage-git', { dns: { enabled: false } });
       await eventually(
-        async () => (await condition('outage-git', 'RepoReady'))?.reason === 'ProvisioningFailed',
+        async () => (await projects.condition('outage-git', 'RepoReady'))?.reason === 'ProvisioningFailed',
       );
       await new Promise((r) => setTimeout(r, 30_000));
-      expect((await condition('outage-git', 'RepoReady'))?.status).toBe('False');
+      expect((await projects.condition('outage-git', 'RepoReady'))?.status).toBe('False');
     } finally {
-      expect(services_('start-component', 'gitea')).toBe(0);
+      expect(servicesComponent('start-component', 'gitea')).toBe(0);
     }
-    await waitReady('outage-git');
+    await projects.phase('outage-git', 'Ready');
   });
 
   it('says why while Woodpecker and Cloudflare fail for 30 s, and becomes Ready after', async () => {
     woodpecker.faults.during(30_000, { status: 500 });
     cloudflare.faults.during(30_000, { status: 503 });
-    await createProject('outage-saas');
+    await projects.create('outage-saas');
     await eventually(async () => {
       const [ci, dns] = [
-        await condition('outage-saas', 'CIReady'),
-        await condition('outage-saas', 'DNSReady'),
+        await projects.condition('outage-saas', 'CIReady'),
+        await projects.condition('outage-saas', 'DNSReady'),
       ];
       return ci?.reason === 'ProvisioningFailed' && dns?.reason === 'ProvisioningFailed';
     });
-    expect((await condition('outage-saas', 'RepoReady'))?.status).toBe('True');
-    await waitReady('outage-saas', 120_000);
+    expect((await projects.condition('outage-saas', 'RepoReady'))?.status).toBe('True');
+    await projects.phase('outage-saas', 'Ready', 120_000);
   });
 });
 
@@ -265,18 +206,14 @@ describe('the operator SIGKILLed while it provisions', () => {
   it('leaves one repository, one activation and one record per Project', { timeout: 300_000 }, async () => {
     await ns.stopOperator();
     const random = seededRandom(11);
-    const restart = () => {
-      operator.kill('SIGKILL');
-      operator = spawnOperator(ns.name, operatorArgs(ns.name));
-    };
-    restart();
+    operator.restart();
     const names = ['crash-0', 'crash-1', 'crash-2', 'crash-3'];
     for (const name of names) {
-      await createProject(name);
+      await projects.create(name);
       await new Promise((r) => setTimeout(r, 300 + random() * 1200));
-      restart();
+      operator.restart();
     }
-    for (const name of names) await waitReady(name, 120_000);
+    for (const name of names) await projects.phase(name, 'Ready', 120_000);
 
     const repos = await orgRepos();
     for (const name of names) {
@@ -284,7 +221,7 @@ describe('the operator SIGKILLed while it provisions', () => {
         repos.filter((r) => r === name),
         name,
       ).toHaveLength(1);
-      const project = await getProject(name);
+      const project = await projects.get(name);
       const forgeId = String(project.status?.repo?.id);
       expect(
         woodpecker.repos().filter((r) => r.forge_remote_id === forgeId),
@@ -292,13 +229,9 @@ describe('the operator SIGKILLed while it provisions', () => {
       ).toHaveLength(1);
       expect(records(`${name}.example.dev`), name).toHaveLength(1);
       expect(await hooks(name), name).toEqual([HOOK_URL]);
-      const work = mkdtempSync(join(tmpdir(), 'rdev-clone-'));
-      try {
-        expect(git(work, admin, 'clone', project.status?.repo?.cloneURL ?? '', name).ok).toBe(true);
-        expect(git(join(work, name), admin, 'rev-list', '--count', 'HEAD').stdout, name).toBe('1');
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
+      withClone(admin, project.status?.repo?.cloneURL ?? '', (dir) => {
+        expect(git(dir, admin, 'rev-list', '--count', 'HEAD').stdout, name).toBe('1');
+      });
     }
   });
 });

@@ -1,79 +1,75 @@
 // The Project controller against the real control plane: a workspace comes up Ready with every
 // child owned by the Project, survives and follows changes, and leaves nothing behind.
-import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
-import { isNotFound, KubeClient, type KubeObject, type Resource } from '../../operator/src/runtime/client.ts';
+import {
+  credentialsSecretName,
+  OWNED_RESOURCES,
+  serviceName,
+  workspaceName,
+} from '../../operator/src/controllers/project/names.ts';
+import { KubeClient, type KubeObject, type Resource } from '../../operator/src/runtime/client.ts';
 import {
   EVENTS,
-  NETWORK_POLICIES,
   PODS,
   PVCS,
   SECRETS,
   SERVICE_ACCOUNTS,
   SERVICES,
 } from '../../operator/src/runtime/resources.ts';
-import { eventually, kubeConfig, uniqueName } from './support/kube.ts';
+import { PROJECT_SPEC } from '../support/manifests.ts';
+import {
+  createAgentSecret,
+  createSecret,
+  eventually,
+  isGone,
+  kubeConfig,
+  uniqueName,
+} from './support/kube.ts';
 import { kubectl } from './support/kubectl.ts';
 import { useOperatorNamespace } from './support/operator.ts';
+import { conditionOf, type RdevLive, rdevKind } from './support/rdev-objects.ts';
 
-type Obj = KubeObject & { status?: Record<string, unknown>; spec?: Record<string, unknown> };
-
-const kc = kubeConfig();
-const client = new KubeClient(kc);
-const core = kc.makeApiClient(CoreV1Api);
+const client = new KubeClient(kubeConfig());
 const ns = useOperatorNamespace('rdev-project');
+const projects = rdevKind(client, PROJECTS, ns, { spec: PROJECT_SPEC, timeoutMs: 30_000 });
 
 beforeAll(async () => {
-  await core.createNamespacedSecret({
-    namespace: ns.name,
-    body: { metadata: { name: 'anthropic' }, stringData: { ANTHROPIC_API_KEY: 'sk-test-not-real' } },
-  });
+  await createAgentSecret(ns.name);
 });
 
-const project = (name: string, spec: Record<string, unknown> = {}) =>
-  client.create<Obj>(PROJECTS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'Project',
-    metadata: { name, namespace: ns.name },
-    spec: { agent: { credentialsSecretRef: { name: 'anthropic' } }, ...spec },
-  });
-const getProject = (name: string) => client.get<Obj>(PROJECTS, ns.name, name);
-const patchSpec = (name: string, spec: Record<string, unknown>) =>
-  client.patch(PROJECTS, ns.name, name, { spec }, 'merge');
-const condition = (p: Obj, type: string) =>
-  (
-    p.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined
-  )?.find((c) => c.type === type);
-const waitReady = (name: string) =>
-  eventually(async () => condition(await getProject(name), 'Ready')?.status === 'True', {
-    timeoutMs: 30_000,
-  });
-const gone = (r: Resource, name: string) => client.get(r, ns.name, name).then(() => false, isNotFound);
-const pod = (name: string) => client.get<Obj>(PODS, ns.name, `${name}-workspace`);
+const gone = (r: Resource, name: string) => isGone(() => client.get(r, ns.name, name));
+const pod = (name: string) => client.get<RdevLive>(PODS, ns.name, workspaceName(name));
 
-const CHILDREN: [Resource, (p: string) => string][] = [
-  [SERVICE_ACCOUNTS, (p) => `${p}-workspace`],
-  [PVCS, (p) => `${p}-workspace`],
-  [SERVICES, (p) => `${p}-workspace`],
-  [NETWORK_POLICIES, (p) => `${p}-workspace`],
-  [PODS, (p) => `${p}-workspace`],
-  [SECRETS, (p) => `${p}-credentials`],
-];
+/** Every kind of child the Project controls, with the name its child of that kind has. */
+const CHILDREN: [Resource, (p: string) => string][] = OWNED_RESOURCES.map((r) => [
+  r,
+  r === SECRETS ? credentialsSecretName : r === SERVICES ? serviceName : workspaceName,
+]);
 
 describe('a Project', () => {
   it('becomes Ready with every child controlled by it, and deletion leaves nothing behind', async () => {
     const name = uniqueName('shop');
-    const created = await project(name);
-    await waitReady(name);
+    const created = await projects.create(name);
+    await projects.phase(name, 'Ready');
 
-    const live = await getProject(name);
+    const live = await projects.get(name);
     expect(live.metadata.finalizers).toContain('rdev.dev/project');
     expect(live.status).toMatchObject({
       phase: 'Ready',
       observedGeneration: 1,
-      workspace: { podName: `${name}-workspace` },
+      workspace: { podName: workspaceName(name) },
     });
+    expect(CHILDREN.map(([r]) => r.kind)).toEqual(
+      expect.arrayContaining([
+        'ServiceAccount',
+        'PersistentVolumeClaim',
+        'Service',
+        'NetworkPolicy',
+        'Pod',
+        'Secret',
+      ]),
+    );
     for (const [resource, childName] of CHILDREN) {
       const child = await client.get(resource, ns.name, childName(name));
       expect(child.metadata.ownerReferences, `${resource.kind} ${childName(name)}`).toEqual([
@@ -101,14 +97,20 @@ describe('a Project', () => {
     });
     expect(spec.containers[0]?.env.map((e) => e.name)).toContain('ANTHROPIC_API_KEY');
     expect(
-      (await client.get<Obj>(SERVICE_ACCOUNTS, ns.name, `${name}-workspace`)).automountServiceAccountToken,
+      (
+        await client.get<KubeObject & { automountServiceAccountToken?: boolean }>(
+          SERVICE_ACCOUNTS,
+          ns.name,
+          workspaceName(name),
+        )
+      ).automountServiceAccountToken,
     ).toBe(false);
 
     const wait = kubectl('wait', '-n', ns.name, '--for=condition=Ready', `project/${name}`, '--timeout=10s');
     expect(wait.stdout).toContain('condition met');
 
-    await client.delete(PROJECTS, ns.name, name);
-    await eventually(() => gone(PROJECTS, name));
+    await projects.delete(name);
+    await projects.gone(name);
     for (const [resource, childName] of CHILDREN)
       await eventually(() => gone(resource, childName(name)), { timeoutMs: 60_000 });
   });
@@ -116,27 +118,23 @@ describe('a Project', () => {
   it('tells the story in Events and recovers when a missing credentials Secret appears', async () => {
     const name = uniqueName('creds');
     const secret = uniqueName('keys');
-    await project(name, { agent: { credentialsSecretRef: { name: secret } } });
-    await eventually(async () => (await getProject(name)).status?.phase === 'Failed');
-    const failing = condition(await getProject(name), 'WorkspaceReady');
+    await projects.create(name, { agent: { credentialsSecretRef: { name: secret } } });
+    await projects.phase(name, 'Failed', 60_000);
+    const failing = await projects.condition(name, 'WorkspaceReady');
     expect(failing).toMatchObject({ status: 'False', reason: 'CredentialsSecretNotFound' });
     expect(failing?.message).toContain(`Secret "${secret}"`);
-    expect(await gone(PODS, `${name}-workspace`)).toBe(true);
+    expect(await gone(PODS, workspaceName(name))).toBe(true);
 
-    await core.createNamespacedSecret({
-      namespace: ns.name,
-      body: { metadata: { name: secret }, stringData: { OTHER: 'x' } },
-    });
+    await createSecret(ns.name, secret, { OTHER: 'x' });
     await eventually(
-      async () => condition(await getProject(name), 'WorkspaceReady')?.reason === 'CredentialsKeyMissing',
+      async () => (await projects.condition(name, 'WorkspaceReady'))?.reason === 'CredentialsKeyMissing',
     );
     await client.patch(SECRETS, ns.name, secret, { stringData: { ANTHROPIC_API_KEY: 'sk-test' } }, 'merge');
-    await waitReady(name);
+    await projects.phase(name, 'Ready');
 
-    const events = await client.list<Obj & { regarding?: { name?: string }; reason?: string; type?: string }>(
-      EVENTS,
-      ns.name,
-    );
+    const events = await client.list<
+      RdevLive & { regarding?: { name?: string }; reason?: string; type?: string }
+    >(EVENTS, ns.name);
     const story = events.items.filter((e) => e.regarding?.name === name).map((e) => `${e.type} ${e.reason}`);
     expect(story).toEqual(
       expect.arrayContaining([
@@ -149,65 +147,65 @@ describe('a Project', () => {
     expect(describe).toContain('CredentialsSecretNotFound');
   });
 
-  it('recreates a Pod deleted by hand', async () => {
-    const name = uniqueName('recreate');
-    await project(name);
-    await waitReady(name);
+  it.each([
+    {
+      what: 'recreates a Pod deleted by hand',
+      prefix: 'recreate',
+      disrupt: (pod: string) => client.delete(PODS, ns.name, pod),
+    },
+    {
+      what: 'replaces a Pod that failed',
+      prefix: 'failed',
+      // what a kubelet reports when the container dies for good (restartPolicy aside)
+      disrupt: (pod: string) =>
+        client.patch(
+          PODS,
+          ns.name,
+          pod,
+          { status: { phase: 'Failed', reason: 'Evicted' } },
+          'merge',
+          {},
+          'status',
+        ),
+    },
+  ])('$what', async ({ prefix, disrupt }) => {
+    const name = uniqueName(prefix);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
     const first = await pod(name);
-    await client.delete(PODS, ns.name, `${name}-workspace`);
+    await disrupt(workspaceName(name));
     await eventually(
       async () => (await pod(name).catch(() => undefined))?.metadata.uid !== first.metadata.uid,
     );
-    await waitReady(name);
-  });
-
-  it('replaces a Pod that failed', async () => {
-    const name = uniqueName('failed');
-    await project(name);
-    await waitReady(name);
-    const first = await pod(name);
-    // what a kubelet reports when the container dies for good (restartPolicy aside)
-    await client.patch(
-      PODS,
-      ns.name,
-      `${name}-workspace`,
-      { status: { phase: 'Failed', reason: 'Evicted' } },
-      'merge',
-      {},
-      'status',
-    );
-    await eventually(
-      async () => (await pod(name).catch(() => undefined))?.metadata.uid !== first.metadata.uid,
-    );
-    await waitReady(name);
+    await projects.phase(name, 'Ready');
   });
 
   it('suspends (Pod gone, volume kept) and resumes', async () => {
     const name = uniqueName('suspend');
-    await project(name);
-    await waitReady(name);
-    const claim = await client.get(PVCS, ns.name, `${name}-workspace`);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
+    const claim = await client.get(PVCS, ns.name, workspaceName(name));
 
-    await patchSpec(name, { suspend: true });
-    await eventually(async () => (await getProject(name)).status?.phase === 'Suspended');
-    await eventually(() => gone(PODS, `${name}-workspace`));
-    expect((await client.get(PVCS, ns.name, `${name}-workspace`)).metadata.uid).toBe(claim.metadata.uid);
-    expect(condition(await getProject(name), 'Ready')).toMatchObject({
+    await projects.patchSpec(name, { suspend: true });
+    await projects.phase(name, 'Suspended', 60_000);
+    await eventually(() => gone(PODS, workspaceName(name)));
+    expect((await client.get(PVCS, ns.name, workspaceName(name))).metadata.uid).toBe(claim.metadata.uid);
+    expect(conditionOf(await projects.get(name), 'Ready')).toMatchObject({
       status: 'False',
       reason: 'Suspended',
     });
 
-    await patchSpec(name, { suspend: false });
-    await waitReady(name);
-    expect((await client.get(PVCS, ns.name, `${name}-workspace`)).metadata.uid).toBe(claim.metadata.uid);
+    await projects.patchSpec(name, { suspend: false });
+    await projects.phase(name, 'Ready');
+    expect((await client.get(PVCS, ns.name, workspaceName(name))).metadata.uid).toBe(claim.metadata.uid);
   });
 
   it('replaces the Pod when a spec change needs a new one', async () => {
     const name = uniqueName('change');
-    await project(name);
-    await waitReady(name);
+    await projects.create(name);
+    await projects.phase(name, 'Ready');
     const first = await pod(name);
-    await patchSpec(name, { workspace: { env: [{ name: 'FEATURE', value: 'on' }] } });
+    await projects.patchSpec(name, { workspace: { env: [{ name: 'FEATURE', value: 'on' }] } });
     await eventually(async () => {
       const next = await pod(name).catch(() => undefined);
       const env = (next?.spec as { containers: { env: { name: string; value?: string }[] }[] } | undefined)
@@ -217,7 +215,7 @@ describe('a Project', () => {
         env?.some((e) => e.name === 'FEATURE' && e.value === 'on')
       );
     });
-    await eventually(async () => (await getProject(name)).status?.observedGeneration === 2);
-    await waitReady(name);
+    await eventually(async () => (await projects.get(name)).status?.observedGeneration === 2);
+    await projects.phase(name, 'Ready');
   });
 });

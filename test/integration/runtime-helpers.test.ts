@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { applyObject, applyStatus } from '../../operator/src/runtime/apply.ts';
-import { isNotFound, KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
+import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { EventRecorder } from '../../operator/src/runtime/events.ts';
 import { addFinalizer, removeFinalizer } from '../../operator/src/runtime/finalizers.ts';
 import { CONFIG_MAPS, EVENTS } from '../../operator/src/runtime/resources.ts';
 import { installCrds } from './support/crds.ts';
-import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
+import { kubeConfig, uniqueName, untilGone, useNamespace } from './support/kube.ts';
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
@@ -41,7 +41,7 @@ describe('finalizers', () => {
 
     await client.patch(CONFIG_MAPS, ns.name, name, { metadata: { finalizers: null } }, 'merge');
     await client.delete(CONFIG_MAPS, ns.name, name);
-    await eventually(() => client.get(CONFIG_MAPS, ns.name, name).then(() => false, isNotFound));
+    await untilGone(() => client.get(CONFIG_MAPS, ns.name, name));
   });
 });
 

@@ -9,10 +9,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { Informer } from '../../operator/src/runtime/informer.ts';
 import { createLogger } from '../../operator/src/runtime/logging.ts';
-import { Manager } from '../../operator/src/runtime/manager.ts';
+import { Manager, type ManagerOptions } from '../../operator/src/runtime/manager.ts';
 import { CONFIG_MAPS, SECRETS } from '../../operator/src/runtime/resources.ts';
-import { ROOT } from '../support/manifests.ts';
-import { eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
+import { planeComponent } from './support/hack.ts';
+import { configMapOwnerRef, eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -22,6 +22,9 @@ const local = inject('plane').kind === 'local';
 
 const configMap = (name: string, data: Record<string, string> = {}) =>
   core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name }, data } });
+/** A manager of the test's namespace, not started yet. */
+const newManager = (name: string, options: Partial<ManagerOptions> = {}) =>
+  new Manager({ kubeConfig: kc, namespaces: [ns.name], log: quiet, name, ...options });
 
 describe('informer', () => {
   it('sees creates, updates and deletes, and survives an API server restart with a 410', async () => {
@@ -59,18 +62,9 @@ describe('informer', () => {
         body: { metadata: { name: uniqueName('bump') } },
       });
       const expiredBefore = informer.stats.expired;
-      const plane = (action: string) =>
-        new Promise<void>((resolve, reject) => {
-          const child = spawn(join(ROOT, 'hack', 'cluster.sh'), [action, 'kube-apiserver'], {
-            stdio: 'ignore',
-          });
-          child.on('exit', (code) =>
-            code === 0 ? resolve() : reject(new Error(`cluster.sh ${action}: ${code}`)),
-          );
-        });
-      await plane('stop-component');
+      await planeComponent('stop-component', 'kube-apiserver');
       await new Promise((r) => setTimeout(r, 1500)); // the informer's watch fails and retries meanwhile
-      await plane('start-component');
+      await planeComponent('start-component', 'kube-apiserver');
 
       await eventually(() => informer.stats.expired > expiredBefore, { timeoutMs: 90_000 });
       await eventually(() => configMap('after-restart').then(() => true), { timeoutMs: 60_000 });
@@ -86,12 +80,7 @@ describe('informer', () => {
 
 describe('manager and controllers', () => {
   it('reconcile the owner when an owned child changes', async () => {
-    const manager = new Manager({
-      kubeConfig: kc,
-      namespaces: [ns.name],
-      log: quiet,
-      name: 'rdev-owns-test',
-    });
+    const manager = newManager('rdev-owns-test');
     const reconciled: string[] = [];
     manager
       .controller('owners')
@@ -112,15 +101,7 @@ describe('manager and controllers', () => {
         body: {
           metadata: {
             name: uniqueName('child'),
-            ownerReferences: [
-              {
-                apiVersion: 'v1',
-                kind: 'ConfigMap',
-                name: owner.metadata?.name ?? '',
-                uid: owner.metadata?.uid ?? '',
-                controller: true,
-              },
-            ],
+            ownerReferences: [configMapOwnerRef(owner)],
           },
         },
       });
@@ -131,13 +112,7 @@ describe('manager and controllers', () => {
   });
 
   it('retry a failing reconcile with growing delays, visible in the metrics', async () => {
-    const manager = new Manager({
-      kubeConfig: kc,
-      namespaces: [ns.name],
-      log: quiet,
-      name: 'rdev-retry-test',
-      listen: [{ host: '127.0.0.1', port: 0 }],
-    });
+    const manager = newManager('rdev-retry-test', { listen: [{ host: '127.0.0.1', port: 0 }] });
     const attempts: number[] = [];
     const failing = uniqueName('failing');
     manager

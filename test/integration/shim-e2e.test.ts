@@ -3,50 +3,38 @@
 // events) and webhooks, delivered by the operator, close the loop.
 
 import { readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { giteaApi } from 'gitea-js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../operator/src/webhooks/signature.ts';
-import { eventually, kubeConfig, uniqueName } from './support/kube.ts';
+import { giteaServer, useGiteaBot, useGiteaOrg } from './support/gitea.ts';
+import { createAgentSecret, createSecret, eventually, uniqueName } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
+import { useReceiver } from './support/receiver.ts';
 import { readEvents, useShim } from './support/shim.ts';
 import { spawnWorker } from './support/worker.ts';
 
 type Obj = { name: string; status: { phase?: string; [k: string]: unknown }; [k: string]: unknown };
 
-const gitea = inject('services').gitea;
-const org = uniqueName('rdev-shim');
-const bot = { username: uniqueName('rdev-bot'), password: `pw-${uniqueName('x')}-A1!` };
+const gitea = giteaServer();
 const ns = useOperatorNamespace('rdev-shim-e2e', (n) => [
   `--worker-namespace=${n}`,
   `--shim-namespace=${n}`,
   '--webhook-backoff-seconds=0.2',
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${n}/gitea`,
-  `--gitea-organization=${org}`,
+  `--gitea-organization=${org.name}`,
   `--checkout-bot-secret=${n}/bot`,
   '--checkout-poll-seconds=1',
 ]);
+// Removed before the namespace goes: the bot last.
+const bot = useGiteaBot();
+const org = useGiteaOrg('rdev-shim');
 const shim = useShim(() => ns.name);
 
 // A webhook receiver that fails its first two requests.
-const received: { headers: IncomingMessage['headers']; body: string; answered: number }[] = [];
-const receiver = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => {
-    body += c;
-  });
-  req.on('end', () => {
-    const answered = received.length < 2 ? 500 : 200;
-    received.push({ headers: req.headers, body, answered });
-    res.writeHead(answered).end();
-  });
-});
-afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+const receiver = useReceiver((_path, before) => (before.length < 2 ? 500 : 200));
+const received = receiver.received;
 
 const read = async (path: string) => (await shim.call<Obj>('GET', path)).body.data;
 const phaseOf = (path: string, phase: string, timeoutMs = 90_000) =>
@@ -59,22 +47,10 @@ const phaseOf = (path: string, phase: string, timeoutMs = 90_000) =>
   );
 
 beforeAll(async () => {
-  const api = giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch });
-  await api.orgs.orgCreate({ username: org });
-  await api.admin.adminCreateUser({
-    username: bot.username,
-    password: bot.password,
-    email: `${bot.username}@rdev.test`,
-    must_change_password: false,
-  });
-  const core = kubeConfig().makeApiClient(CoreV1Api);
-  const secret = (name: string, stringData: Record<string, string>) =>
-    core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name }, stringData } });
-  await secret('anthropic', { ANTHROPIC_API_KEY: 'sk-test-not-real' });
-  await secret('gitea', { GITEA_TOKEN: gitea.adminToken });
-  await secret('bot', bot);
-  await secret('git-clone', { username: gitea.adminUser, token: gitea.adminToken });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  await createAgentSecret(ns.name);
+  await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
+  await createSecret(ns.name, 'bot', bot);
+  await createSecret(ns.name, 'git-clone', { username: gitea.adminUser, token: gitea.adminToken });
   spawnWorker(ns.name, 'shim-worker', [
     '--capacity=2',
     '--output-flush-seconds=0.2',
@@ -300,9 +276,8 @@ describe('events', () => {
 
 describe('webhooks', () => {
   it('are delivered by the operator, signed, retried after failures, with the outcome visible', async () => {
-    const port = (receiver.address() as AddressInfo).port;
     const made = await shim.call<{ id: string; secret: string }>('POST', '/webhooks', {
-      body: { url: `http://127.0.0.1:${port}/hook`, events: ['workitem.succeeded'], projects: ['shop'] },
+      body: { url: `${receiver.url}/hook`, events: ['workitem.succeeded'], projects: ['shop'] },
     });
     expect(made.status).toBe(201);
     const { id, secret } = made.body.data as { id: string; secret: string };

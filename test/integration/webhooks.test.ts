@@ -1,13 +1,10 @@
 // Webhook delivery end to end: subscription Secrets in the operator's shim namespace (here the
 // test's own), WorkItem phase transitions driven by the in-process operator, and a local
 // receiver that answers as the test tells it to.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../operator/src/runtime/resources.ts';
-import { verifySignature } from '../../operator/src/webhooks/signature.ts';
 import {
   DELIVERIES_ANNOTATION,
   type DeliveryRecord,
@@ -15,9 +12,12 @@ import {
   type SubscriptionInput,
   subscriptionSecret,
   webhookSecretName,
-} from '../../operator/src/webhooks/subscription.ts';
+} from '../../operator/src/shared/webhook-subscription.ts';
+import { verifySignature } from '../../operator/src/webhooks/signature.ts';
 import { eventually, kubeConfig } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
+import { rdevKind } from './support/rdev-objects.ts';
+import { useReceiver } from './support/receiver.ts';
 
 const ns = useOperatorNamespace('rdev-hooks', (n) => [
   `--shim-namespace=${n}`,
@@ -25,41 +25,12 @@ const ns = useOperatorNamespace('rdev-hooks', (n) => [
   '--webhook-max-attempts=5',
 ]);
 const client = new KubeClient(kubeConfig());
+const items = rdevKind(client, WORK_ITEMS, ns);
 
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** Requests by path. /flaky answers 500 twice, then 200; /reject answers 400; the rest 200. */
-const received = new Map<string, Received[]>();
-const requestsTo = (path: string) => received.get(path) ?? [];
-let server: Server;
-let base = '';
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      const list = [...requestsTo(path), { path, headers: req.headers, body }];
-      received.set(path, list);
-      const status = path === '/reject' ? 400 : path === '/flaky' && list.length <= 2 ? 500 : 200;
-      res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(String(status));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+/** /flaky answers 500 twice, then 200; /reject answers 400; the rest 200. */
+const receiver = useReceiver((path, before) => {
+  if (path === '/reject') return 400;
+  return path === '/flaky' && before.filter((r) => r.path === '/flaky').length < 2 ? 500 : 200;
 });
 
 const KEYS = { flaky: 'flaky-hmac-key' };
@@ -79,38 +50,36 @@ const subscriptions = { flaky: '', reject: '', otherNamespace: '', otherProject:
 describe('webhook delivery', () => {
   beforeAll(async () => {
     subscriptions.flaky = await subscribe('f1a2b3c4d5e6', {
-      url: `${base}/flaky`,
+      url: `${receiver.url}/flaky`,
       events: ['workitem.queued'],
       namespaces: [ns.name],
       projects: ['shop'],
     });
-    subscriptions.reject = await subscribe('4e0000000400', { url: `${base}/reject`, events: ['workitem.*'] });
+    subscriptions.reject = await subscribe('4e0000000400', {
+      url: `${receiver.url}/reject`,
+      events: ['workitem.*'],
+    });
     subscriptions.otherNamespace = await subscribe('0a0000000001', {
-      url: `${base}/other-namespace`,
+      url: `${receiver.url}/other-namespace`,
       events: ['*'],
       namespaces: ['somewhere-else'],
     });
     subscriptions.otherProject = await subscribe('0b0000000002', {
-      url: `${base}/other-project`,
+      url: `${receiver.url}/other-project`,
       events: ['workitem.*', 'project.*'],
       projects: ['blog'],
     });
     subscriptions.all = await subscribe('a11a11a11a11', {
-      url: `${base.replace('//', '//hook-user:hook%20pass@')}/all`,
+      url: `${receiver.url.replace('//', '//hook-user:hook%20pass@')}/all`,
       events: ['*'],
       namespaces: [ns.name],
     });
     // No workers run here: the scheduler gives a new item its first phase, Queued.
-    await client.create(WORK_ITEMS, {
-      apiVersion: 'rdev.dev/v1alpha1',
-      kind: 'WorkItem',
-      metadata: { name: 'build', namespace: ns.name },
-      spec: { projectRef: { name: 'shop' }, type: 'shell', command: ['true'] },
-    });
+    await items.create('build', { projectRef: { name: 'shop' }, type: 'shell', command: ['true'] });
   });
 
   it('retries 5xx answers with the same delivery, signed, and records it as delivered', async () => {
-    const attempts = await eventually(() => requestsTo('/flaky').length >= 3 && requestsTo('/flaky'));
+    const attempts = await eventually(() => receiver.to('/flaky').length >= 3 && receiver.to('/flaky'));
     expect(attempts).toHaveLength(3);
     const ids = new Set(attempts.map((a) => a.headers['x-rdev-delivery']));
     expect(ids.size).toBe(1);
@@ -167,19 +136,19 @@ describe('webhook delivery', () => {
       status: 400,
     });
     // The failure is recorded after the only attempt: a retry would have been a second request.
-    expect(requestsTo('/reject')).toHaveLength(1);
+    expect(receiver.to('/reject')).toHaveLength(1);
   });
 
   it('sends URL credentials as Basic authentication', async () => {
-    const [first] = await eventually(() => requestsTo('/all').length > 0 && requestsTo('/all'));
+    const [first] = await eventually(() => receiver.to('/all').length > 0 && receiver.to('/all'));
     const expected = `Basic ${Buffer.from('hook-user:hook pass').toString('base64')}`;
     expect(first?.headers.authorization).toBe(expected);
   });
 
   it('reports deletion to subscriptions of the kind', async () => {
-    await client.delete(WORK_ITEMS, ns.name, 'build');
+    await items.delete('build');
     const deleted = await eventually(() =>
-      requestsTo('/all').find((r) => r.headers['x-rdev-event'] === 'workitem.deleted'),
+      receiver.to('/all').find((r) => r.headers['x-rdev-event'] === 'workitem.deleted'),
     );
     expect(JSON.parse(deleted.body)).toMatchObject({
       type: 'workitem.deleted',
@@ -193,9 +162,9 @@ describe('webhook delivery', () => {
 
   it('sends nothing to subscriptions filtered to another namespace or project', async () => {
     // By now the flaky subscription has waited out two backoffs for the same events.
-    await eventually(() => requestsTo('/flaky').length >= 3);
-    expect(requestsTo('/other-namespace')).toEqual([]);
-    expect(requestsTo('/other-project')).toEqual([]);
+    await eventually(() => receiver.to('/flaky').length >= 3);
+    expect(receiver.to('/other-namespace')).toEqual([]);
+    expect(receiver.to('/other-project')).toEqual([]);
     expect(await deliveriesOf(subscriptions.otherNamespace)).toEqual([]);
     expect(await deliveriesOf(subscriptions.otherProject)).toEqual([]);
   });

@@ -2,46 +2,36 @@
 // than by what the API says: a worker SIGKILLed mid-item has its item retried on another worker
 // and finished once; the operator SIGKILLed again and again while items flow loses none and runs
 // none twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
 import { installCrds } from './support/crds.ts';
 import { eventually, kubeConfig, useNamespace } from './support/kube.ts';
 import { Ledger } from './support/ledger.ts';
-import { spawnOperator } from './support/operator.ts';
+import { useOperatorProcess } from './support/operator.ts';
 import { seededRandom } from './support/random.ts';
+import { rdevKind } from './support/rdev-objects.ts';
 import { spawnWorker } from './support/worker.ts';
 
 const kc = kubeConfig();
 const client = new KubeClient(kc);
-let operator = { kill: (_s: NodeJS.Signals) => true as boolean };
-afterAll(() => {
-  operator.kill('SIGKILL'); // after the namespace is gone (registered first, runs last)
-});
+const operator = useOperatorProcess(
+  () => ns.name,
+  (n) => [`--worker-namespace=${n}`],
+);
 const ns = useNamespace('rdev-work-chaos');
-const restartOperator = () => {
-  operator.kill('SIGKILL');
-  operator = spawnOperator(ns.name, [`--worker-namespace=${ns.name}`]);
-};
+const items = rdevKind<LiveWorkItem>(client, WORK_ITEMS, ns, {
+  spec: { projectRef: { name: 'chaos' }, type: 'shell', retryBackoff: '1s' },
+});
 
 const random = seededRandom(7); // deterministic: a failure can be replayed
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   await installCrds(kc);
-  restartOperator();
+  operator.restart();
 });
-
-const createItem = (name: string, command: string[], spec: Record<string, unknown> = {}) =>
-  client.create(WORK_ITEMS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'WorkItem',
-    metadata: { name, namespace: ns.name },
-    spec: { projectRef: { name: 'chaos' }, type: 'shell', command, retryBackoff: '1s', ...spec },
-  });
-
-const items = async () => (await client.list<LiveWorkItem>(WORK_ITEMS, ns.name)).items;
 
 describe('the work queue under crashes', () => {
   it('retries the item of a SIGKILLed worker on another worker and finishes it once', async () => {
@@ -50,21 +40,15 @@ describe('the work queue under crashes', () => {
       spawnWorker(ns.name, 'k1', ['--capacity=1']),
       spawnWorker(ns.name, 'k2', ['--capacity=1']),
     ];
-    await createItem('victim', ledger.command(4));
+    await items.create('victim', { command: ledger.command(4) });
     const running = await eventually(async () => {
-      const item = await client.get<LiveWorkItem>(WORK_ITEMS, ns.name, 'victim');
+      const item = await items.get('victim');
       return item.status?.phase === 'Running' && ledger.runs().length === 1 ? item : undefined;
     });
     const first = running.status?.worker;
     workers.find((w) => w.name === first)?.kill('SIGKILL');
 
-    const done = await eventually(
-      async () => {
-        const item = await client.get<LiveWorkItem>(WORK_ITEMS, ns.name, 'victim');
-        return item.status?.phase === 'Succeeded' ? item : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const done = await items.phase('victim', 'Succeeded', 60_000);
     expect(done.status?.attempts).toBe(2);
     expect(done.status?.worker).not.toBe(first);
     expect(ledger.counts().get('victim')).toEqual({ started: 2, finished: 1 });
@@ -80,19 +64,19 @@ describe('the work queue under crashes', () => {
     const names = Array.from({ length: 40 }, (_, i) => `flow-${i}`);
     const creating = (async () => {
       for (const name of names) {
-        await createItem(name, ledger.command(0.3));
+        await items.create(name, { command: ledger.command(0.3) });
         await sleep(random() * 150);
       }
     })();
     for (let kills = 0; kills < 8; kills++) {
       await sleep(500 + random() * 1500);
-      restartOperator();
+      operator.restart();
     }
     await creating;
 
     await eventually(
       async () => {
-        const flow = (await items()).filter((i) => i.metadata.name.startsWith('flow-'));
+        const flow = (await items.list()).filter((i) => i.metadata.name.startsWith('flow-'));
         const pending = flow.filter((i) => i.status?.phase !== 'Succeeded');
         if (flow.length < names.length || pending.length > 0) {
           const describe = (i: LiveWorkItem) =>

@@ -4,10 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
+import { inParallel } from '../support/parallel.ts';
 import { eventually, kubeConfig } from './support/kube.ts';
 import { Ledger } from './support/ledger.ts';
 import { useOperatorNamespace } from './support/operator.ts';
+import { rdevKind } from './support/rdev-objects.ts';
 import { spawnWorker } from './support/worker.ts';
 
 const ns = useOperatorNamespace('rdev-work-fair', (n) => [
@@ -15,7 +17,7 @@ const ns = useOperatorNamespace('rdev-work-fair', (n) => [
   '--max-running=6',
   '--max-running-per-project=2',
 ]);
-const client = new KubeClient(kubeConfig());
+const items = rdevKind<LiveWorkItem>(new KubeClient(kubeConfig()), WORK_ITEMS, ns);
 
 const PROJECTS = ['p1', 'p2', 'p3', 'p4', 'p5'];
 /** Per Project: 12 urgent, 36 normal and 12 background items (60, 180 and 60 in all). */
@@ -27,19 +29,10 @@ const CLASSES = [
 const projectOf = (item: string) => item.split('-')[0] ?? '';
 const classOf = (item: string) => item.split('-')[1] ?? '';
 
-async function inParallel<T>(all: T[], limit: number, each: (t: T) => Promise<unknown>) {
-  const queue = [...all];
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await each(next);
-    }),
-  );
-}
-
 describe('a backlog of 300 items on three workers', () => {
   it('runs each once, urgent first, Projects served in turn, within the running limits', async () => {
     const ledger = new Ledger();
-    const items = PROJECTS.flatMap((project) =>
+    const backlog = PROJECTS.flatMap((project) =>
       CLASSES.flatMap((c) =>
         Array.from({ length: c.count }, (_, i) => ({
           name: `${project}-${c.name}-${i}`,
@@ -48,26 +41,20 @@ describe('a backlog of 300 items on three workers', () => {
         })),
       ),
     );
-    await inParallel(items, 8, (item) =>
-      client.create(WORK_ITEMS, {
-        apiVersion: 'rdev.dev/v1alpha1',
-        kind: 'WorkItem',
-        metadata: { name: item.name, namespace: ns.name },
-        spec: {
-          projectRef: { name: item.project },
-          type: 'shell',
-          command: ledger.command(0.5),
-          priority: item.priority,
-          maxAttempts: 1,
-        },
+    await inParallel(backlog, 8, (item) =>
+      items.create(item.name, {
+        projectRef: { name: item.project },
+        type: 'shell',
+        command: ledger.command(0.5),
+        priority: item.priority,
+        maxAttempts: 1,
       }),
     );
     for (const name of ['f1', 'f2', 'f3']) spawnWorker(ns.name, name, ['--capacity=3']);
 
     await eventually(
       async () => {
-        const all = (await client.list<LiveWorkItem>(WORK_ITEMS, ns.name)).items;
-        const left = all.filter((i) => i.status?.phase !== 'Succeeded');
+        const left = (await items.list()).filter((i) => i.status?.phase !== 'Succeeded');
         if (left.length > 0) {
           const failed = left.filter((i) => i.status?.phase === 'Failed');
           throw new Error(
@@ -80,8 +67,8 @@ describe('a backlog of 300 items on three workers', () => {
     );
 
     const counts = ledger.counts();
-    expect(counts.size).toBe(items.length);
-    for (const item of items) expect(counts.get(item.name), item.name).toEqual({ started: 1, finished: 1 });
+    expect(counts.size).toBe(backlog.length);
+    for (const item of backlog) expect(counts.get(item.name), item.name).toEqual({ started: 1, finished: 1 });
 
     // Within the limits, and the pool was in use.
     const overall = ledger.maxConcurrent().get('all') ?? 0;

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
-import { boundTo } from '../../operator/src/work/names.ts';
-import { eventually, isNotFound, kubeConfig } from './support/kube.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
+import { boundTo } from '../../operator/src/shared/worker-names.ts';
+import { createSecret, eventually, kubeConfig } from './support/kube.ts';
+import { gaugeValue } from './support/metrics.ts';
 import { useOperatorNamespace } from './support/operator.ts';
+import { rdevKind } from './support/rdev-objects.ts';
 import { spawnWorker, type WorkerProcess } from './support/worker.ts';
 
 const ns = useOperatorNamespace('rdev-work', (n) => [`--worker-namespace=${n}`]);
@@ -34,18 +36,10 @@ beforeAll(async () => {
   await chmod(join(agentBin, 'claude'), 0o755);
   const PATH = `${agentBin}:${process.env.PATH}`;
   for (const name of ['w1', 'w2']) workers.push(spawnWorker(ns.name, name, ['--capacity=2'], { PATH }));
-  await client.create(PROJECTS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'Project',
-    metadata: { name: 'shop', namespace: ns.name },
-    spec: { agent: { model: 'claude-test-model', credentialsSecretRef: { name: 'agent-keys' } } },
+  await rdevKind(client, PROJECTS, ns).create('shop', {
+    agent: { model: 'claude-test-model', credentialsSecretRef: { name: 'agent-keys' } },
   });
-  await client.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'agent-keys', namespace: ns.name },
-    stringData: { ANTHROPIC_API_KEY: 'sk-test-agent' },
-  } as never);
+  await createSecret(ns.name, 'agent-keys', { ANTHROPIC_API_KEY: 'sk-test-agent' });
 });
 
 /** Waits until `check` stops throwing. */
@@ -55,31 +49,15 @@ const until = (check: () => unknown) =>
     return true;
   });
 
+const items = rdevKind<LiveWorkItem>(client, WORK_ITEMS, ns, { spec: { projectRef: { name: 'shop' } } });
 let counter = 0;
-async function createItem(spec: Record<string, unknown>, name = `item-${++counter}`): Promise<string> {
-  await client.create(WORK_ITEMS, {
-    apiVersion: 'rdev.dev/v1alpha1',
-    kind: 'WorkItem',
-    metadata: { name, namespace: ns.name },
-    spec: { projectRef: { name: 'shop' }, ...spec },
-  });
+/** Creates an item with a name of its own; its name. */
+async function createItem(spec: Record<string, unknown>): Promise<string> {
+  const name = `item-${++counter}`;
+  await items.create(name, spec);
   return name;
 }
-
-const get = (name: string) => client.get<LiveWorkItem>(WORK_ITEMS, ns.name, name);
-
-async function finished(name: string, timeoutMs = 60_000): Promise<LiveWorkItem> {
-  return eventually(
-    async () => {
-      const item = await get(name);
-      if (!['Succeeded', 'Failed', 'Cancelled'].includes(item.status?.phase ?? '')) {
-        throw new Error(`${name} is ${item.status?.phase ?? 'new'}: ${item.status?.message ?? ''}`);
-      }
-      return item;
-    },
-    { timeoutMs },
-  );
-}
+const finished = (name: string) => items.phase(name, ['Succeeded', 'Failed', 'Cancelled']);
 
 const outputOf = (name: string) =>
   workers.flatMap((w) => w.lines.filter((l) => l.startsWith(`[${ns.name}/${name}#`)));
@@ -116,7 +94,7 @@ describe('WorkItems on warm workers', () => {
       retryBackoff: '2s',
     });
     const retrying = await eventually(async () => {
-      const item = await get(name);
+      const item = await items.get(name);
       if (!item.status?.nextAttemptAt) throw new Error(`no retry yet: ${item.status?.phase}`);
       return item;
     });
@@ -152,9 +130,9 @@ describe('WorkItems on warm workers', () => {
   it('cancels a running item and stops its process', async () => {
     const marker = join(await mkdtemp(join(tmpdir(), 'rdev-cancel-')), 'pid');
     const name = await createItem({ type: 'shell', command: ['sh', '-c', `echo $$ > ${marker}; sleep 60`] });
-    await until(async () => expect((await get(name)).status?.phase).toBe('Running'));
+    await until(async () => expect((await items.get(name)).status?.phase).toBe('Running'));
     const pid = await eventually(async () => Number(await readFile(marker, 'utf8')));
-    await client.patch(WORK_ITEMS, ns.name, name, { spec: { cancel: true } }, 'merge');
+    await items.patchSpec(name, { cancel: true });
     const item = await finished(name);
     expect(item.status?.phase).toBe('Cancelled');
     await until(async () => expect(() => process.kill(pid, 0)).toThrow());
@@ -174,7 +152,7 @@ describe('WorkItems on warm workers', () => {
       command: ['sh', '-c', 'sleep 1; echo ran once'],
       idempotencyKey: 'deploy-42',
     });
-    await until(async () => expect((await get(first)).status?.attempts).toBe(1));
+    await until(async () => expect((await items.get(first)).status?.attempts).toBe(1));
     const second = await createItem({
       type: 'shell',
       command: ['sh', '-c', 'echo ran twice'],
@@ -189,17 +167,7 @@ describe('WorkItems on warm workers', () => {
 
   it('deletes finished items after ttlSecondsAfterFinished', async () => {
     const name = await createItem({ type: 'shell', command: ['true'], ttlSecondsAfterFinished: 1 });
-    await eventually(async () => {
-      await get(name).then(
-        () => {
-          throw new Error('still there');
-        },
-        (err) => {
-          if (!isNotFound(err)) throw err;
-        },
-      );
-      return true;
-    });
+    await items.gone(name);
   });
 
   it("runs an agent item with the Project's agent, model and credentials", async () => {
@@ -221,8 +189,7 @@ describe('WorkItems on warm workers', () => {
   });
 
   it('publishes the pool: capacity, busy, idle, queue depth', async () => {
-    const gauge = async (name: string) =>
-      (await ns.operator.metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    const gauge = (name: string) => gaugeValue(ns.operator, name);
     await eventually(async () => {
       expect(await gauge('rdev_worker_pool_workers')).toBe(2);
       expect(await gauge('rdev_worker_pool_capacity')).toBe(4);

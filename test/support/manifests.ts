@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { API_VERSION } from '../../operator/src/api/v1alpha1/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -20,6 +21,20 @@ export interface InvalidCase {
   admissionOnly?: boolean;
   before?: Manifest;
   manifest: Manifest;
+}
+
+/** The Secret a test's Projects take their agent credentials from, and a Project spec naming it. */
+export const AGENT_SECRET = 'anthropic';
+export const PROJECT_SPEC = { agent: { credentialsSecretRef: { name: AGENT_SECRET } } };
+
+/** A manifest of an rdev kind in `namespace`. */
+export function rdevManifest(
+  kind: string,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown> = {},
+) {
+  return { apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec };
 }
 
 export function examples(): { file: string; manifest: Manifest }[] {

@@ -3,12 +3,8 @@ import { type WorkItemStatus, workItemSpec } from '../../operator/src/api/v1alph
 import {
   afterAttempt,
   applyPatch,
-  isBound,
-  isFinished,
   isNoop,
-  isWaiting,
   itemKey,
-  type LiveWorkItem,
   MAX_RETRY_DELAY_MS,
   projectKey,
   queued,
@@ -18,9 +14,15 @@ import {
   scheduled,
   timeoutMs,
   ttlRemainingMs,
-  type WorkPhase,
   waitMs,
-} from '../../operator/src/work/lifecycle.ts';
+} from '../../operator/src/queue/lifecycle.ts';
+import {
+  isBound,
+  isFinished,
+  isWaiting,
+  type LiveWorkItem,
+  type WorkPhase,
+} from '../../operator/src/shared/work-phases.ts';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);

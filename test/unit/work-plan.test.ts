@@ -5,7 +5,7 @@ import {
   type Limits,
   type PlanInput,
   plan,
-} from '../../operator/src/work/plan.ts';
+} from '../../operator/src/queue/plan.ts';
 
 const NO_LIMITS: Limits = { maxRunning: 0, maxRunningPerProject: 0 };
 
@@ -26,6 +26,10 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     ...overrides,
   };
 }
+
+/** `count` candidates of `project`, named project1, project2, …, created a minute apart from `minute`. */
+const series = (project: string, count: number, minute = 0): Candidate[] =>
+  Array.from({ length: count }, (_, i) => cand(`${project}${i + 1}`, project, minute + i));
 
 const keys = (bindings: Binding[]) => bindings.map((b) => b.key);
 
@@ -137,14 +141,7 @@ describe('plan: order', () => {
   });
 
   it('takes turns between projects at equal priority instead of draining the oldest project', () => {
-    const candidates = [
-      cand('a1', 'a', 0),
-      cand('a2', 'a', 1),
-      cand('a3', 'a', 2),
-      cand('b1', 'b', 10),
-      cand('b2', 'b', 11),
-      cand('c1', 'c', 20),
-    ];
+    const candidates = [...series('a', 3, 0), ...series('b', 2, 10), ...series('c', 1, 20)];
     const bindings = plan(input({ candidates, workers: [{ name: 'w1', free: 5 }] }));
     expect(keys(bindings)).toEqual(['a1', 'b1', 'c1', 'a2', 'b2']);
   });
@@ -152,7 +149,7 @@ describe('plan: order', () => {
   it('serves the project with the fewest bound items first', () => {
     const bindings = plan(
       input({
-        candidates: [cand('a1', 'a', 0), cand('a2', 'a', 1), cand('b1', 'b', 5), cand('b2', 'b', 6)],
+        candidates: [...series('a', 2, 0), ...series('b', 2, 5)],
         workers: [{ name: 'w1', free: 3 }],
         boundByProject: new Map([['a', 2]]),
         boundTotal: 2,
@@ -194,7 +191,7 @@ describe('plan: order', () => {
   it('counts a project served in this pass as served after every earlier pass', () => {
     const bindings = plan(
       input({
-        candidates: [cand('a1', 'a', 0), cand('b1', 'b', 1), cand('b2', 'b', 2)],
+        candidates: [...series('a', 1, 0), ...series('b', 2, 1)],
         workers: [{ name: 'w1', free: 2 }],
         boundByProject: new Map([['a', 1]]),
         boundTotal: 1,
@@ -209,7 +206,7 @@ describe('plan: order', () => {
   });
 
   it('carries the round robin on from the counter the caller keeps across passes', () => {
-    const candidates = [cand('a1', 'a', 0), cand('a2', 'a', 1), cand('b1', 'b', 5), cand('b2', 'b', 6)];
+    const candidates = [...series('a', 2, 0), ...series('b', 2, 5)];
     const lastServed = new Map<string, number>();
     let serial = 0;
     const order: string[] = [];
@@ -258,14 +255,7 @@ describe('plan: limits', () => {
   });
 
   it('keeps each project under maxRunningPerProject, counting what is bound already', () => {
-    const candidates = [
-      cand('a1', 'a', 0),
-      cand('a2', 'a', 1),
-      cand('a3', 'a', 2),
-      cand('b1', 'b', 3),
-      cand('b2', 'b', 4),
-      cand('b3', 'b', 5),
-    ];
+    const candidates = [...series('a', 3, 0), ...series('b', 3, 3)];
     const bindings = plan(
       input({
         candidates,
@@ -278,7 +268,7 @@ describe('plan: limits', () => {
   });
 
   it('applies both limits together', () => {
-    const candidates = [cand('a1', 'a', 0), cand('a2', 'a', 1), cand('a3', 'a', 2), cand('b1', 'b', 3)];
+    const candidates = [...series('a', 3, 0), ...series('b', 1, 3)];
     const bindings = plan(input({ candidates, limits: { maxRunning: 3, maxRunningPerProject: 1 } }));
     expect(keys(bindings)).toEqual(['a1', 'b1']);
   });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CAPACITY_ANNOTATION } from '../../operator/src/work/names.ts';
+import { CAPACITY_ANNOTATION } from '../../operator/src/shared/worker-names.ts';
 import {
   type LeaseObject,
   poolStatus,
   WorkerPool,
   type WorkerState,
   workerFromLease,
-} from '../../operator/src/work/pool.ts';
+} from '../../operator/src/shared/worker-pool.ts';
 
 const T0 = Date.parse('2026-06-01T12:00:00Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
@@ -189,32 +189,29 @@ describe('poolStatus', () => {
     confirmed: true,
   });
 
-  it('adds up capacity and busy slots of the live workers', () => {
-    const status = poolStatus(
-      [worker('w1', 4), worker('w2', 2)],
-      new Map([
-        ['w1', 1],
-        ['w2', 2],
-      ]),
-      7,
-    );
-    expect(status).toEqual({ workers: 2, capacity: 6, busy: 3, idle: 3, queued: 7 });
-  });
-
-  it('counts no more busy slots than a worker has, and none for workers not alive', () => {
-    const status = poolStatus(
-      [worker('w1', 2), worker('draining', 0)],
-      new Map([
-        ['w1', 5],
-        ['draining', 3],
-        ['dead', 4],
-      ]),
-      0,
-    );
-    expect(status).toEqual({ workers: 2, capacity: 2, busy: 2, idle: 0, queued: 0 });
-  });
-
-  it('is all zero for an empty pool, apart from what waits', () => {
-    expect(poolStatus([], new Map(), 3)).toEqual({ workers: 0, capacity: 0, busy: 0, idle: 0, queued: 3 });
+  it.each([
+    {
+      what: 'adds up capacity and busy slots of the live workers',
+      alive: [worker('w1', 4), worker('w2', 2)],
+      busy: { w1: 1, w2: 2 },
+      queued: 7,
+      status: { workers: 2, capacity: 6, busy: 3, idle: 3, queued: 7 },
+    },
+    {
+      what: 'counts no more busy slots than a worker has, and none for workers not alive',
+      alive: [worker('w1', 2), worker('draining', 0)],
+      busy: { w1: 5, draining: 3, dead: 4 },
+      queued: 0,
+      status: { workers: 2, capacity: 2, busy: 2, idle: 0, queued: 0 },
+    },
+    {
+      what: 'is all zero for an empty pool, apart from what waits',
+      alive: [],
+      busy: {},
+      queued: 3,
+      status: { workers: 0, capacity: 0, busy: 0, idle: 0, queued: 3 },
+    },
+  ])('$what', ({ alive, busy, queued, status }) => {
+    expect(poolStatus(alive, new Map(Object.entries(busy)), queued)).toEqual(status);
   });
 });

@@ -101,6 +101,16 @@ function sh(script: string, options: Partial<RunOptions> = {}): Run {
 const of = (run: Run, stream: 'stdout' | 'stderr') =>
   run.lines.filter(([, s]) => s === stream).map(([t]) => t);
 
+type StopReason = Parameters<Run['proc']['stop']>[0];
+
+/** Runs `script` until it prints `started`, stops it for each reason in turn, and awaits the result. */
+async function stoppedOnceStarted(script: string, options: Partial<RunOptions>, ...reasons: StopReason[]) {
+  const run = sh(script, options);
+  await run.line('started');
+  for (const reason of reasons) run.proc.stop(reason);
+  return { run, result: await run.proc.result };
+}
+
 describe('runProcess', () => {
   it('reports the exit code and each line with its stream, a last line without newline included', async () => {
     const run = sh("echo out1; echo err1 >&2; echo out2; printf 'no newline'; exit 3");
@@ -159,38 +169,38 @@ describe('runProcess', () => {
   });
 
   it('stops the process group with SIGTERM and reports why', async () => {
-    const run = sh('sleep 30 & echo started; wait');
-    await run.line('started');
-    run.proc.stop('timedOut');
-    run.proc.stop('cancelled'); // the first reason stands
-    const result = await run.proc.result;
+    // Stopped twice: the first reason stands.
+    const { result } = await stoppedOnceStarted('sleep 30 & echo started; wait', {}, 'timedOut', 'cancelled');
     // The background sleep held the output pipes: the result came only after it was stopped too.
     expect(result).toMatchObject({ exitCode: 143, stoppedFor: 'timedOut' });
   }, 15_000);
 
-  it('kills with SIGKILL what ignores SIGTERM, after the grace period', async () => {
-    const run = sh("trap '' TERM; echo started; sleep 30", { killGraceMs: 200 });
-    await run.line('started');
-    run.proc.stop('cancelled');
-    const result = await run.proc.result;
-    expect(result).toMatchObject({ exitCode: 137, stoppedFor: 'cancelled' });
-  }, 15_000);
-
-  it('kills what ignores SIGTERM after the grace period even when the leader has exited', async () => {
-    const run = sh("(trap '' TERM; echo started; sleep 30) & wait", { killGraceMs: 200 });
-    await run.line('started');
-    run.proc.stop('timedOut');
-    const result = await run.proc.result;
-    expect(result.stoppedFor).toBe('timedOut');
-  }, 15_000);
+  it.each([
+    {
+      what: 'kills with SIGKILL what ignores SIGTERM, after the grace period',
+      script: "trap '' TERM; echo started; sleep 30",
+      reason: 'cancelled',
+      outcome: { exitCode: 137, stoppedFor: 'cancelled' },
+    },
+    {
+      what: 'kills what ignores SIGTERM after the grace period even when the leader has exited',
+      script: "(trap '' TERM; echo started; sleep 30) & wait",
+      reason: 'timedOut',
+      outcome: { stoppedFor: 'timedOut' },
+    },
+  ])(
+    '$what',
+    async ({ script, reason, outcome }) => {
+      const { result } = await stoppedOnceStarted(script, { killGraceMs: 200 }, reason);
+      expect(result).toMatchObject(outcome);
+    },
+    15_000,
+  );
 
   it('gives what the leader started the grace period to clean up when stopped', async () => {
     const child =
       "trap 'echo cleaning; sleep 0.2; echo cleaned; exit 0' TERM; echo started; while :; do sleep 0.05; done";
-    const run = sh(`sh -c "${child}" & wait`);
-    await run.line('started');
-    run.proc.stop('cancelled');
-    const result = await run.proc.result;
+    const { run, result } = await stoppedOnceStarted(`sh -c "${child}" & wait`, {}, 'cancelled');
     expect(result.stoppedFor).toBe('cancelled');
     expect(of(run, 'stdout')).toContain('cleaned');
   }, 15_000);

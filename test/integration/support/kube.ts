@@ -1,10 +1,11 @@
 // Shared helpers for integration tests: clients for the cluster under test, a throwaway
-// namespace per test file, and polling for eventually-consistent outcomes.
+// namespace per test file, Secrets, and polling for eventually-consistent outcomes.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1ConfigMap, type V1OwnerReference } from '@kubernetes/client-node';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { AGENT_SECRET } from '../../support/manifests.ts';
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -62,6 +63,52 @@ export async function eventually<T>(
 export function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && err.code === 404;
 }
+
+/** Whether the object `read` reads is gone (404); any other failure is thrown. */
+export function isGone(read: () => Promise<unknown>): Promise<boolean> {
+  return read().then(
+    () => false,
+    (err: unknown) => {
+      if (isNotFound(err)) return true;
+      throw err;
+    },
+  );
+}
+
+/** Waits until the object `read` reads is gone (404). */
+export async function untilGone(read: () => Promise<unknown>, { timeoutMs = 60_000 } = {}): Promise<void> {
+  await eventually(() => isGone(read), { timeoutMs });
+}
+
+/** A controlling owner reference to a ConfigMap, for the garbage collector and the controllers' owns(). */
+export function configMapOwnerRef(owner: V1ConfigMap): V1OwnerReference {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    name: owner.metadata?.name ?? '',
+    uid: owner.metadata?.uid ?? '',
+    controller: true,
+  };
+}
+
+/** Creates a Secret of string values. */
+export function createSecret(namespace: string, name: string, stringData: Record<string, string>) {
+  return kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedSecret({ namespace, body: { metadata: { name }, stringData } });
+}
+
+/** A Secret's data, decoded. */
+export async function readSecret(namespace: string, name: string): Promise<Record<string, string>> {
+  const secret = await kubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name });
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+  );
+}
+
+/** The agent credentials Secret that PROJECT_SPEC names. */
+export const createAgentSecret = (namespace: string) =>
+  createSecret(namespace, AGENT_SECRET, { ANTHROPIC_API_KEY: 'sk-test-not-real' });
 
 /**
  * Makes `line` appear in the log stream of pods on the local plane's kwok node, which serves

@@ -13,6 +13,7 @@ import { closeDatabasePools } from '../../../operator/src/providers/database/pro
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import { registerWebhookDelivery } from '../../../operator/src/webhooks/index.ts';
+import type { FakeCloudflare } from '../../fakes/cloudflare.ts';
 import { ROOT } from '../../support/manifests.ts';
 import { installCrds } from './crds.ts';
 import { kubeConfig, useNamespace } from './kube.ts';
@@ -68,6 +69,21 @@ export function useOperatorNamespace(prefix: string, args: (namespace: string) =
   };
 }
 
+/**
+ * The operator's flags for DNS records in a fake Cloudflare's example.dev zone, pointing at
+ * ingress.example.dev, with its token in the namespace's Secret `cloudflare`.
+ */
+export function cloudflareArgs(namespace: string, cloudflare: FakeCloudflare): string[] {
+  return [
+    '--dns-mode=cloudflare',
+    '--domain=example.dev',
+    `--cloudflare-secret=${namespace}/cloudflare`,
+    `--cloudflare-zone-id=${cloudflare.zone().id}`,
+    `--cloudflare-api-url=${cloudflare.url}`,
+    '--dns-target=CNAME:ingress.example.dev',
+  ];
+}
+
 /** `rdev operator` as a child process, watching one namespace, with its output discarded. */
 export function spawnOperator(namespace: string, args: string[] = []): ChildProcess {
   return spawn(
@@ -85,14 +101,28 @@ export function spawnOperator(namespace: string, args: string[] = []): ChildProc
   );
 }
 
-/** Total of a counter in a manager's registry, over the label sets `match` accepts. */
-export async function counterTotal(
-  manager: Manager,
-  name: string,
-  match: (labels: Partial<Record<string, string | number>>) => boolean = () => true,
-): Promise<number> {
-  const metric = await manager.metrics.registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => match(v.labels)).reduce((sum, v) => sum + v.value, 0);
+/**
+ * `rdev operator` as a child process that a chaos test SIGKILLs and starts again, for a namespace
+ * made after this call: the cleanup registered here runs after the namespace's (hooks run
+ * last-registered first), so that the last operator outlives the namespace and finalizes what
+ * is in it.
+ */
+export function useOperatorProcess(
+  namespace: () => string,
+  args: (namespace: string) => string[] = () => [],
+) {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill('SIGKILL');
+  });
+  return {
+    /** SIGKILLs the running operator, if any, and starts another. */
+    restart() {
+      child?.kill('SIGKILL');
+      child = spawnOperator(namespace(), args(namespace()));
+    },
+    kill() {
+      child?.kill('SIGKILL');
+    },
+  };
 }
-
-export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);

@@ -1,0 +1,94 @@
+// What the benchmarks on the local plane share: bringing the plane up with the CRDs and a
+// namespace of their own, an operator in this process, polling, and printing figures.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { installCrds } from '../operator/src/api/install-crds.ts';
+import { loadConfig } from '../operator/src/config.ts';
+import { isNotFound, KubeClient } from '../operator/src/runtime/client.ts';
+import { createLogger } from '../operator/src/runtime/logging.ts';
+import { Manager } from '../operator/src/runtime/manager.ts';
+import { NAMESPACES, SECRETS } from '../operator/src/runtime/resources.ts';
+import { AGENT_SECRET } from '../test/support/manifests.ts';
+
+type Config = ReturnType<typeof loadConfig>;
+
+export const ROOT = join(import.meta.dirname, '..');
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `done` every `intervalMs` until it is true. */
+export async function until(done: () => boolean | Promise<boolean>, intervalMs: number): Promise<void> {
+  while (!(await done())) await sleep(intervalMs);
+}
+
+export interface Plane {
+  kc: KubeConfig;
+  /** The kubeconfig file, for child processes. */
+  kubeconfig: string;
+  client: KubeClient;
+  /** `<prefix>-<random>`, holding the agent Secret that Projects name (PROJECT_SPEC). */
+  namespace: string;
+}
+
+/** Brings the local plane up if needed (hack/cluster.sh up), installs the CRDs, makes the namespace. */
+export async function localPlane(prefix: string): Promise<Plane> {
+  const up = spawnSync(join(ROOT, 'hack', 'cluster.sh'), ['up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (up.status !== 0) throw new Error('could not bring the local plane up');
+  const kubeconfig = join(ROOT, '.cluster', 'kubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const client = new KubeClient(kc);
+  await installCrds(client);
+  const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await client.create(NAMESPACES, { metadata: { name: namespace } });
+  await client.create(SECRETS, {
+    metadata: { name: AGENT_SECRET, namespace },
+    stringData: { ANTHROPIC_API_KEY: 'sk-bench-not-real' },
+  });
+  return { kc, kubeconfig, client, namespace };
+}
+
+/** The operator in this process, watching the plane's namespace, with the controllers `register` adds. */
+export async function startOperator(
+  plane: Plane,
+  register: ((manager: Manager, config: Config) => void)[],
+  args: string[] = [],
+): Promise<Manager> {
+  const manager = new Manager({
+    kubeConfig: plane.kc,
+    namespaces: [plane.namespace],
+    log: createLogger({ level: 'silent' }),
+  });
+  const config = loadConfig([`--namespace=${plane.namespace}`, ...args], {});
+  for (const r of register) r(manager, config);
+  await manager.start();
+  return manager;
+}
+
+/** Deletes the namespace while the operator still runs (it removes its finalizers), then stops it. */
+export async function tearDown(plane: Plane, operator: Manager): Promise<void> {
+  await plane.client.delete(NAMESPACES, undefined, plane.namespace);
+  await until(
+    () => plane.client.get(NAMESPACES, undefined, plane.namespace).then(() => false, isNotFound),
+    500,
+  );
+  await operator.stop();
+  await plane.client.close();
+}
+
+/** The value below which p % of `values` lie (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** "p50 12 ms  p99 30 ms" for the given percentiles; 100 is written max. */
+export function latencies(values: readonly number[], ps: readonly number[]): string {
+  return ps.map((p) => `${p === 100 ? 'max' : `p${p}`} ${percentile(values, p).toFixed(0)} ms`).join('  ');
+}
+
+/** A line of a figures table: the label in a column of its own. */
+export function row(label: string, figures: string): void {
+  console.log(`${label.padEnd(34)} ${figures}`);
+}

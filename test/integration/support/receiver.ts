@@ -1,0 +1,48 @@
+// A webhook receiver for a test file: a local HTTP server that records every request and
+// answers it with the status the test picks, listening on a free loopback port while the file runs.
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The status it was answered with. */
+  answered: number;
+}
+
+/** `answer` picks the status of a request to `path`, given every request received before it. */
+export function useReceiver(answer: (path: string, before: readonly Received[]) => number) {
+  const received: Received[] = [];
+  const to = (path: string) => received.filter((r) => r.path === path);
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const answered = answer(path, received);
+      received.push({ path, headers: req.headers, body, answered });
+      res.writeHead(answered, { 'content-type': 'text/plain' });
+      res.end(String(answered));
+    });
+  });
+  beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    /** Every request so far, in order. */
+    received,
+    /** The requests to `path` so far. */
+    to,
+    /** http://127.0.0.1:<port>, once listening. */
+    get url() {
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+  };
+}
