@@ -4,31 +4,29 @@ import { CHECKOUTS, PROJECTS } from '../../api/resources.ts';
 import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
-import { anyOf, deletionStarted, generationChanged } from '../../runtime/controller.ts';
+import { anyOf, deletionStarted, generationChanged, type Predicate } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { SECRETS } from '../../runtime/resources.ts';
+import { indexByProject } from '../../shared/project-index.ts';
 import { checkoutReconciler } from './reconcile.ts';
 
-const PROJECT_INDEX = 'project';
+/** Whether status records a token's name (read from any object the informer delivers). */
+const recordsToken = (o: KubeObject | undefined) => {
+  const status = o && 'status' in o ? o.status : undefined;
+  return typeof status === 'object' && status !== null && 'token' in status && status.token !== undefined;
+};
+
+/** Passes the update that puts the token's name on record: the pass that creates the token follows. */
+export const tokenRecorded: Predicate = (e) =>
+  e.type === 'update' && !recordsToken(e.old) && recordsToken(e.obj);
 
 export function registerCheckoutController(manager: Manager, config: OperatorConfig): void {
-  manager.configureInformer(CHECKOUTS, {
-    indexers: {
-      [PROJECT_INDEX]: (o) => [
-        `${o.metadata.namespace}/${(o as unknown as LiveCheckout).spec?.projectRef?.name}`,
-      ],
-    },
-  });
-  const checkouts = manager.informer<LiveCheckout & KubeObject>(CHECKOUTS);
+  const checkouts = indexByProject<LiveCheckout & KubeObject>(manager, CHECKOUTS);
   manager
     .controller('checkout')
-    .for(CHECKOUTS, [anyOf(generationChanged, deletionStarted)])
+    .for(CHECKOUTS, [anyOf(generationChanged, deletionStarted, tokenRecorded)])
     .owns(SECRETS)
-    .watches(PROJECTS, (project) =>
-      checkouts.store
-        .byIndex(PROJECT_INDEX, `${project.metadata.namespace}/${project.metadata.name}`)
-        .map((c) => `${c.metadata.namespace}/${c.metadata.name}`),
-    )
+    .watches(PROJECTS, (project) => checkouts.keysOf(project.metadata.namespace, project.metadata.name))
     .withWorkers(config.workers)
     .complete(
       checkoutReconciler({

@@ -1,9 +1,10 @@
-// The Checkout reconciler. A Checkout is a lease: the branch is made, the bot gets write access,
-// and an access token is created under a name that status records first, so that a crash at any
-// point leaves a token the operator knows about and revokes (at the TTL, on checkin, on deletion,
-// by the finalizer). Gitea tokens never expire by themselves: the Checkout is their expiry.
+// The Checkout reconciler: thin I/O around the pure desired.ts and status.ts, writing status once,
+// at the end of each pass. A Checkout is a lease: the branch is made, the bot gets write access,
+// and an access token is created under a name that status records first (one pass records the
+// name, the next creates the token), so that a crash at any point leaves a token the operator
+// knows about and revokes (at the TTL, on checkin, on deletion, by the finalizer). Gitea tokens
+// never expire by themselves: the Checkout is their expiry.
 import { CHECKOUTS } from '../../api/resources.ts';
-import type { CheckoutStatus } from '../../api/v1alpha1/checkout.ts';
 import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { readAdminSecret, requireKey } from '../../providers/admin.ts';
@@ -11,7 +12,7 @@ import { errorMessage } from '../../providers/external.ts';
 import { type GiteaCheckoutClient, giteaCheckoutClient } from '../../providers/git/gitea-checkout.ts';
 import { readGiteaAccess } from '../../providers/index.ts';
 import { NotConfiguredError } from '../../providers/ports.ts';
-import { applyObject, applyStatus, setControllerReference } from '../../runtime/apply.ts';
+import { applyObject, applyStatus } from '../../runtime/apply.ts';
 import type { KubeClient, KubeObject } from '../../runtime/client.ts';
 import { isNotFound } from '../../runtime/client.ts';
 import type { Reconciler, Result } from '../../runtime/controller.ts';
@@ -19,16 +20,9 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
-import {
-  branchOf,
-  expiresAt,
-  FIELD_MANAGER,
-  FINAL_PHASES,
-  FINALIZER,
-  nextStatus,
-  secretNameOf,
-  tokenNameOf,
-} from './lease.ts';
+import { desiredCredentialsSecret } from './desired.ts';
+import { branchOf, expiresAt, FIELD_MANAGER, FINALIZER, secretNameOf, tokenNameOf } from './names.ts';
+import { type CheckoutObserved, checkoutStatus, isFinal, type Observation, repoOf } from './status.ts';
 
 export interface CheckoutDeps {
   client: KubeClient;
@@ -42,9 +36,19 @@ export interface CheckoutDeps {
 
 const WAIT_MS = 5_000;
 const NOT_CONFIGURED_MS = 60_000;
+const BASE_BRANCH_MS = 30_000;
+
+/** What a pass found out, and when to look again. */
+interface Outcome {
+  observed: Observation;
+  result?: Result;
+}
+
+type Checkout = LiveCheckout & KubeObject;
 
 export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
   const { client, config } = deps;
+  const apply = { fieldManager: FIELD_MANAGER };
 
   async function gitea(signal: AbortSignal): Promise<{ git: GiteaCheckoutClient; bot: string }> {
     const access = await readGiteaAccess(client, config);
@@ -60,239 +64,131 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
     return { git: giteaCheckoutClient(access, account, signal), bot: account.username };
   }
 
+  /** The pass's one status write, and an Event when the phase changed. */
+  const writeStatus = async (co: Checkout, observed: CheckoutObserved, now: Date) => {
+    const { status, transition } = checkoutStatus(co, observed, now);
+    const written = await applyStatus<Checkout>(client, CHECKOUTS, { metadata: co.metadata, status }, apply);
+    if (transition) await deps.events.record(written, CHECKOUTS, { ...transition, action: 'Reconcile' });
+  };
+
   return async (key, { signal, log }) => {
     const cached = deps.checkouts.get(key);
     if (!cached) return undefined;
     const now = (deps.now ?? (() => new Date()))();
 
-    let co = cached;
-    const write = async (
-      patch: Partial<CheckoutStatus>,
-      ready: { status: 'True' | 'False'; reason: string; message: string },
-    ) => {
-      const status = nextStatus(co, patch, ready, now);
-      const before = co.status?.phase;
-      co = await applyStatus<LiveCheckout & KubeObject>(
-        client,
-        CHECKOUTS,
-        { metadata: co.metadata, status },
-        {
-          fieldManager: FIELD_MANAGER,
-        },
-      );
-      if (status.phase !== before) {
-        const warning =
-          ready.status === 'False' && status.phase !== 'Review' && !FINAL_PHASES.has(status.phase ?? '');
-        await deps.events.record(co, CHECKOUTS, {
-          type: warning ? 'Warning' : 'Normal',
-          reason: status.phase ?? ready.reason,
-          action: 'Reconcile',
-          note: ready.message,
-        });
-      }
-    };
-
-    let git: GiteaCheckoutClient;
-    let bot: string;
+    let forge: { git: GiteaCheckoutClient; bot: string };
     try {
-      ({ git, bot } = await gitea(signal));
+      forge = await gitea(signal);
     } catch (err) {
       if (!(err instanceof NotConfiguredError)) throw err;
-      if (isBeingDeleted(co)) {
+      if (isBeingDeleted(cached)) {
         // Nothing can reach the forge: the token (if any) cannot be revoked from here.
         log.warn({ err: err.message }, 'cannot revoke the token: the forge is not configured');
-        await removeFinalizer(client, CHECKOUTS, co, FINALIZER).catch(ignoreNotFound);
+        await removeFinalizer(client, CHECKOUTS, cached, FINALIZER).catch(ignoreNotFound);
         return undefined;
       }
-      await write(
-        { phase: co.status?.phase ?? 'Pending' },
-        { status: 'False', reason: 'NotConfigured', message: err.message },
-      );
+      await writeStatus(cached, { kind: 'NotConfigured', message: err.message }, now);
       return { requeueAfter: NOT_CONFIGURED_MS };
     }
+    const { git, bot } = forge;
 
-    /** Revokes the token on record, then records that it is revoked. */
-    const revoke = async () => {
+    /** Revokes the token on record; true when this call revoked it. */
+    const revoke = async (co: Checkout) => {
       const token = co.status?.token;
-      if (!token || token.revoked) return;
+      if (!token || token.revoked) return false;
       await git.deleteToken(token.name);
-      co = { ...co, status: { ...co.status, token: { ...token, revoked: true } } };
+      return true;
     };
 
-    if (isBeingDeleted(co)) {
-      await revoke();
-      await removeFinalizer(client, CHECKOUTS, co, FINALIZER).catch(ignoreNotFound);
+    if (isBeingDeleted(cached)) {
+      await revoke(cached);
+      await removeFinalizer(client, CHECKOUTS, cached, FINALIZER).catch(ignoreNotFound);
       log.info('token revoked; finalized');
       return undefined;
     }
-    co = await addFinalizer(client, CHECKOUTS, co, FINALIZER);
+    const co = await addFinalizer(client, CHECKOUTS, cached, FINALIZER);
 
-    const phase = co.status?.phase;
-    if (phase && FINAL_PHASES.has(phase)) {
-      if (co.status?.token && !co.status.token.revoked) {
-        await revoke();
-        await write({}, readyOf(co));
-      }
+    if (isFinal(co.status?.phase)) {
+      // Over: only a token still alive (revoked by a pass that could not record it) is left to do.
+      if (await revoke(co)) await writeStatus(co, { kind: 'Ended', revoked: true }, now);
       return undefined;
     }
 
     const project = deps.projects.get(`${co.metadata.namespace}/${co.spec.projectRef.name}`);
-    const repo = project?.status?.repo;
-    const [owner, repoName] = (repo?.fullName ?? '').split('/');
-    if (!owner || !repoName || !repo?.cloneURL) {
-      await write(
-        { phase: 'Pending' },
-        {
-          status: 'False',
-          reason: 'WaitingForRepository',
-          message: `Project ${co.spec.projectRef.name} has no repository yet`,
-        },
-      );
+    const repo = repoOf(project?.status?.repo);
+    if (!repo) {
+      await writeStatus(co, { kind: 'WaitingForRepository' }, now);
       return { requeueAfter: WAIT_MS };
     }
     const branch = branchOf(co);
     const expires = expiresAt(co);
+    let revoked = false;
 
-    try {
-      if (co.spec.checkin) return await checkIn(co.spec.checkin);
-      if (now >= expires) {
-        await revoke();
-        await write(
-          { phase: 'Expired' },
-          {
-            status: 'False',
-            reason: 'Expired',
-            message: `the credentials were revoked at ${expires.toISOString()}`,
-          },
-        );
-        return undefined;
+    const lease = async (): Promise<Outcome> => {
+      if (!(await git.ensureBranch(repo.owner, repo.name, branch, co.spec.baseBranch))) {
+        return { observed: { kind: 'BaseBranchNotFound', repo }, result: { requeueAfter: BASE_BRANCH_MS } };
       }
-      return await lease();
-    } catch (err) {
-      await write(
-        { phase: co.status?.phase ?? 'Pending' },
-        { status: 'False', reason: 'GitError', message: errorMessage(err) },
-      ).catch(() => undefined);
-      throw err;
-    }
-
-    async function lease(): Promise<Result | undefined> {
-      if (!(await git.ensureBranch(owner as string, repoName as string, branch, co.spec.baseBranch))) {
-        await write(
-          { phase: 'Pending' },
-          {
-            status: 'False',
-            reason: 'BaseBranchNotFound',
-            message: `base branch ${co.spec.baseBranch} does not exist in ${repo?.fullName}`,
-          },
-        );
-        return { requeueAfter: 30_000 };
-      }
-      await git.grantBotWrite(owner as string, repoName as string);
-      const secretName = secretNameOf(co);
-      const tokenName = tokenNameOf(co);
+      await git.grantBotWrite(repo.owner, repo.name);
       if (!co.status?.token) {
-        // On record before it exists: whatever happens next, it will be found and revoked.
-        await write(
-          { phase: 'Pending', token: { name: tokenName } },
-          { status: 'False', reason: 'Leasing', message: 'creating the credentials' },
-        );
+        // On record before it exists: this pass ends with the name in status, whose update wakes
+        // the next pass (index.ts); whatever happens meanwhile, the token will be found and revoked.
+        return { observed: { kind: 'Leasing' }, result: { requeueAfter: WAIT_MS } };
       }
-      if (!deps.secrets.get(`${co.metadata.namespace}/${secretName}`)) {
+      if (!deps.secrets.get(`${co.metadata.namespace}/${secretNameOf(co)}`)) {
         // A token of that name from an interrupted attempt has no stored value: replace it.
+        const tokenName = tokenNameOf(co);
         await git.deleteToken(tokenName);
         const token = await git.createToken(tokenName);
-        const secret = setControllerReference({ ...co, apiVersion: 'rdev.dev/v1alpha1', kind: 'Checkout' }, {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {
-            name: secretName,
-            namespace: co.metadata.namespace,
-            labels: { 'app.kubernetes.io/managed-by': 'rdev' },
-          },
-          type: 'Opaque',
-          data: {
-            username: Buffer.from(bot).toString('base64'),
-            token: Buffer.from(token).toString('base64'),
-          },
-        } as KubeObject);
-        await applyObject(client, SECRETS, secret, { fieldManager: FIELD_MANAGER });
+        await applyObject(client, SECRETS, desiredCredentialsSecret(co, { username: bot, token }), apply);
       }
-      await write(
-        {
-          phase: 'Active',
-          branch,
-          cloneURL: repo?.cloneURL,
-          credentialsSecret: secretName,
-          expiresAt: expires.toISOString(),
-          token: { name: tokenName },
-        },
-        {
-          status: 'True',
-          reason: 'Active',
-          message: `branch ${branch} of ${repo?.fullName} is leased until ${expires.toISOString()}`,
-        },
-      );
-      return { requeueAfter: Math.max(1000, expires.getTime() - now.getTime()) };
-    }
+      return {
+        observed: { kind: 'Leased', repo },
+        result: { requeueAfter: Math.max(1000, expires.getTime() - now.getTime()) },
+      };
+    };
 
-    async function checkIn(checkin: { title: string; body: string }): Promise<Result | undefined> {
-      await revoke();
-      const existing = co.status?.pullRequest;
-      const pr = existing
-        ? await git.getPullRequest(owner as string, repoName as string, existing.number)
-        : await git.ensurePullRequest(owner as string, repoName as string, {
+    const checkIn = async (checkin: { title: string; body: string }): Promise<Outcome> => {
+      revoked = await revoke(co);
+      const recorded = co.status?.pullRequest;
+      const pr = recorded
+        ? await git.getPullRequest(repo.owner, repo.name, recorded.number)
+        : await git.ensurePullRequest(repo.owner, repo.name, {
             head: branch,
             base: co.spec.baseBranch,
             title: checkin.title,
             body: checkin.body,
           });
-      if (!pr?.number) {
-        await write(
-          { phase: 'Closed' },
-          { status: 'False', reason: 'Closed', message: 'the pull request is gone' },
-        );
-        return undefined;
-      }
-      const pullRequest = { number: pr.number, url: pr.html_url ?? '' };
-      if (pr.merged) {
-        if (!co.spec.keepBranch) await git.deleteBranch(owner as string, repoName as string, branch);
-        await write(
-          { phase: 'Merged', pullRequest },
-          {
-            status: 'True',
-            reason: 'Merged',
-            message: `pull request #${pr.number} was merged; branch ${branch} ${co.spec.keepBranch ? 'kept' : 'deleted'}`,
-          },
-        );
-        return undefined;
-      }
-      if (pr.state === 'closed') {
-        await write(
-          { phase: 'Closed', pullRequest },
-          { status: 'False', reason: 'Closed', message: `pull request #${pr.number} was closed unmerged` },
-        );
-        return undefined;
-      }
-      await write(
-        { phase: 'Review', pullRequest },
-        {
-          status: 'False',
-          reason: 'Review',
-          message: `pull request #${pr.number} awaits review; the credentials are revoked`,
-        },
-      );
-      return { requeueAfter: config.git.checkoutPollSeconds * 1000 };
-    }
-  };
-}
+      if (!pr?.number) return { observed: { kind: 'CheckedIn', pullRequest: undefined } };
+      const pullRequest = {
+        number: pr.number,
+        url: pr.html_url ?? '',
+        merged: pr.merged === true,
+        closed: pr.state === 'closed',
+      };
+      if (pullRequest.merged && !co.spec.keepBranch) await git.deleteBranch(repo.owner, repo.name, branch);
+      const open = !pullRequest.merged && !pullRequest.closed;
+      return {
+        observed: { kind: 'CheckedIn', pullRequest },
+        result: open ? { requeueAfter: config.git.checkoutPollSeconds * 1000 } : undefined,
+      };
+    };
 
-function readyOf(co: LiveCheckout) {
-  const ready = co.status?.conditions?.find((c) => c.type === 'Ready');
-  return {
-    status: (ready?.status ?? 'False') as 'True' | 'False',
-    reason: ready?.reason ?? co.status?.phase ?? 'Unknown',
-    message: `${ready?.message ?? ''}`.trim() || 'the credentials are revoked',
+    let outcome: Outcome;
+    try {
+      if (co.spec.checkin) outcome = await checkIn(co.spec.checkin);
+      else if (now >= expires) {
+        revoked = await revoke(co);
+        outcome = { observed: { kind: 'Expired' } };
+      } else outcome = await lease();
+    } catch (err) {
+      // The failure is the pass's status (a token revoked before it stays recorded as such).
+      await writeStatus(co, { kind: 'Failed', message: errorMessage(err), revoked }, now).catch(
+        () => undefined,
+      );
+      throw err;
+    }
+    await writeStatus(co, { ...outcome.observed, revoked }, now);
+    return outcome.result;
   };
 }
 

@@ -7,30 +7,17 @@ import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { INGRESSES, PODS, SECRETS, SERVICES } from '../../runtime/resources.ts';
+import { indexByProject } from '../../shared/project-index.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
 import { previewDns } from './preview-dns.ts';
 import { sessionReconciler } from './reconcile.ts';
 
-const PROJECT_INDEX = 'project';
-
 export function registerSessionController(manager: Manager, config: OperatorConfig): void {
   manager.configureInformer(INGRESSES, { labelSelector: MANAGED_BY_SELECTOR });
-  manager.configureInformer(SESSIONS, {
-    indexers: {
-      [PROJECT_INDEX]: (o) => [
-        `${o.metadata.namespace}/${(o as unknown as LiveSession).spec?.projectRef?.name}`,
-      ],
-    },
-  });
-  const sessions = manager.informer<LiveSession & KubeObject>(SESSIONS);
-  const ofProject = (namespace: string | undefined, project: string | undefined) =>
-    project
-      ? sessions.store
-          .byIndex(PROJECT_INDEX, `${namespace}/${project}`)
-          .map((s) => `${s.metadata.namespace}/${s.metadata.name}`)
-      : [];
+  const sessions = indexByProject<LiveSession & KubeObject>(manager, SESSIONS);
+  const ofProject = sessions.keysOf;
   manager
     .controller('session')
     .for(SESSIONS)

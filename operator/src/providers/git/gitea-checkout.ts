@@ -22,6 +22,13 @@ export const CHECKOUT_TOKEN_SCOPES = ['write:repository'];
 
 const status = (err: unknown) => (err instanceof Response ? err.status : undefined);
 
+/** A string field of a JSON answer, if it is an object that has one. */
+function stringField(body: unknown, field: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value: unknown = Reflect.get(body, field);
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal?: AbortSignal) {
   const base = access.url.replace(/\/+$/, '');
   const api = giteaApiFor(access, signal);
@@ -42,7 +49,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
       throw await giteaFailure(what, err);
     }
     if (!res.ok && res.status !== 404) {
-      const detail = ((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.statusText;
+      const detail = stringField(await res.json().catch(() => undefined), 'message') ?? res.statusText;
       throw new GiteaError(what, res.status, detail);
     }
     return res;
@@ -77,7 +84,7 @@ export function giteaCheckoutClient(access: GiteaAccess, bot: BotAccount, signal
         scopes: CHECKOUT_TOKEN_SCOPES,
       });
       if (res.status === 404) throw new GiteaError('creating a token', 404, `no user ${bot.username}`);
-      const token = ((await res.json()) as { sha1?: string }).sha1;
+      const token = stringField(await res.json(), 'sha1');
       if (!token) throw new GiteaError('creating a token', res.status, 'the answer has no token');
       return token;
     },
