@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crdFor } from '../../operator/src/api/crd.ts';
 import { renderCrdFiles } from '../../operator/src/api/crd-files.ts';
-import { KINDS, project, RESOURCES, session, workItem } from '../../operator/src/api/v1alpha1/index.ts';
+import { durationMs } from '../../operator/src/api/v1alpha1/duration.ts';
+import {
+  KINDS,
+  parseSession,
+  parseWorkItem,
+  project,
+  RESOURCES,
+  session,
+  workItem,
+} from '../../operator/src/api/v1alpha1/index.ts';
 import { examples, fieldPath, invalidCases, ROOT } from '../support/manifests.ts';
 
 describe('crds/', () => {
@@ -102,6 +111,69 @@ describe('defaults', () => {
       workItem.parse({ ...base, kind: 'WorkItem', spec: { projectRef: { name: 'shop' }, prompt: 'hi' } })
         .spec,
     ).toMatchObject({ type: 'agent', priority: 0, maxAttempts: 3, timeout: '30m', cancel: false });
+  });
+});
+
+describe('objects read from the API server', () => {
+  const stored = {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'WorkItem',
+    metadata: {
+      name: 'build',
+      namespace: 'team',
+      uid: 'u-1',
+      generation: 2,
+      managedFields: [{ manager: 'rdev-operator' }],
+    },
+    spec: { projectRef: { name: 'shop' }, type: 'shell', command: ['make'], fromNewerCrd: { on: true } },
+    status: {
+      phase: 'Queued',
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Queued',
+          message: '',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+          seenBy: 'x',
+        },
+      ],
+    },
+  };
+
+  it('are parsed with their defaults filled in, and keep what the schema does not know', () => {
+    const item = parseWorkItem(stored);
+    expect(item.spec).toMatchObject({ priority: 0, maxAttempts: 3, timeout: '30m', cancel: false });
+    expect(item.spec).toMatchObject({ fromNewerCrd: { on: true } });
+    expect(item.metadata).toMatchObject({
+      uid: 'u-1',
+      generation: 2,
+      managedFields: [{ manager: 'rdev-operator' }],
+    });
+    expect(item.status?.conditions?.[0]).toMatchObject({ type: 'Ready', seenBy: 'x' });
+    expect(stored.spec).not.toHaveProperty('priority'); // the input is left as it was
+  });
+
+  it('get apiVersion and kind when a list left them out, and need a name, namespace and uid', () => {
+    const { apiVersion: _a, kind: _k, ...bare } = stored;
+    expect(parseWorkItem(bare)).toMatchObject({ apiVersion: 'rdev.dev/v1alpha1', kind: 'WorkItem' });
+    expect(() => parseWorkItem({ ...stored, metadata: { name: 'build', namespace: 'team' } })).toThrow(/uid/);
+  });
+
+  it('are refused when they break the schema (an informer then skips them)', () => {
+    const spec = { projectRef: { name: 'shop' }, ttl: '1h', idleTimeout: '2h' };
+    const bad = {
+      ...stored,
+      kind: 'Session',
+      metadata: { ...stored.metadata, creationTimestamp: 'x' },
+      spec,
+    };
+    expect(() => parseSession(bad)).toThrow(/idleTimeout must not exceed ttl/);
+  });
+
+  it('have durations that read as milliseconds, or throw: there is no default to fall back on', () => {
+    expect(durationMs('1h30m')).toBe(5_400_000);
+    expect(() => durationMs('soon')).toThrow(/not a duration/);
   });
 });
 

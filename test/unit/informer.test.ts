@@ -8,21 +8,21 @@ const obj = (name: string, rv: string, extra: Partial<KubeObject['metadata']> = 
   metadata: { name, namespace: 'ns', resourceVersion: rv, ...extra },
 });
 
-type WatchScript = (emit: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal) => Promise<void>;
+type WatchScript<T = KubeObject> = (emit: (e: WatchEvent<T>) => void, signal: AbortSignal) => Promise<void>;
 
 /** A scripted source: each list call takes the next list, each watch call the next script. */
-class ScriptedSource implements ListWatch<KubeObject> {
+class ScriptedSource<T extends KubeObject = KubeObject> implements ListWatch<T> {
   readonly listCalls: (string | undefined)[] = [];
   readonly watchFrom: string[] = [];
-  private readonly lists: ObjectList<KubeObject>[][];
-  private readonly watches: WatchScript[];
+  private readonly lists: ObjectList<T>[][];
+  private readonly watches: WatchScript<T>[];
 
-  constructor(lists: ObjectList<KubeObject>[][], watches: WatchScript[]) {
+  constructor(lists: ObjectList<T>[][], watches: WatchScript<T>[]) {
     this.lists = lists;
     this.watches = watches;
   }
 
-  async list(o: { limit: number; continue?: string }): Promise<ObjectList<KubeObject>> {
+  async list(o: { limit: number; continue?: string }): Promise<ObjectList<T>> {
     this.listCalls.push(o.continue);
     const pages = this.lists[0];
     const page = pages?.shift();
@@ -31,11 +31,7 @@ class ScriptedSource implements ListWatch<KubeObject> {
     return page;
   }
 
-  async watch(
-    o: { resourceVersion: string },
-    onEvent: (e: WatchEvent<KubeObject>) => void,
-    signal: AbortSignal,
-  ) {
+  async watch(o: { resourceVersion: string }, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal) {
     this.watchFrom.push(o.resourceVersion);
     const script =
       this.watches.shift() ??
@@ -44,12 +40,12 @@ class ScriptedSource implements ListWatch<KubeObject> {
   }
 }
 
-const page = (items: KubeObject[], rv: string, cont?: string): ObjectList<KubeObject> => ({
+const page = <T extends KubeObject>(items: T[], rv: string, cont?: string): ObjectList<T> => ({
   metadata: { resourceVersion: rv, continue: cont },
   items,
 });
 
-function recorder(informer: Informer<KubeObject>) {
+function recorder<T extends KubeObject>(informer: Informer<T>) {
   const events: string[] = [];
   informer.on({
     add: (o) => events.push(`add ${o.metadata.name}`),
@@ -97,7 +93,7 @@ describe('Informer', () => {
   });
 
   it('moves its resume point on bookmarks without telling handlers', async () => {
-    const source = new ScriptedSource(
+    const source = new ScriptedSource<KubeObject>(
       [[page([], '5')]],
       [async (emit) => emit({ type: 'BOOKMARK', object: obj('', '42') })],
     );
@@ -119,7 +115,7 @@ describe('Informer', () => {
         async (emit) =>
           emit({
             type: 'ERROR',
-            object: { code: 410, reason: 'Expired', message: 'too old resource version: 10 (25)' } as never,
+            object: { code: 410, reason: 'Expired', message: 'too old resource version: 10 (25)' },
           }),
       ],
     );
@@ -196,15 +192,52 @@ describe('Informer', () => {
     await done;
   });
 
+  it('parses each object as it arrives; one that does not parse is skipped, the cache keeps its version', async () => {
+    // As the API server sends it, size may be missing or not a number; parsed, it is a number.
+    type Sized = KubeObject & { size?: unknown };
+    const sized = (name: string, rv: string, size?: unknown): Sized => ({ ...obj(name, rv), size });
+    const parse = (o: KubeObject): Sized => {
+      const size = 'size' in o ? (o.size ?? 1) : 1; // a default, filled in once
+      if (typeof size !== 'number') throw new Error(`${o.metadata.name}: size is not a number`);
+      return { ...o, size };
+    };
+    const source = new ScriptedSource(
+      [[page([sized('a', '1'), sized('bad', '2', 'big'), sized('b', '3', 7)], '10')]],
+      [
+        async (emit) => {
+          emit({ type: 'MODIFIED', object: sized('a', '11', 'huge') }); // skipped: a@1 stays
+          emit({ type: 'MODIFIED', object: sized('b', '12', 8) });
+          emit({ type: 'DELETED', object: sized('bad', '13', 'big') }); // never cached: no delete
+        },
+      ],
+    );
+    const invalid: string[] = [];
+    const informer = new Informer<Sized>(source, {
+      parse,
+      onInvalid: (o) => invalid.push(`${o.metadata.name}@${o.metadata.resourceVersion}`),
+    });
+    const events = recorder(informer);
+    const run = new AbortController();
+    const done = informer.run(run.signal);
+    await informer.waitForSync();
+    await until(() => events.length === 3);
+    expect(events).toEqual(['add a', 'add b', 'update b@12']);
+    expect(informer.store.get('ns/a')).toMatchObject({ size: 1, metadata: { resourceVersion: '1' } });
+    expect(informer.store.get('ns/b')?.size).toBe(8);
+    expect(informer.store.get('ns/bad')).toBeUndefined();
+    await until(() => invalid.length === 3);
+    expect(invalid).toEqual(['bad@2', 'a@11', 'bad@13']);
+    expect(informer.stats.invalid).toBe(3);
+    run.abort();
+    await done;
+  });
+
   it('feeds one store from one reflector per namespace; a relist in one deletes nothing of the other', async () => {
     const inA = (name: string, rv: string) => ({ metadata: { name, namespace: 'a', resourceVersion: rv } });
     const inB = (name: string, rv: string) => ({ metadata: { name, namespace: 'b', resourceVersion: rv } });
     const a = new ScriptedSource(
       [[page([inA('x', '1')], '10')], [page([], '20')]],
-      [
-        async (emit) =>
-          emit({ type: 'ERROR', object: { code: 410, reason: 'Expired', message: 'too old' } as never }),
-      ],
+      [async (emit) => emit({ type: 'ERROR', object: { code: 410, reason: 'Expired', message: 'too old' } })],
     );
     const b = new ScriptedSource([[page([inB('y', '2')], '11')]], []);
     const informer = new Informer(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type WorkItemStatus, workItemSpec } from '../../operator/src/api/v1alpha1/index.ts';
-import { canonicalOf, idempotencyGroup } from '../../operator/src/work/idempotency.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import { canonicalOf, idempotencyGroup } from '../../operator/src/queue/idempotency.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
 
 interface Twin {
   name: string;
@@ -16,6 +16,8 @@ interface Twin {
 
 function twin(t: Twin): LiveWorkItem {
   return {
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'WorkItem',
     metadata: {
       name: t.name,
       namespace: t.namespace ?? 'team',

@@ -1,7 +1,7 @@
 // Build, test and deploy items run as the Project's CI pipeline, against the Woodpecker fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { woodpeckerClient } from '../../operator/src/providers/ci/woodpecker-client.ts';
-import type { LiveWorkItem } from '../../operator/src/work/lifecycle.ts';
+import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
 import { commandFor, type ProjectView } from '../../operator/src/worker/commands.ts';
 import { loadWorkerConfig } from '../../operator/src/worker/config.ts';
 import { runPipeline } from '../../operator/src/worker/pipeline.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CAPACITY_ANNOTATION } from '../../operator/src/work/names.ts';
-import { type LeaseObject, WorkerPool } from '../../operator/src/work/pool.ts';
+import { CAPACITY_ANNOTATION } from '../../operator/src/shared/worker-names.ts';
+import { type LeaseObject, WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 
 const lease = (name: string, renewTime: string, capacity = 2): LeaseObject => ({
   metadata: {

@@ -5,9 +5,14 @@ import {
   apiVersionOf,
   type KubeClient,
   type KubeObject,
+  type Live,
+  type Manifest,
   type OwnerReference,
   type Resource,
 } from './client.ts';
+
+/** What can carry a controller reference: any object, built or read. */
+type Ownable = Manifest & { metadata?: { ownerReferences?: OwnerReference[] } };
 
 export interface ApplyOptions {
   fieldManager: string;
@@ -16,25 +21,20 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
-/** Server-side applies `obj` (which must carry apiVersion and kind) and returns the result. */
-export function applyObject<T extends KubeObject>(
+/** Server-side applies `obj` (its apiVersion and kind default to the resource's); returns the result. */
+export function applyObject<T extends Manifest>(
   client: KubeClient,
   resource: Resource,
   obj: T,
   options: ApplyOptions,
-): Promise<T> {
-  return client.patch<T>(
-    resource,
-    obj.metadata.namespace,
-    obj.metadata.name,
-    withTypeMeta(resource, obj),
-    'apply',
-    {
-      fieldManager: options.fieldManager,
-      force: options.force ?? true,
-      dryRun: options.dryRun ? 'All' : undefined,
-    },
-  );
+): Promise<Live<T>> {
+  const { name, namespace } = obj.metadata ?? {};
+  if (!name) throw new Error(`cannot apply a ${resource.kind} without metadata.name`);
+  return client.patch<Live<T>>(resource, namespace, name, withTypeMeta(resource, obj), 'apply', {
+    fieldManager: options.fieldManager,
+    force: options.force ?? true,
+    dryRun: options.dryRun ? 'All' : undefined,
+  });
 }
 
 /** Server-side applies the status subresource: only `status` of `obj` is sent. */
@@ -61,29 +61,29 @@ export function applyStatus<T extends KubeObject>(
   );
 }
 
-function withTypeMeta<T extends KubeObject>(resource: Resource, obj: T): T {
+function withTypeMeta<T extends Manifest>(resource: Resource, obj: T): T {
   return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(resource), kind: obj.kind ?? resource.kind };
 }
 
 export class AlreadyOwnedError extends Error {
-  constructor(child: KubeObject, owner: OwnerReference) {
+  constructor(child: Manifest, owner: OwnerReference) {
     super(
-      `${child.kind ?? 'object'} ${child.metadata.name} is already controlled by ${owner.kind} ${owner.name}`,
+      `${child.kind ?? 'object'} ${child.metadata?.name} is already controlled by ${owner.kind} ${owner.name}`,
     );
     this.name = 'AlreadyOwnedError';
   }
 }
 
 /** The controller owner reference of `obj`, if any. */
-export function controllerOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((o) => o.controller);
+export function controllerOf(obj: Ownable): OwnerReference | undefined {
+  return obj.metadata?.ownerReferences?.find((o) => o.controller);
 }
 
 /**
  * Returns `child` with a controller reference to `owner` (blockOwnerDeletion, so foreground
  * deletion waits for it). Refuses a child that another object already controls.
  */
-export function setControllerReference<T extends KubeObject>(
+export function setControllerReference<T extends Ownable>(
   owner: KubeObject & { apiVersion: string; kind: string },
   child: T,
 ): T {
@@ -99,6 +99,6 @@ export function setControllerReference<T extends KubeObject>(
     controller: true,
     blockOwnerDeletion: true,
   };
-  const others = (child.metadata.ownerReferences ?? []).filter((o) => o.uid !== uid);
+  const others = (child.metadata?.ownerReferences ?? []).filter((o) => o.uid !== uid);
   return { ...child, metadata: { ...child.metadata, ownerReferences: [...others, ref] } };
 }

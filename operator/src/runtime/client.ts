@@ -5,7 +5,13 @@
 // timeout and is counted by verb and status code.
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import {
+  HttpMethod,
+  type KubeConfig,
+  RequestContext,
+  type V1ObjectMeta,
+  type V1OwnerReference,
+} from '@kubernetes/client-node';
 import { type Dispatcher, fetch } from 'undici';
 
 /** A kind of object as the REST API addresses it. */
@@ -17,48 +23,63 @@ export interface Resource {
   namespaced: boolean;
 }
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-  managedFields?: unknown[];
-  [key: string]: unknown;
-}
+/**
+ * A @kubernetes/client-node model as JSON carries it. client-node's generated classes are what its
+ * own serializer makes of the JSON: timestamps become Date objects, and fields named like
+ * JavaScript keywords get an underscore (`_from` for `from`). This client sends and receives the
+ * JSON as it is, so here timestamps are RFC 3339 strings and fields have their API names.
+ */
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T as K extends `_${infer Name}` ? Name : K]: Json<T[K]> }
+      : T;
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type OwnerReference = V1OwnerReference;
 
+/** metav1.ObjectMeta of an object read from the API server: it always has a name. */
+export type ObjectMeta = Json<V1ObjectMeta> & { name: string };
+
+/** Any object read from the API server. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  [key: string]: unknown;
 }
 
-export interface ObjectList<T extends KubeObject> {
+/** An object of a client-node model (V1Pod, V1Lease, …) as read from the API server. */
+export type Live<T extends { metadata?: object }> = Json<T> & { metadata: ObjectMeta };
+
+/**
+ * What can be sent to the API server: an object built from a client-node model (whose metadata
+ * is optional in the model; writes check that the name is there) or one read before.
+ */
+export interface Manifest {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+}
+
+export interface ObjectList<T> {
   metadata: { resourceVersion?: string; continue?: string };
   items: T[];
 }
 
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-export interface WatchEvent<T extends KubeObject> {
-  type: WatchEventType;
-  object: T;
+/** A metav1.Status: what the API server answers with when a request fails. */
+export interface Status {
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: unknown;
 }
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+/** One line of a watch: an object (of a bookmark, only its resourceVersion), or a Status. */
+export type WatchEvent<T> =
+  | { type: Exclude<WatchEventType, 'ERROR'>; object: T }
+  | { type: 'ERROR'; object: Status };
 
 /** A failed API call, carrying the Status the API server answered with. */
 export class ApiError extends Error {
@@ -155,19 +176,29 @@ export class KubeClient {
     const response = await this.send(path, options, AbortSignal.timeout(this.timeoutMs));
     const text = await response.text();
     if (response.status >= 400) throw toApiError(response.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return fromJson<T>(text);
   }
 
-  get<T extends KubeObject>(r: Resource, namespace: string | undefined, name: string): Promise<T> {
+  /** Reads one object; T is what the caller knows the resource to hold (a client-node model, a kind). */
+  get<T extends KubeObject = KubeObject>(
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T> {
     return this.request(this.path(r, namespace, name), { method: 'GET', verb: 'get' });
   }
 
-  list<T extends KubeObject>(r: Resource, namespace?: string, query: Query = {}): Promise<ObjectList<T>> {
+  list<T extends KubeObject = KubeObject>(
+    r: Resource,
+    namespace?: string,
+    query: Query = {},
+  ): Promise<ObjectList<T>> {
     return this.request(this.path(r, namespace), { method: 'GET', verb: 'list', query });
   }
 
-  create<T extends KubeObject>(r: Resource, obj: T, query: Query = {}): Promise<T> {
-    return this.request(this.path(r, obj.metadata.namespace), {
+  /** Creates `obj` and resolves with it as the API server stored it. */
+  create<T extends Manifest>(r: Resource, obj: T, query: Query = {}): Promise<Live<T>> {
+    return this.request(this.path(r, obj.metadata?.namespace), {
       method: 'POST',
       verb: 'create',
       body: obj,
@@ -180,7 +211,7 @@ export class KubeClient {
     return this.request(path, { method: 'PUT', verb: 'update', body: obj });
   }
 
-  patch<T extends KubeObject>(
+  patch<T extends KubeObject = KubeObject>(
     r: Resource,
     namespace: string | undefined,
     name: string,
@@ -232,11 +263,11 @@ export class KubeClient {
     );
     if (response.status >= 400) throw toApiError(response.status, await response.text());
     if (!response.body) return;
-    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const body = Readable.fromWeb(response.body);
     const lines = createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
     try {
       for await (const line of lines) {
-        if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>);
+        if (line.trim()) onEvent(fromJson<WatchEvent<T>>(line));
       }
     } finally {
       lines.close();
@@ -253,7 +284,7 @@ export class KubeClient {
     }
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.config.applySecurityAuthentication(ctx);
-    this.connections.dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
+    this.connections.dispatcher ??= ctx.getDispatcher();
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     const combined = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
@@ -275,9 +306,17 @@ export class KubeClient {
   }
 }
 
+/**
+ * The JSON boundary: a body is taken to be the T its caller names, as any Kubernetes client takes
+ * the API server's answers to match the resource's schema (typed readers parse what they cache).
+ */
+function fromJson<T>(text: string): T {
+  return JSON.parse(text || 'null') ?? undefined; // an empty body: undefined
+}
+
 function toApiError(code: number, text: string): ApiError {
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string; details?: unknown };
+    const status = fromJson<Status>(text);
     return new ApiError(code, status.reason ?? 'Unknown', status.message ?? text, status.details);
   } catch {
     return new ApiError(code, 'Unknown', text || `HTTP ${code}`);

@@ -193,24 +193,25 @@ export class Controller {
   }
 }
 
+/** The shared informer of a resource, holding the T its configuration makes of the objects. */
+export type InformerOf = <T extends KubeObject>(resource: Resource) => Informer<T>;
+
 /** Fluent construction, bound to a manager's shared informers. */
 export class ControllerBuilder {
   private primary: { resource: Resource; predicates: Predicate[] } | undefined;
   private readonly children: Resource[] = [];
-  private readonly watched: { resource: Resource; map: (obj: KubeObject) => string[] }[] = [];
+  /** Handlers of watches(), each put on its informer when the manager wires the controller. */
+  private readonly watched: ((informer: InformerOf, controller: Controller) => void)[] = [];
   private workers = 1;
   private timeoutMs = 5 * 60_000;
   private readonly name: string;
-  private readonly register: (
-    c: Controller,
-    wire: (informer: (r: Resource) => Informer<KubeObject>) => void,
-  ) => void;
+  private readonly register: (c: Controller, wire: (informer: InformerOf) => void) => void;
   private readonly make: (o: Omit<ControllerOptions, 'log' | 'metrics'>, r: Reconciler) => Controller;
 
   constructor(
     name: string,
     make: (o: Omit<ControllerOptions, 'log' | 'metrics'>, r: Reconciler) => Controller,
-    register: (c: Controller, wire: (informer: (r: Resource) => Informer<KubeObject>) => void) => void,
+    register: (c: Controller, wire: (informer: InformerOf) => void) => void,
   ) {
     this.name = name;
     this.make = make;
@@ -229,9 +230,9 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** Any resource, mapped to primary keys by `map`. */
-  watches(resource: Resource, map: (obj: KubeObject) => string[]): this {
-    this.watched.push({ resource, map });
+  /** Any resource, mapped to primary keys by `map` (T: what its informer holds). */
+  watches<T extends KubeObject = KubeObject>(resource: Resource, map: (obj: T) => string[]): this {
+    this.watched.push((informer, controller) => informer<T>(resource).on(controller.mapHandler(map)));
     return this;
   }
 
@@ -262,7 +263,7 @@ export class ControllerBuilder {
         informer(primary.resource).on(controller.forHandler(primary.predicates));
         for (const child of this.children) informer(child).on(controller.ownsHandler(primary.resource));
       }
-      for (const { resource, map } of this.watched) informer(resource).on(controller.mapHandler(map));
+      for (const watch of this.watched) watch(informer, controller);
     });
     return controller;
   }

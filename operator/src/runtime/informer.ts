@@ -34,9 +34,25 @@ export interface InformerOptions<T extends KubeObject>
   indexers?: Record<string, IndexFunc<T>>;
   /** Applied to every object before it is cached; by default drops managedFields (never read). */
   transform?: (obj: T) => T;
+  /**
+   * Makes what the cache holds from what the API server sent (after transform): validated, with
+   * defaults filled in. It runs once per change, so readers of the cache never default a field
+   * again. An object it throws on is skipped - logged, counted in stats.invalid and reported to
+   * onInvalid - and the informer carries on: the cache keeps the version it had, if any.
+   */
+  parse?: (obj: KubeObject) => T;
+  /** Told of each object parse refused (a metric). */
+  onInvalid?: (obj: KubeObject, err: unknown) => void;
   /** Re-delivers every cached object as an update this often (0: never). */
   resyncMs?: number;
 }
+
+export interface InformerStats extends ReflectorStats {
+  /** Objects parse refused (skipped). */
+  invalid: number;
+}
+
+type Change<T> = { kind: 'add'; obj: T } | { kind: 'update'; obj: T; old: T } | { kind: 'delete'; obj: T };
 
 export const dropManagedFields = <T extends KubeObject>(obj: T): T => {
   if (!obj.metadata.managedFields) return obj;
@@ -49,6 +65,9 @@ export class Informer<T extends KubeObject> {
   readonly reflectors: Reflector<T>[];
   private readonly handlers: EventHandler<T>[] = [];
   private readonly transform: (obj: T) => T;
+  private readonly parse: ((obj: KubeObject) => T) | undefined;
+  private readonly onInvalid: ((obj: KubeObject, err: unknown) => void) | undefined;
+  private invalid = 0;
   private readonly resyncMs: number;
   private readonly clock: Clock;
   private synced = false;
@@ -59,6 +78,8 @@ export class Informer<T extends KubeObject> {
   constructor(sources: ListWatch<T> | ScopedSource<T>[], options: InformerOptions<T> = {}) {
     this.store = new Store<T>(options.indexers);
     this.transform = options.transform ?? dropManagedFields;
+    this.parse = options.parse;
+    this.onInvalid = options.onInvalid;
     this.resyncMs = options.resyncMs ?? 0;
     this.clock = options.clock ?? realClock;
     this.log = options.log;
@@ -74,13 +95,16 @@ export class Informer<T extends KubeObject> {
     this.unsynced = new Set(this.reflectors);
   }
 
-  /** The reflectors' counters, summed. */
-  get stats(): ReflectorStats {
-    const total: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0 };
-    for (const r of this.reflectors) {
-      for (const key of Object.keys(total) as (keyof ReflectorStats)[]) total[key] += r.stats[key];
-    }
-    return total;
+  /** The reflectors' counters, summed, and the objects parse refused. */
+  get stats(): InformerStats {
+    const sum = (key: keyof ReflectorStats) => this.reflectors.reduce((n, r) => n + r.stats[key], 0);
+    return {
+      lists: sum('lists'),
+      watches: sum('watches'),
+      expired: sum('expired'),
+      errors: sum('errors'),
+      invalid: this.invalid,
+    };
   }
 
   static forResource<T extends KubeObject>(
@@ -120,7 +144,7 @@ export class Informer<T extends KubeObject> {
     const scheduleResync = () => {
       if (this.resyncMs <= 0 || signal.aborted) return;
       resync = this.clock.after(this.resyncMs, () => {
-        for (const obj of this.store.list()) this.emit('update', obj, obj);
+        for (const obj of this.store.list()) this.emit({ kind: 'update', obj, old: obj });
         scheduleResync();
       });
     };
@@ -135,18 +159,20 @@ export class Informer<T extends KubeObject> {
   private replace(objects: T[], namespace: string | undefined, from: Reflector<T>): void {
     const seen = new Set<string>();
     for (const raw of objects) {
-      const obj = this.transform(raw);
-      seen.add(keyOf(obj));
+      seen.add(keyOf(raw)); // even when it does not parse: the version cached before stays
+      const obj = this.admit(raw);
+      if (!obj) continue;
       const old = this.store.upsert(obj);
-      if (!old) this.emit('add', obj);
-      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('update', obj, old);
+      if (!old) this.emit({ kind: 'add', obj });
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+        this.emit({ kind: 'update', obj, old });
     }
     // What vanished while nobody watched: deliver the deletes the watch never sent.
     for (const key of this.store.keys()) {
       if (seen.has(key)) continue;
       if (namespace !== undefined && !key.startsWith(`${namespace}/`)) continue; // another reflector's
       const gone = this.store.remove(key);
-      if (gone) this.emit('delete', gone);
+      if (gone) this.emit({ kind: 'delete', obj: gone });
     }
     this.unsynced.delete(from);
     if (!this.synced && this.unsynced.size === 0) {
@@ -156,26 +182,48 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: T): void {
-    const obj = this.transform(raw);
     if (type === 'DELETED') {
-      const old = this.store.remove(keyOf(obj));
-      this.emit('delete', old ?? obj);
+      // What was cached goes; an object never cached (it did not parse) was never delivered.
+      const gone = this.store.remove(keyOf(raw)) ?? this.admit(raw);
+      if (gone) this.emit({ kind: 'delete', obj: gone });
       return;
     }
+    const obj = this.admit(raw);
+    if (!obj) return;
     const old = this.store.upsert(obj);
-    if (old) this.emit('update', obj, old);
-    else this.emit('add', obj);
+    this.emit(old ? { kind: 'update', obj, old } : { kind: 'add', obj });
   }
 
-  private emit(kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
+  /** What the cache holds of `raw`, or undefined when parse refuses it (never thrown). */
+  private admit(raw: T): T | undefined {
+    const obj = this.transform(raw);
+    if (!this.parse) return obj;
+    try {
+      return this.parse(obj);
+    } catch (err) {
+      this.invalid++;
+      this.log?.warn(
+        {
+          key: keyOf(raw),
+          resourceVersion: raw.metadata.resourceVersion,
+          err: err instanceof Error ? err.message : String(err),
+        },
+        'skipping an object that does not parse',
+      );
+      this.onInvalid?.(raw, err);
+      return undefined;
+    }
+  }
+
+  private emit(change: Change<T>): void {
     for (const h of this.handlers) {
       // A failing handler must not stall the cache for everyone else.
       try {
-        if (kind === 'add') h.add?.(obj);
-        else if (kind === 'update') h.update?.(old as T, obj);
-        else h.delete?.(obj);
+        if (change.kind === 'add') h.add?.(change.obj);
+        else if (change.kind === 'update') h.update?.(change.old, change.obj);
+        else h.delete?.(change.obj);
       } catch (err) {
-        this.log?.error({ err, key: keyOf(obj) }, 'informer event handler failed');
+        this.log?.error({ err, key: keyOf(change.obj) }, 'informer event handler failed');
       }
     }
   }

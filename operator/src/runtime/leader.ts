@@ -5,9 +5,9 @@
 // come from a skewed clock). Releasing on shutdown empties the holder so a standby takes over
 // at once.
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from './client.ts';
+import { isConflict, isNotFound, type KubeClient } from './client.ts';
 import { type Clock, microTime, realClock, sleep } from './clock.ts';
-import { LEASES } from './resources.ts';
+import { LEASES, type Lease } from './resources.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -20,15 +20,7 @@ export interface LeaderElectionOptions {
   log?: Logger;
 }
 
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-type Lease = KubeObject & { spec?: LeaseSpec };
+type LeaseSpec = NonNullable<Lease['spec']>;
 
 export interface LeadershipCallbacks {
   /** Called once leadership is acquired; `signal` aborts when it ends for any reason. */

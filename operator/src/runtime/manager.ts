@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isNotFound, KubeClient, type KubeObject, type Resource } from './client.ts';
-import { Controller, ControllerBuilder } from './controller.ts';
+import { Controller, ControllerBuilder, type InformerOf } from './controller.ts';
 import { EventRecorder } from './events.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { LeaderElector } from './leader.ts';
@@ -50,10 +50,10 @@ export class Manager {
   readonly identity: string;
   readonly fieldManager: string;
   private readonly options: ManagerOptions;
-  private readonly informers = new Map<string, Informer<KubeObject>>();
-  private readonly informerOptions = new Map<string, InformerOptions<KubeObject>>();
+  /** One informer per resource, each of its own T: the manager itself only runs them. */
+  private readonly informers = new Map<string, Pick<Informer<KubeObject>, 'run' | 'waitForSync'>>();
   private readonly controllers: Controller[] = [];
-  private readonly wiring: ((informer: (r: Resource) => Informer<KubeObject>) => void)[] = [];
+  private readonly wiring: ((informer: InformerOf) => void)[] = [];
   private readonly stopInformers = new AbortController();
   private readonly stopLeading = new AbortController();
   private readonly servers: Server[] = [];
@@ -76,25 +76,32 @@ export class Manager {
     });
   }
 
-  /** Extra informer settings for a resource (indexers, selectors), before anything uses it. */
-  configureInformer(resource: Resource, options: InformerOptions<KubeObject>): void {
-    this.informerOptions.set(resourceKey(resource), options);
+  /**
+   * Creates the shared informer of `resource` with settings of its own (a parse, indexers,
+   * selectors); started by start(). It must come before anything else uses that informer.
+   */
+  configureInformer<T extends KubeObject>(resource: Resource, options: InformerOptions<T>): Informer<T> {
+    const key = resourceKey(resource);
+    if (this.informers.has(key)) throw new Error(`the informer of ${key} is in use: configure it first`);
+    const informer = Informer.forResource<T>(this.client, resource, {
+      namespaces: this.options.namespaces,
+      resyncMs: this.options.resyncMs ?? 10 * 3600_000,
+      log: this.log.child({ informer: key }),
+      onInvalid: () => this.metrics.invalidObject(key),
+      ...options,
+    });
+    this.informers.set(key, informer);
+    return informer;
   }
 
-  /** The shared informer of `resource` (created on first use, started by start()). */
-  informer<T extends KubeObject>(resource: Resource): Informer<T> {
-    const key = resourceKey(resource);
-    let informer = this.informers.get(key);
-    if (!informer) {
-      informer = Informer.forResource<KubeObject>(this.client, resource, {
-        namespaces: this.options.namespaces,
-        resyncMs: this.options.resyncMs ?? 10 * 3600_000,
-        log: this.log.child({ informer: key }),
-        ...this.informerOptions.get(key),
-      });
-      this.informers.set(key, informer);
-    }
-    return informer as unknown as Informer<T>;
+  /**
+   * The shared informer of `resource` (created on first use, started by start()). T is what its
+   * configuration makes of the objects (a kind's parse), or the client-node model of a built-in.
+   */
+  informer<T extends KubeObject = KubeObject>(resource: Resource): Informer<T> {
+    const informer = this.informers.get(resourceKey(resource));
+    // Stored without its T; the caller names the T that configureInformer gave it.
+    return informer ? (informer as Informer<T>) : this.configureInformer<T>(resource, {});
   }
 
   controller(name: string): ControllerBuilder {

@@ -90,6 +90,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly invalidObjects = new Counter({
+    name: 'rdev_informer_invalid_objects_total',
+    help: 'Objects an informer skipped because they did not parse (see the warning logged for each)',
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
+
+  /** Counts an object the informer of `resource` skipped. */
+  invalidObject(resource: string): void {
+    this.invalidObjects.inc({ resource });
+  }
+
   /** Observer to hand to the KubeClient. */
   readonly observeRequest: RequestObserver = (verb, code) => this.requests.inc({ verb, code: String(code) });
 

@@ -151,7 +151,7 @@ export class Reflector<T extends KubeObject> {
       { resourceVersion: this.resourceVersion ?? '', timeoutSeconds },
       (event) => {
         if (event.type === 'ERROR') {
-          const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+          const status = event.object;
           throw new ApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error');
         }
         if (!received) this.backoff.reset(); // the connection works again

@@ -1,5 +1,27 @@
-// Resources the runtime itself touches, addressed by group/version/plural.
-import type { Resource } from './client.ts';
+// Resources the runtime itself touches, addressed by group/version/plural, and the client-node
+// models of their objects as this client reads them (Live: timestamps are strings).
+import type {
+  V1ConfigMap,
+  V1Ingress,
+  V1Lease,
+  V1NetworkPolicy,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import type { Live, Resource } from './client.ts';
+
+export type Lease = Live<V1Lease>;
+export type ConfigMap = Live<V1ConfigMap>;
+export type Secret = Live<V1Secret>;
+export type Pod = Live<V1Pod>;
+export type ServiceAccount = Live<V1ServiceAccount>;
+export type PersistentVolumeClaim = Live<V1PersistentVolumeClaim>;
+export type Service = Live<V1Service>;
+export type Ingress = Live<V1Ingress>;
+export type NetworkPolicy = Live<V1NetworkPolicy>;
 
 export const LEASES: Resource = {
   group: 'coordination.k8s.io',

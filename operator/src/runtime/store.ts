@@ -47,9 +47,7 @@ export class Store<T extends KubeObject> {
 
   /** Objects whose index `name` includes `value`. */
   byIndex(name: string, value: string): T[] {
-    const index = this.indices.get(name);
-    if (!index) throw new Error(`no index named ${name}`);
-    return [...(index.get(value) ?? [])].flatMap((key) => {
+    return [...(this.indexOf(name).get(value) ?? [])].flatMap((key) => {
       const obj = this.items.get(key);
       return obj ? [obj] : [];
     });
@@ -74,9 +72,15 @@ export class Store<T extends KubeObject> {
     return old;
   }
 
+  private indexOf(name: string): Map<string, Set<string>> {
+    const index = this.indices.get(name);
+    if (!index) throw new Error(`no index named ${name}`);
+    return index;
+  }
+
   private index(key: string, obj: T): void {
     for (const [name, fn] of this.indexers) {
-      const index = this.indices.get(name) as Map<string, Set<string>>;
+      const index = this.indexOf(name);
       for (const value of fn(obj)) {
         const keys = index.get(value) ?? new Set<string>();
         keys.add(key);
@@ -87,7 +91,7 @@ export class Store<T extends KubeObject> {
 
   private unindex(key: string, obj: T): void {
     for (const [name, fn] of this.indexers) {
-      const index = this.indices.get(name) as Map<string, Set<string>>;
+      const index = this.indexOf(name);
       for (const value of fn(obj)) {
         const keys = index.get(value);
         keys?.delete(key);

@@ -1,7 +1,6 @@
 // What a webhook reports: an rdev object entering a phase, or going away. Detected from the old
 // and new object of an informer event, so that resyncs and status writes that keep the phase
 // deliver nothing. Pure: the delivery side adds ids and clocks.
-import type { KubeObject } from '../runtime/client.ts';
 
 export interface PhaseEvent {
   /** `<lowercase kind>.<lowercase phase>`, or `<lowercase kind>.deleted`. */
@@ -35,18 +34,30 @@ export interface WebhookPayload extends PhaseEvent {
   occurredAt: string;
 }
 
-const phaseOf = (obj: KubeObject | undefined): string | undefined => {
-  const status = obj?.status as { phase?: unknown } | undefined;
-  return typeof status?.phase === 'string' && status.phase !== '' ? status.phase : undefined;
+/** What a transition reads of an object of any of the four kinds: spec and status are not trusted. */
+export interface Tracked {
+  kind?: string;
+  metadata: PhaseEvent['object']['metadata'];
+  spec?: unknown;
+  status?: unknown;
+}
+
+/** `value[key]` when `value` is an object that has it. */
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined;
+
+const phaseOf = (obj: Tracked | undefined): string | undefined => {
+  const phase = field(obj?.status, 'phase');
+  return typeof phase === 'string' && phase !== '' ? phase : undefined;
 };
 
-const projectOf = (kind: string, obj: KubeObject): string | null => {
+const projectOf = (kind: string, obj: Tracked): string | null => {
   if (kind === 'Project') return obj.metadata.name;
-  const spec = obj.spec as { projectRef?: { name?: unknown } } | undefined;
-  return typeof spec?.projectRef?.name === 'string' ? spec.projectRef.name : null;
+  const name = field(field(obj.spec, 'projectRef'), 'name');
+  return typeof name === 'string' ? name : null;
 };
 
-function event(kind: string, obj: KubeObject, type: string, phase?: string, previous?: string): PhaseEvent {
+function event(kind: string, obj: Tracked, type: string, phase?: string, previous?: string): PhaseEvent {
   const { name, namespace, uid, resourceVersion, generation } = obj.metadata;
   return {
     type: `${kind.toLowerCase()}.${type.toLowerCase()}`,
@@ -70,8 +81,8 @@ function event(kind: string, obj: KubeObject, type: string, phase?: string, prev
  */
 export function phaseTransition(
   kind: string,
-  old: KubeObject | undefined,
-  obj: KubeObject,
+  old: Tracked | undefined,
+  obj: Tracked,
 ): PhaseEvent | undefined {
   const phase = phaseOf(obj);
   const previous = phaseOf(old);
@@ -80,7 +91,7 @@ export function phaseTransition(
 }
 
 /** The event of an object of `kind` being deleted (its last known state). */
-export function deletion(kind: string, obj: KubeObject): PhaseEvent {
+export function deletion(kind: string, obj: Tracked): PhaseEvent {
   return event(kind, obj, 'deleted', phaseOf(obj));
 }
 

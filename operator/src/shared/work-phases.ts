@@ -1,8 +1,7 @@
 // Where a WorkItem stands, as both the scheduler and the shim read it from their caches.
-import type { WorkItemSpec, WorkItemStatus } from '../api/v1alpha1/index.ts';
-import type { KubeObject } from '../runtime/client.ts';
+import type { LiveWorkItem, WorkItemStatus } from '../api/v1alpha1/index.ts';
 
-export type LiveWorkItem = KubeObject & { spec: WorkItemSpec; status?: WorkItemStatus };
+export type { LiveWorkItem };
 export type WorkPhase = NonNullable<WorkItemStatus['phase']>;
 
 const FINISHED: readonly WorkPhase[] = ['Succeeded', 'Failed', 'Cancelled'];

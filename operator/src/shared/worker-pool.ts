@@ -5,12 +5,11 @@
 // before its items are reclaimed. A worker takes new items only once it is known to be alive:
 // its renewTime is recent by our clock, or we have seen it renew. Otherwise an operator that
 // restarts often would keep handing items to a worker that died just before.
-import type { KubeObject } from '../runtime/client.ts';
+import type { Lease } from '../runtime/resources.ts';
 import { CAPACITY_ANNOTATION } from './worker-names.ts';
 
-export type LeaseObject = KubeObject & {
-  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };
-};
+/** A worker's heartbeat Lease, as the operator and the shim cache it. */
+export type LeaseObject = Lease;
 
 export interface WorkerState {
   name: string;

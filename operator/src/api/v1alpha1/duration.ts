@@ -15,3 +15,13 @@ export function parseDuration(text: string): number | undefined {
     total += Number(value) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
   return Number.isFinite(total) ? total : undefined;
 }
+
+/**
+ * Milliseconds in a duration that its schema has validated (every kind read from the API server
+ * is parsed): there is no fallback to fall back on, so anything else is a bug and throws.
+ */
+export function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new TypeError(`not a duration: ${JSON.stringify(text)}`);
+  return ms;
+}

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { checkoutKind, checkoutSpec, checkoutStatus } from './checkout.ts';
 import { API_VERSION, type KindDefinition, objectMeta } from './common.ts';
+import { createdMeta, liveMeta, liveParser } from './live.ts';
 import { projectKind, projectSpec, projectStatus } from './project.ts';
 import { sessionKind, sessionSpec, sessionStatus } from './session.ts';
 import { workItemKind, workItemSpec, workItemStatus } from './workitem.ts';
@@ -43,16 +44,31 @@ export type Session = z.infer<typeof session>;
 export type Checkout = z.infer<typeof checkout>;
 export type WorkItem = z.infer<typeof workItem>;
 
-/** What every object read from the API server has: a name, a namespace and a uid. */
-type LiveMeta = { name: string; namespace: string; uid: string };
+/** apiVersion and kind of a kind as read: filled in when a list left them out. */
+const typeMeta = <K extends string>(kind: K) => ({
+  apiVersion: z.literal(API_VERSION).default(API_VERSION),
+  kind: z.literal(kind).default(kind),
+});
 
-/** A Project as read from the API server. */
-export type LiveProject = Project & { metadata: Project['metadata'] & LiveMeta };
+export const liveProject = project.extend({ ...typeMeta('Project'), metadata: liveMeta });
+export const liveSession = session.extend({ ...typeMeta('Session'), metadata: createdMeta });
+export const liveCheckout = checkout.extend({ ...typeMeta('Checkout'), metadata: createdMeta });
+export const liveWorkItem = workItem.extend({ ...typeMeta('WorkItem'), metadata: liveMeta });
+
+/** A Project as read from the API server (parsed: defaults filled in). */
+export type LiveProject = z.infer<typeof liveProject>;
 /** A Session as read from the API server. */
-export type LiveSession = Session & {
-  metadata: Session['metadata'] & LiveMeta & { creationTimestamp: string };
-};
+export type LiveSession = z.infer<typeof liveSession>;
 /** A Checkout as read from the API server. */
-export type LiveCheckout = Checkout & {
-  metadata: Checkout['metadata'] & LiveMeta & { creationTimestamp: string };
-};
+export type LiveCheckout = z.infer<typeof liveCheckout>;
+/** A WorkItem as read from the API server. */
+export type LiveWorkItem = z.infer<typeof liveWorkItem>;
+
+/** An object of any of the four kinds, as read: `kind` tells which. */
+export type LiveObject = LiveProject | LiveSession | LiveCheckout | LiveWorkItem;
+
+/** What informers of the four kinds hold: each object parsed once, as it arrives. */
+export const parseProject = liveParser(liveProject);
+export const parseSession = liveParser(liveSession);
+export const parseCheckout = liveParser(liveCheckout);
+export const parseWorkItem = liveParser(liveWorkItem);

@@ -3,13 +3,23 @@
 // reference to the Project (garbage collection removes it with the Project) and a hash of its
 // desired content, so the reconciler writes only when something changed.
 import { createHash } from 'node:crypto';
+import type {
+  V1EnvVar,
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
 import { AGENT_PROVIDERS } from '../../agents.ts';
 import { WORKSPACE_CONTAINER } from '../../api/constants.ts';
 import type { LiveProject, Project } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
-import type { KubeObject } from '../../runtime/client.ts';
+import type { Json } from '../../runtime/client.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
 
 /** What the reconciler found out about the agent's credentials. */
@@ -38,14 +48,19 @@ export function checkCredentials(project: Project, secretKeys: string[] | undefi
   };
 }
 
+/** A child of the Project: built with its name, namespace and labels. */
+interface Child {
+  metadata?: { name?: string; annotations?: Record<string, string> };
+}
+
 /** `obj` with the controller reference to `project` and the hash of its content. */
-function owned<T extends KubeObject>(project: LiveProject, obj: T): T {
+function owned<T extends Child>(project: LiveProject, obj: T): T {
   const hash = createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
   const withHash = {
     ...obj,
-    metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [SPEC_HASH]: hash } },
+    metadata: { ...obj.metadata, annotations: { ...obj.metadata?.annotations, [SPEC_HASH]: hash } },
   };
-  return setControllerReference({ ...project, apiVersion: project.apiVersion, kind: project.kind }, withHash);
+  return setControllerReference(project, withHash);
 }
 
 const meta = (project: LiveProject, name: string) => ({
@@ -54,7 +69,7 @@ const meta = (project: LiveProject, name: string) => ({
   labels: childLabels(project.metadata.name),
 });
 
-export function desiredServiceAccount(project: LiveProject): KubeObject {
+export function desiredServiceAccount(project: LiveProject): Json<V1ServiceAccount> {
   return owned(project, {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -63,7 +78,10 @@ export function desiredServiceAccount(project: LiveProject): KubeObject {
   });
 }
 
-export function desiredVolumeClaim(project: LiveProject, config: OperatorConfig): KubeObject {
+export function desiredVolumeClaim(
+  project: LiveProject,
+  config: OperatorConfig,
+): Json<V1PersistentVolumeClaim> {
   const storageClassName = project.spec.workspace.storageClassName ?? config.storageClassName;
   return owned(project, {
     apiVersion: 'v1',
@@ -77,7 +95,7 @@ export function desiredVolumeClaim(project: LiveProject, config: OperatorConfig)
   });
 }
 
-export function desiredService(project: LiveProject, config: OperatorConfig): KubeObject {
+export function desiredService(project: LiveProject, config: OperatorConfig): Json<V1Service> {
   const metadata = meta(project, serviceName(project.metadata.name));
   // With external-dns in the cluster, these annotations are the whole of the Project's DNS.
   const dns =
@@ -98,8 +116,8 @@ export function desiredService(project: LiveProject, config: OperatorConfig): Ku
   });
 }
 
-export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfig): KubeObject {
-  const egress: unknown[] = [
+export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfig): Json<V1NetworkPolicy> {
+  const egress: Json<V1NetworkPolicyEgressRule>[] = [
     {
       ports: [
         { protocol: 'UDP', port: 53 },
@@ -130,7 +148,7 @@ export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfi
 }
 
 /** The generated credentials: created once (a new token on every reconcile would be useless). */
-export function desiredCredentialsSecret(project: LiveProject, token: string): KubeObject {
+export function desiredCredentialsSecret(project: LiveProject, token: string): Json<V1Secret> {
   return owned(project, {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -149,12 +167,12 @@ export function desiredPod(
   envSecrets: string[] = [],
   /** Changes with every password rotation, so that the Pod restarts with the new one. */
   credentialsVersion = '/',
-): KubeObject | undefined {
+): Json<V1Pod> | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
   const name = project.metadata.name;
   const provider = AGENT_PROVIDERS[project.spec.agent.provider];
-  const env: unknown[] = [
+  const env: Json<V1EnvVar>[] = [
     { name: 'RDEV_PROJECT', value: name },
     { name: 'RDEV_NAMESPACE', value: project.metadata.namespace },
     { name: 'RDEV_AGENT', value: project.spec.agent.provider },
@@ -226,7 +244,10 @@ export function desiredPod(
 }
 
 /** The children applied on every reconcile (the Pod and the generated Secret have their own rules). */
-export function desiredChildren(project: LiveProject, config: OperatorConfig): KubeObject[] {
+export function desiredChildren(
+  project: LiveProject,
+  config: OperatorConfig,
+): Json<V1ServiceAccount | V1PersistentVolumeClaim | V1Service | V1NetworkPolicy>[] {
   return [
     desiredServiceAccount(project),
     desiredVolumeClaim(project, config),

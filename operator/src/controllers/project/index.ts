@@ -1,10 +1,9 @@
 // Wires the Project controller into a manager: the informers it reads (children selected by
 // the managed-by label; Secrets reduced to their key names) and what enqueues a Project.
 import { PROJECTS } from '../../api/resources.ts';
-import type { LiveProject, Project } from '../../api/v1alpha1/index.ts';
+import { parseProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { projectExternalResources } from '../../providers/index.ts';
-import type { KubeObject } from '../../runtime/client.ts';
 import {
   annotationsChanged,
   anyOf,
@@ -14,25 +13,25 @@ import {
 } from '../../runtime/controller.ts';
 import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { PODS, SECRETS } from '../../runtime/resources.ts';
-import type { Store } from '../../runtime/store.ts';
+import { PODS, SECRETS, type Secret } from '../../runtime/resources.ts';
 import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
 import { projectReconciler, type SecretView } from './reconcile.ts';
 import type { PodView } from './status.ts';
 
 const CREDENTIALS_INDEX = 'credentialsSecret';
 
-/** Keeps only a Secret's key names: the operator never holds other people's secret values. */
-const secretKeysOnly = (secret: KubeObject): SecretView => {
-  const {
-    data,
-    stringData: _values,
-    ...rest
-  } = dropManagedFields(secret) as KubeObject & {
-    data?: object;
-    stringData?: object;
+/**
+ * Keeps only a Secret's key names: the operator never holds other people's secret values. What
+ * the API server sends is a whole Secret, data included; what the cache keeps is its view.
+ */
+const secretKeysOnly = (secret: SecretView | Secret): SecretView => {
+  const { apiVersion, kind, metadata } = dropManagedFields(secret);
+  return {
+    apiVersion,
+    kind,
+    metadata,
+    dataKeys: 'dataKeys' in secret ? secret.dataKeys : Object.keys(secret.data ?? {}),
   };
-  return { ...rest, dataKeys: Object.keys(data ?? {}) } as SecretView;
 };
 
 export function registerProjectController(manager: Manager, config: OperatorConfig): void {
@@ -41,16 +40,15 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR });
   }
   manager.configureInformer(SECRETS, { transform: secretKeysOnly });
-  manager.configureInformer(PROJECTS, {
+  const projects = manager.configureInformer(PROJECTS, {
+    parse: parseProject,
     indexers: {
       [CREDENTIALS_INDEX]: (p) => {
-        const ref = (p as unknown as Project).spec?.agent?.credentialsSecretRef;
+        const ref = p.spec.agent.credentialsSecretRef;
         return ref ? [`${p.metadata.namespace}/${ref.name}`] : [];
       },
     },
   });
-
-  const projects = manager.informer<LiveProject & KubeObject>(PROJECTS);
   const reconciler = projectReconciler({
     client: manager.client,
     events: manager.events,
@@ -58,7 +56,7 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     projects: projects.store,
     pods: manager.informer<PodView>(PODS).store,
     secrets: manager.informer<SecretView>(SECRETS).store,
-    children: new Map(APPLIED_CHILDREN.map((r) => [r, manager.informer(r).store as Store<KubeObject>])),
+    children: new Map(APPLIED_CHILDREN.map((r) => [r, manager.informer(r).store])),
     externals: projectExternalResources(manager.client, config),
   });
 

@@ -123,8 +123,8 @@ async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<v
   const { name, namespace } = project.metadata;
   for (const child of desiredChildren(project, config)) {
     const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
-    const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata.name}`);
-    if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata.annotations?.[SPEC_HASH]) continue;
+    const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata?.name}`);
+    if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH]) continue;
     await applyObject(client, resource, child, { fieldManager: FIELD_MANAGER });
   }
   if (!deps.secrets.get(`${namespace}/${credentialsSecretName(name)}`)) {
@@ -140,7 +140,7 @@ async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<v
 async function reconcilePod(
   deps: ProjectDeps,
   project: LiveProject,
-  desired: KubeObject | undefined,
+  desired: ReturnType<typeof desiredPod>,
 ): Promise<PodView | undefined> {
   const { client } = deps;
   const podName = workspaceName(project.metadata.name);
@@ -153,10 +153,10 @@ async function reconcilePod(
   };
 
   if (!desired) return current && !current.metadata.deletionTimestamp ? remove(current) : current;
-  if (!current) return applyObject<PodView>(client, PODS, desired, { fieldManager: FIELD_MANAGER });
+  if (!current) return applyObject(client, PODS, desired, { fieldManager: FIELD_MANAGER });
   if (current.metadata.deletionTimestamp) return current; // its deletion event brings us back
   const ended = current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded';
-  const outdated = current.metadata.annotations?.[SPEC_HASH] !== desired.metadata.annotations?.[SPEC_HASH];
+  const outdated = current.metadata.annotations?.[SPEC_HASH] !== desired.metadata?.annotations?.[SPEC_HASH];
   // Most of a Pod's spec is immutable: a changed spec means a new Pod.
   return ended || outdated ? remove(current) : current;
 }

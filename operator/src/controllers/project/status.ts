@@ -2,25 +2,18 @@
 // the credentials check, the spec. Conditions keep their transition times unless their status
 // flips; the transitions are returned too, for Events.
 import type { LiveProject, ProjectStatus } from '../../api/v1alpha1/index.ts';
-import type { KubeObject } from '../../runtime/client.ts';
 import {
   type Condition,
   type ConditionUpdate,
   findCondition,
   setCondition,
 } from '../../runtime/conditions.ts';
+import type { Pod } from '../../runtime/resources.ts';
 import type { Credentials } from './desired.ts';
 import { serviceName } from './names.ts';
 
-export interface PodView extends KubeObject {
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string }[];
-    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
-    message?: string;
-    reason?: string;
-  };
-}
+/** The workspace Pod as the cache holds it. */
+export type PodView = Pod;
 
 /** The status fields the external resources own. */
 export type ExternalStatus = Pick<ProjectStatus, 'repo' | 'ci' | 'database' | 'cache' | 'dns'>;
@@ -49,8 +42,7 @@ export interface Transition {
 const USER_ACTION_REASONS = new Set(['CredentialsSecretNotFound', 'CredentialsKeyMissing']);
 
 export function workspaceCondition(project: LiveProject, observed: Observed): ConditionUpdate {
-  const generation = project.metadata.generation as number | undefined;
-  const base = { type: 'WorkspaceReady', observedGeneration: generation };
+  const base = { type: 'WorkspaceReady', observedGeneration: project.metadata.generation };
   const { credentials, pod } = observed;
   if (project.spec.suspend) {
     return {
@@ -112,7 +104,7 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
 }
 
 function readyCondition(project: LiveProject, components: ConditionUpdate[]): ConditionUpdate {
-  const generation = project.metadata.generation as number | undefined;
+  const generation = project.metadata.generation;
   const failing = components.find((c) => c.status !== 'True');
   if (!failing) {
     return {
@@ -150,7 +142,7 @@ export function projectStatus(
   observed: Observed,
   now: Date,
 ): { status: ProjectStatus; transitions: Transition[] } {
-  const current = (project.status ?? {}) as ProjectStatus;
+  const current: ProjectStatus = project.status ?? {};
   const components = [workspaceCondition(project, observed), ...(observed.components ?? [])];
   const ready = readyCondition(project, components);
   let conditions: Condition[] = (current.conditions ?? []).filter((c) => !observed.retired?.includes(c.type));
@@ -185,7 +177,7 @@ export function projectStatus(
     ...rest,
     ...external,
     phase: phaseOf(project, components, ready),
-    observedGeneration: project.metadata.generation as number | undefined,
+    observedGeneration: project.metadata.generation,
     conditions,
     workspace: {
       ...(pod && !project.spec.suspend ? { podName: pod.metadata.name } : {}),

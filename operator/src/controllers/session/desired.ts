@@ -1,10 +1,11 @@
 // The pure parts of a Session: its deadlines, its names, the dedicated Pod made from the
 // Project's workspace template, and the preview Service and Ingress.
-import { parseDuration } from '../../api/v1alpha1/duration.ts';
+import type { V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
+import { durationMs } from '../../api/v1alpha1/duration.ts';
 import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
-import type { KubeObject } from '../../runtime/client.ts';
+import type { Json, Manifest, OwnerReference } from '../../runtime/client.ts';
 import { isConditionTrue } from '../../runtime/conditions.ts';
 import { boundedName, dns1035 } from '../../shared/naming.ts';
 import { checkCredentials, desiredPod } from '../project/desired.ts';
@@ -28,9 +29,9 @@ export interface Deadline {
 /** When the Session ends: its TTL from creation, or idleTimeout after the last activity. */
 export function deadline(s: LiveSession): Deadline {
   const created = Date.parse(s.metadata.creationTimestamp);
-  const ttl = new Date(created + (parseDuration(s.spec.ttl) ?? 7_200_000));
+  const ttl = new Date(created + durationMs(s.spec.ttl));
   const lastActive = s.status?.lastActivityAt ? Date.parse(s.status.lastActivityAt) : created;
-  const idle = new Date(lastActive + (parseDuration(s.spec.idleTimeout) ?? 1_800_000));
+  const idle = new Date(lastActive + durationMs(s.spec.idleTimeout));
   return idle < ttl ? { at: idle, why: 'idle' } : { at: ttl, why: 'ttl' };
 }
 
@@ -38,7 +39,10 @@ export function deadline(s: LiveSession): Deadline {
 export const previewHost = (s: LiveSession, domain: string) =>
   `${boundedName(s.metadata.name, s.spec.projectRef.name, 63)}.${domain}`;
 
-const owned = <T extends KubeObject>(s: LiveSession, obj: T): T => setControllerReference(s, obj);
+const owned = <T extends Manifest & { metadata?: { ownerReferences?: OwnerReference[] } }>(
+  s: LiveSession,
+  obj: T,
+): T => setControllerReference(s, obj);
 
 /**
  * The Project's workspace Pod as the Project controller would build it now: the template of a
@@ -51,7 +55,7 @@ export function workspaceTemplate(
   config: OperatorConfig,
   /** Key names of the Secret named by spec.agent.credentialsSecretRef, if it exists. */
   credentialsKeys: string[] | undefined,
-): KubeObject | undefined {
+): Json<V1Pod> | undefined {
   const { database, cache, conditions } = project.status ?? {};
   const envSecrets = [
     isConditionTrue(conditions, 'DatabaseReady') ? database?.secretName : undefined,
@@ -74,11 +78,13 @@ export function workspaceTemplate(
  * nodes). Built from the template rather than from the running Pod, which carries what admission
  * added to it (injected sidecars, defaults) and would get it added a second time.
  */
-export function desiredDedicatedPod(s: LiveSession, template: KubeObject): KubeObject {
-  const spec = structuredClone((template as KubeObject & { spec: Record<string, unknown> }).spec);
-  const volumes = (spec.volumes as { name: string }[] | undefined) ?? [];
-  spec.volumes = volumes.map((v) => (v.name === 'workspace' ? { name: 'workspace', emptyDir: {} } : v));
-  const { annotations } = template.metadata;
+export function desiredDedicatedPod(s: LiveSession, template: Json<V1Pod>): Json<V1Pod> {
+  const spec = structuredClone(template.spec);
+  if (spec?.volumes)
+    spec.volumes = spec.volumes.map((v) =>
+      v.name === 'workspace' ? { name: 'workspace', emptyDir: {} } : v,
+    );
+  const annotations = template.metadata?.annotations;
   return owned(s, {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -89,14 +95,14 @@ export function desiredDedicatedPod(s: LiveSession, template: KubeObject): KubeO
       ...(annotations ? { annotations: { ...annotations } } : {}),
     },
     spec,
-  } as KubeObject);
+  });
 }
 
 export function desiredPreviewService(
   s: LiveSession,
   selector: Record<string, string>,
   port: number,
-): KubeObject {
+): Json<V1Service> {
   return owned(s, {
     apiVersion: 'v1',
     kind: 'Service',
@@ -106,13 +112,13 @@ export function desiredPreviewService(
       selector,
       ports: [{ name: 'preview', port, targetPort: port, protocol: 'TCP' }],
     },
-  } as KubeObject);
+  });
 }
 
 export function desiredPreviewIngress(
   s: LiveSession,
   preview: OperatorConfig['preview'],
-): KubeObject | undefined {
+): Json<V1Ingress> | undefined {
   if (!preview.domain) return undefined;
   const host = previewHost(s, preview.domain);
   return owned(s, {
@@ -137,7 +143,7 @@ export function desiredPreviewIngress(
         },
       ],
     },
-  } as KubeObject);
+  });
 }
 
 export const previewURL = (s: LiveSession, preview: OperatorConfig['preview']) =>

@@ -47,8 +47,8 @@ export interface SessionDeps {
   dns?: PreviewDns;
   events: EventRecorder;
   config: OperatorConfig;
-  sessions: Store<LiveSession & KubeObject>;
-  projects: Store<LiveProject & KubeObject>;
+  sessions: Store<LiveSession>;
+  projects: Store<LiveProject>;
   pods: Store<PodView>;
   /** Secrets by their key names only: the agent credentials a dedicated Pod gets. */
   secrets: Store<SecretView>;
@@ -59,7 +59,7 @@ export interface SessionDeps {
 
 type PodBinding = Pick<SessionObserved, 'pod' | 'noPod'> & { selector: Record<string, string> };
 
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? {}));
 
 const ignoreGone = (err: unknown) => {
   if (!isNotFound(err) && !isConflict(err)) throw err;
@@ -70,7 +70,7 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
   const apply = { fieldManager: FIELD_MANAGER };
 
   /** Removes the preview's DNS records (if this operator makes them) and the finalizer guarding them. */
-  const releaseDns = async (session: LiveSession & KubeObject, signal: AbortSignal) => {
+  const releaseDns = async (session: LiveSession, signal: AbortSignal) => {
     if (!hasFinalizer(session, PREVIEW_DNS_FINALIZER)) return session;
     if (deps.dns) await deps.dns.remove(session, signal);
     return removeFinalizer(client, SESSIONS, session, PREVIEW_DNS_FINALIZER).catch((err) => {
@@ -79,7 +79,7 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
     });
   };
 
-  const writeStatus = async (session: LiveSession & KubeObject, observed: SessionObserved, now: Date) => {
+  const writeStatus = async (session: LiveSession, observed: SessionObserved, now: Date) => {
     const { status, transition } = sessionStatus(session, observed, now);
     const { lastActivityAt: _exec, ...current } = session.status ?? {};
     if (!isDeepStrictEqual(plain(status), plain(current))) {
@@ -89,9 +89,9 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
   };
 
   /** Deletes the cached child `name` of `resource` if this Session controls it. */
-  const removeChild = async (
+  const removeChild = async <T extends KubeObject>(
     resource: Resource,
-    store: Store<KubeObject>,
+    store: Store<T>,
     session: LiveSession,
     name: string,
   ) => {
@@ -138,7 +138,7 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
       };
     }
     if (!current) {
-      const pod = await applyObject<PodView>(client, PODS, desiredDedicatedPod(session, template), apply);
+      const pod = await applyObject(client, PODS, desiredDedicatedPod(session, template), apply);
       return { pod, selector };
     }
     if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
@@ -154,7 +154,7 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
 
   /** The preview Service, Ingress and DNS record when spec.preview asks for them; none otherwise. */
   const reconcilePreview = async (
-    session: LiveSession & KubeObject,
+    session: LiveSession,
     selector: Record<string, string>,
     dnsHost: string | undefined,
     signal: AbortSignal,

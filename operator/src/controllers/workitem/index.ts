@@ -3,6 +3,7 @@
 // the item controller handles duplicates, cancellation, lost workers and TTLs.
 import { Gauge } from 'prom-client';
 import { WORK_ITEMS } from '../../api/resources.ts';
+import { parseWorkItem } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { idempotencyGroup } from '../../queue/idempotency.ts';
 import type { KubeObject } from '../../runtime/client.ts';
@@ -15,6 +16,7 @@ import { itemReconciler } from './item.ts';
 import { IDEMPOTENCY_INDEX, POOL_KEY, scheduler } from './scheduler.ts';
 
 const WORKER_INDEX = 'worker';
+const POOL_FIELDS: readonly (keyof PoolStatus)[] = ['workers', 'capacity', 'busy', 'idle', 'queued'];
 
 /** The pool's latest figures, for the shim's GET /workers/pool. */
 export interface PoolView {
@@ -22,24 +24,20 @@ export interface PoolView {
 }
 
 export function registerWorkControllers(manager: Manager, config: OperatorConfig): PoolView {
-  manager.configureInformer(LEASES, {
+  const leases = manager.configureInformer<LeaseObject>(LEASES, {
     namespaces: [config.workerNamespace],
     labelSelector: WORKER_LEASE_SELECTOR,
   });
-  manager.configureInformer(WORK_ITEMS, {
+  const items = manager.configureInformer(WORK_ITEMS, {
+    parse: parseWorkItem,
     indexers: {
-      [IDEMPOTENCY_INDEX]: (o) => {
-        const group = idempotencyGroup(o as LiveWorkItem);
+      [IDEMPOTENCY_INDEX]: (item) => {
+        const group = idempotencyGroup(item);
         return group ? [group] : [];
       },
-      [WORKER_INDEX]: (o) => {
-        const item = o as LiveWorkItem;
-        return isBound(item) && item.status?.worker ? [item.status.worker] : [];
-      },
+      [WORKER_INDEX]: (item) => (isBound(item) && item.status?.worker ? [item.status.worker] : []),
     },
   });
-  const leases = manager.informer<LeaseObject>(LEASES);
-  const items = manager.informer<LiveWorkItem>(WORK_ITEMS);
   const pool = new WorkerPool();
   leases.on({
     add: (l) => pool.observe(l),
@@ -48,22 +46,15 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
   });
 
   let latest: PoolStatus = { workers: 0, capacity: 0, busy: 0, idle: 0, queued: 0 };
-  const gauges = Object.fromEntries(
-    (['workers', 'capacity', 'busy', 'idle', 'queued'] as const).map((field) => [
-      field,
-      new Gauge({
-        name: `rdev_worker_pool_${field}`,
-        help: {
-          workers: 'Workers alive (heartbeat Lease renewed)',
-          capacity: 'WorkItems the live workers can run at once',
-          busy: 'Slots holding a Scheduled or Running WorkItem',
-          idle: 'Free slots',
-          queued: 'WorkItems ready to run and waiting for a slot',
-        }[field],
-        registers: [manager.metrics.registry],
-      }),
-    ]),
-  ) as Record<keyof PoolStatus, Gauge>;
+  const gauge = (field: keyof PoolStatus, help: string) =>
+    new Gauge({ name: `rdev_worker_pool_${field}`, help, registers: [manager.metrics.registry] });
+  const gauges: Record<keyof PoolStatus, Gauge> = {
+    workers: gauge('workers', 'Workers alive (heartbeat Lease renewed)'),
+    capacity: gauge('capacity', 'WorkItems the live workers can run at once'),
+    busy: gauge('busy', 'Slots holding a Scheduled or Running WorkItem'),
+    idle: gauge('idle', 'Free slots'),
+    queued: gauge('queued', 'WorkItems ready to run and waiting for a slot'),
+  };
 
   manager
     .controller('workitem-scheduler')
@@ -79,7 +70,7 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
         events: manager.events,
         onPoolStatus: (status) => {
           latest = status;
-          for (const [field, gauge] of Object.entries(gauges)) gauge.set(status[field as keyof PoolStatus]);
+          for (const field of POOL_FIELDS) gauges[field].set(status[field]);
         },
       }),
     );
@@ -89,13 +80,13 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
     .controller('workitem')
     .for(WORK_ITEMS)
     // A change to one item of an idempotency group concerns its duplicates.
-    .watches(WORK_ITEMS, (o) => {
-      const group = idempotencyGroup(o as LiveWorkItem);
+    .watches<LiveWorkItem>(WORK_ITEMS, (item) => {
+      const group = idempotencyGroup(item);
       return group ? items.store.byIndex(IDEMPOTENCY_INDEX, group).map(keyOf) : [];
     })
     // A worker's Lease changing (or vanishing) concerns the items bound to it.
-    .watches(LEASES, (lease) => {
-      const worker = (lease as LeaseObject).spec?.holderIdentity;
+    .watches<LeaseObject>(LEASES, (lease) => {
+      const worker = lease.spec?.holderIdentity;
       return worker ? items.store.byIndex(WORKER_INDEX, worker).map(keyOf) : [];
     })
     .withWorkers(config.workers)
