@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
 import { aclRules, cacheIds, cacheSecretData } from '../../operator/src/providers/cache/provider.ts';
 import { cockroachdb, postgres } from '../../operator/src/providers/database/dialect.ts';
 import { databaseIds, databaseSecretData } from '../../operator/src/providers/database/provider.ts';
 import { externalName } from '../../operator/src/shared/naming.ts';
+import { liveProject } from './providers/support.ts';
 
 const project = (namespace: string, name: string, engine: 'postgres' | 'cockroachdb' = 'postgres') =>
-  ({ metadata: { namespace, name }, spec: { database: { engine } } }) as unknown as LiveProject;
+  liveProject({ database: { engine } }, { namespace, name });
 
 describe('external names', () => {
   it('are deterministic, bounded and never shared by different namespace/project pairs', () => {
@@ -29,6 +29,7 @@ describe('postgres dialect', () => {
 
   it('makes the database its owner’s alone, and drops sessions, database and role', () => {
     expect(postgres.createDatabase('d', 'r')).toEqual(['CREATE DATABASE "d" OWNER "r"']);
+    expect(postgres.setOwner('d', 'r')).toEqual(['ALTER DATABASE "d" OWNER TO "r"']);
     expect(postgres.secureDatabase('d', 'r')).toEqual([
       'REVOKE ALL ON DATABASE "d" FROM PUBLIC',
       'GRANT ALL PRIVILEGES ON DATABASE "d" TO "r"',
@@ -51,6 +52,7 @@ describe('cockroachdb dialect', () => {
       'CREATE DATABASE IF NOT EXISTS "d"',
       'ALTER DATABASE "d" OWNER TO "r"',
     ]);
+    expect(cockroachdb.setOwner('d', 'r')).toEqual(['ALTER DATABASE "d" OWNER TO "r"']);
     expect(cockroachdb.secureDatabase('d', 'r')).toEqual([
       'REVOKE CONNECT ON DATABASE "d" FROM public',
       'GRANT ALL ON DATABASE "d" TO "r"',

@@ -42,3 +42,26 @@ export async function readAdminSecretKey(
 ): Promise<string> {
   return requireKey(await readAdminSecret(client, ref, what, flag), key, what, ref, flag);
 }
+
+/**
+ * A server's admin URL (key `<prefix>_ADMIN_URL` of the admin Secret `ref`), and the host and port
+ * workspaces reach it at: keys `<prefix>_HOST` and `<prefix>_PORT`, else the URL's.
+ */
+export async function readAdminEndpoint(
+  client: KubeClient,
+  ref: string | undefined,
+  what: string,
+  flag: string,
+  prefix: 'DATABASE' | 'REDIS',
+  defaultPort: string,
+): Promise<{ url: string; host: string; port: string }> {
+  const secret = await readAdminSecret(client, ref, what, flag);
+  const url = secret[`${prefix}_ADMIN_URL`];
+  if (!url) throw new Error(`the Secret ${ref} has no ${prefix}_ADMIN_URL key`);
+  const parsed = new URL(url);
+  return {
+    url,
+    host: secret[`${prefix}_HOST`] || parsed.hostname,
+    port: secret[`${prefix}_PORT`] || parsed.port || defaultPort,
+  };
+}

@@ -4,11 +4,10 @@ import type { LiveProject } from '../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../config.ts';
 import type { KubeClient } from '../runtime/client.ts';
 import { readAdminSecret, readAdminSecretKey, requireKey } from './admin.ts';
-import type { CacheIds } from './cache/provider.ts';
-import { cacheProvider } from './cache/provider.ts';
+import { type CacheIds, cacheProvider } from './cache/provider.ts';
 import { type CIIds, ciIds, describeCI, woodpeckerProvider } from './ci/woodpecker.ts';
-import type { DatabaseIds } from './database/provider.ts';
-import { databaseProvider } from './database/provider.ts';
+import { type ConnectionSecrets, projectSecrets } from './credentials.ts';
+import { type DatabaseIds, databaseProvider } from './database/provider.ts';
 import {
   type CloudflareDnsSettings,
   cloudflareDnsProvider,
@@ -26,6 +25,8 @@ import { NotConfiguredError } from './ports.ts';
 export const ROTATE_DATABASE_PASSWORD = 'rdev.dev/rotate-database-password';
 export const ROTATE_CACHE_PASSWORD = 'rdev.dev/rotate-cache-password';
 
+const ROTATE_PASSWORD = { database: ROTATE_DATABASE_PASSWORD, cache: ROTATE_CACHE_PASSWORD };
+
 /**
  * Whether a Project has a repository: as its spec says, else when the operator has a forge (or
  * the Project asks for CI, which needs one; the condition then says what is missing).
@@ -37,58 +38,59 @@ export const repoEnabled = (p: LiveProject, config: OperatorConfig) =>
 export const ciEnabled = (p: LiveProject, config: OperatorConfig) =>
   (p.spec.ci.enabled ?? config.ci.url !== undefined) && repoEnabled(p, config);
 
+/**
+ * A database or a cache: an account whose spec section says whether and how it is kept, whose
+ * annotation asks for a new password, and whose connection details go to the Secret its ids name.
+ */
+function account<Ids extends { secretName: string }>(
+  section: 'database' | 'cache',
+  secrets: ConnectionSecrets,
+  resource: Pick<ExternalResource<Ids>, 'condition' | 'recorded' | 'describe' | 'client' | 'resyncMs'>,
+): ExternalResource<Ids> {
+  return {
+    name: section,
+    enabled: (p) => p.spec[section].enabled,
+    deletionPolicy: (p) => p.spec[section].deletionPolicy,
+    rotation: (p) => ({
+      requested: p.metadata.annotations?.[ROTATE_PASSWORD[section]],
+      done: p.status?.[section]?.passwordRotation,
+    }),
+    connection: { secretName: (ids) => ids.secretName, secrets },
+    ...resource,
+  };
+}
+
 export function projectExternalResources(client: KubeClient, config: OperatorConfig) {
-  const database: ExternalResource<DatabaseIds> = {
-    name: 'database',
+  const secrets = projectSecrets(client);
+  const database = account<DatabaseIds>('database', secrets, {
     condition: 'DatabaseReady',
-    enabled: (p) => p.spec.database.enabled,
-    deletionPolicy: (p) => p.spec.database.deletionPolicy,
     recorded: (p) => {
       const d = p.status?.database;
       return d?.name && d.user && d.secretName
-        ? {
-            engine: (d.engine ?? p.spec.database.engine) as DatabaseIds['engine'],
-            name: d.name,
-            user: d.user,
-            secretName: d.secretName,
-          }
+        ? { engine: d.engine ?? p.spec.database.engine, name: d.name, user: d.user, secretName: d.secretName }
         : undefined;
     },
-    rotation: (p) => ({
-      requested: p.metadata.annotations?.[ROTATE_DATABASE_PASSWORD],
-      done: p.status?.database?.passwordRotation,
-    }),
-    envSecret: (ids) => ids.secretName,
     describe: (ids) => `${ids.engine} database ${ids.name}`,
     client: databaseProvider(client, config),
-  };
-  const cache: ExternalResource<CacheIds> = {
-    name: 'cache',
+  });
+  const cache = account<CacheIds>('cache', secrets, {
     condition: 'CacheReady',
-    enabled: (p) => p.spec.cache.enabled,
-    deletionPolicy: (p) => p.spec.cache.deletionPolicy,
     recorded: (p) => {
       const c = p.status?.cache;
       return c?.user && c.prefix && c.secretName
         ? { user: c.user, prefix: c.prefix, secretName: c.secretName }
         : undefined;
     },
-    rotation: (p) => ({
-      requested: p.metadata.annotations?.[ROTATE_CACHE_PASSWORD],
-      done: p.status?.cache?.passwordRotation,
-    }),
-    envSecret: (ids) => ids.secretName,
     describe: (ids) => `Redis user ${ids.user} (keys ${ids.prefix}:*)`,
     client: cacheProvider(client, config),
     resyncMs: config.cacheCheckSeconds * 1000,
-  };
+  });
   const repo: ExternalResource<RepoIds> = {
     name: 'repository',
     condition: 'RepoReady',
     enabled: (p) => repoEnabled(p, config),
     deletionPolicy: (p) => p.spec.repo.deletionPolicy,
     recorded: recordedRepo,
-    rotation: () => ({}),
     describe: describeRepo,
     client: giteaProvider({
       organization: config.git.organization,
@@ -97,19 +99,19 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
       access: config.git.url === undefined ? undefined : () => readGiteaAccess(client, config),
     }),
   };
+  const ciURL = config.ci.url;
   const ci: ExternalResource<CIIds> = {
     name: 'CI',
     condition: 'CIReady',
     enabled: (p) => ciEnabled(p, config),
     deletionPolicy: () => 'Delete',
     recorded: (p) => (p.status?.ci?.repoId === undefined ? undefined : ciIds(p)),
-    rotation: () => ({}),
     describe: describeCI,
     client: woodpeckerProvider(
-      config.ci.url === undefined
+      ciURL === undefined
         ? undefined
         : async () => ({
-            url: config.ci.url as string,
+            url: ciURL,
             token: await readAdminSecretKey(
               client,
               config.ci.secret,
@@ -126,7 +128,6 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
     enabled: (p) => p.spec.dns.enabled,
     deletionPolicy: () => 'Delete',
     recorded: (p) => (p.status?.dns?.hostnames?.length ? dnsIds(p) : undefined),
-    rotation: () => ({}),
     describe:
       config.dns.mode === 'external-dns'
         ? (ids) => `${describeDNS(ids)}, published by external-dns from the Service's annotation,`
@@ -159,10 +160,11 @@ export async function cloudflareSettings(
   if (!dns.cloudflareZoneId) throw new NotConfiguredError('no --cloudflare-zone-id is configured');
   if (!dns.target)
     throw new NotConfiguredError('no --dns-target is configured (CNAME:<host> or A:<address>)');
-  const [type, content] = [
-    dns.target.slice(0, dns.target.indexOf(':')),
-    dns.target.slice(dns.target.indexOf(':') + 1),
-  ];
+  const type = dns.target.slice(0, dns.target.indexOf(':'));
+  const content = dns.target.slice(dns.target.indexOf(':') + 1);
+  // The configuration's pattern allows these two only; a check, not a cast, keeps it honest.
+  if (type !== 'A' && type !== 'CNAME')
+    throw new NotConfiguredError(`--dns-target must be A:<address> or CNAME:<host name>`);
   return {
     apiToken: await readAdminSecretKey(
       client,
@@ -173,7 +175,7 @@ export async function cloudflareSettings(
     ),
     zoneId: dns.cloudflareZoneId,
     zoneName: domain,
-    target: { type: type as 'A' | 'CNAME', content },
+    target: { type, content },
     proxied: dns.proxied,
     ...(dns.cloudflareApiURL ? { baseURL: dns.cloudflareApiURL } : {}),
   };

@@ -6,7 +6,7 @@ import type { LiveProject } from '../../../operator/src/api/v1alpha1/index.ts';
 import {
   type CloudflareDnsSettings,
   cloudflareDnsProvider,
-  type DnsIds,
+  dnsIds,
 } from '../../../operator/src/providers/dns/cloudflare.ts';
 import { autoLabels } from '../../../operator/src/providers/dns/names.ts';
 import { finalizeExternal } from '../../../operator/src/providers/external.ts';
@@ -69,9 +69,9 @@ describe('Cloudflare DNS provider', () => {
       `CNAME www.shop.example.dev ingress.example.dev [${marker}]`,
     ]);
     expect(fake.records().every((r) => r.proxied && r.ttl === 1)).toBe(true);
-    const ids = first.outcome.ids as DnsIds;
-    expect(ids.hostnames).toEqual(['shop.example.dev', 'www.shop.example.dev']);
-    expect(ids.records).toEqual(fake.records().map((r) => ({ id: r.id, name: r.name, type: 'CNAME' })));
+    const ids = first.outcome.ids;
+    expect(ids?.hostnames).toEqual(['shop.example.dev', 'www.shop.example.dev']);
+    expect(ids?.records).toEqual(fake.records().map((r) => ({ id: r.id, name: r.name, type: 'CNAME' })));
     expect(first.project.status?.dns).toEqual(ids);
 
     fake.requests.length = 0;
@@ -250,7 +250,7 @@ describe('Cloudflare DNS provider: deletion', () => {
     const taken = fake.records().find((r) => r.id === second?.id);
     fake.remove(second?.id ?? '');
     fake.seed({ type: 'CNAME', name: taken?.name ?? '', content: 'theirs.example.net', comment: 'mine now' });
-    await cloudflareDnsProvider(settings()).delete(project.status?.dns as DnsIds, {
+    await cloudflareDnsProvider(settings()).delete(dnsIds(project), {
       project,
       signal,
       rotatePassword: false,
@@ -260,7 +260,7 @@ describe('Cloudflare DNS provider: deletion', () => {
 
   it('deletes when the Project disables DNS, and fails loudly (not "already gone") on a wrong zone', async () => {
     const project = await converge(dns());
-    const disabled = { ...project, spec: { ...project.spec, dns: { enabled: false } } } as LiveProject;
+    const disabled: LiveProject = { ...project, spec: { ...project.spec, dns: { enabled: false } } };
     const out = await reconcile(resource(), disabled, 'dns');
     expect(out.outcome).toEqual({ ids: undefined });
     expect(fake.records()).toEqual([]);
@@ -275,8 +275,7 @@ describe('Cloudflare DNS provider: deletion', () => {
 
 describe('ownerMarker', () => {
   it('names namespace, name and uid, and stays unique within 100 characters', () => {
-    const p = (namespace: string, name: string, uid = 'u-1') =>
-      dns({}, { namespace, name, uid }) as LiveProject;
+    const p = (namespace: string, name: string, uid = 'u-1') => dns({}, { namespace, name, uid });
     expect(ownerMarker(p('team', 'shop'))).toBe('rdev:team/shop uid=u-1');
     const long = ownerMarker(p('n'.repeat(63), 'p'.repeat(63), '6f1c2d9e-0000-4000-8000-000000000001'));
     expect(long.length).toBeLessThanOrEqual(100);

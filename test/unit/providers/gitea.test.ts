@@ -39,6 +39,7 @@ async function serve(answer: (req: IncomingMessage, res: ServerResponse) => void
     answer(req, res);
   });
   await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  // listening on a TCP port, the address is an AddressInfo (a string only for a pipe)
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
@@ -85,7 +86,7 @@ describe('Gitea git provider failures', () => {
     expect(out.condition?.message).toMatch(/^Gitea: reading repository rdev\/shop failed: .*ECONNREFUSED/);
     expect(out.condition?.message).not.toContain(TOKEN);
     expect(out.error).toBeInstanceOf(GiteaError);
-    expect((out.error as GiteaError).status).toBeUndefined();
+    expect(out.error).toMatchObject({ status: undefined });
     // The deterministic name is kept, so that a later deletion finds whatever was made.
     expect(out.ids).toEqual({ fullName: 'rdev/shop' });
   });
@@ -99,10 +100,10 @@ describe('Gitea git provider failures', () => {
       .observe(ctx)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GiteaError);
-    expect((err as GiteaError).status).toBe(503);
-    expect((err as Error).message).toBe(
-      'Gitea: reading repository rdev/shop failed (HTTP 503): database is locked',
-    );
+    expect(err).toMatchObject({
+      status: 503,
+      message: 'Gitea: reading repository rdev/shop failed (HTTP 503): database is locked',
+    });
     // The token goes in the Authorization header only, never in a URL.
     expect(json.seen).toEqual([
       { method: 'GET', url: '/api/v1/repos/rdev/shop', authorization: `Bearer ${TOKEN}` },
@@ -115,10 +116,10 @@ describe('Gitea git provider failures', () => {
     const proxied = await giteaProvider(settings(html.url))
       .observe(ctx)
       .catch((e: unknown) => e);
-    expect((proxied as GiteaError).status).toBe(502);
-    expect((proxied as Error).message).toBe(
-      'Gitea: reading repository rdev/shop failed (HTTP 502): Bad Gateway',
-    );
+    expect(proxied).toMatchObject({
+      status: 502,
+      message: 'Gitea: reading repository rdev/shop failed (HTTP 502): Bad Gateway',
+    });
   });
 
   it('gives up on a server that does not answer within the timeout', async () => {
@@ -129,8 +130,10 @@ describe('Gitea git provider failures', () => {
       .catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(err).toBeInstanceOf(GiteaError);
-    expect((err as Error).message).toMatch(/^Gitea: reading repository rdev\/shop failed: .*timeout/i);
-    expect((err as Error).message).not.toContain(TOKEN);
+    expect(err).toMatchObject({
+      message: expect.stringMatching(/^Gitea: reading repository rdev\/shop failed: .*timeout/i),
+    });
+    expect(String(err)).not.toContain(TOKEN);
   });
 
   it('stops when the reconcile is cancelled', async () => {

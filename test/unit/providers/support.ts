@@ -4,10 +4,8 @@
 
 import type { LiveProject } from '../../../operator/src/api/v1alpha1/index.ts';
 import { project as projectSchema } from '../../../operator/src/api/v1alpha1/index.ts';
-import type { CIIds } from '../../../operator/src/providers/ci/woodpecker.ts';
-import { describeCI } from '../../../operator/src/providers/ci/woodpecker.ts';
-import type { DnsIds } from '../../../operator/src/providers/dns/cloudflare.ts';
-import { describeDNS } from '../../../operator/src/providers/dns/cloudflare.ts';
+import { type CIIds, describeCI } from '../../../operator/src/providers/ci/woodpecker.ts';
+import { type DnsIds, describeDNS } from '../../../operator/src/providers/dns/cloudflare.ts';
 import {
   type ExternalOutcome,
   type ExternalResource,
@@ -19,6 +17,7 @@ export interface ProjectOptions {
   namespace?: string;
   name?: string;
   uid?: string;
+  annotations?: Record<string, string>;
   status?: object;
 }
 
@@ -31,10 +30,11 @@ export function liveProject(spec: Record<string, unknown>, options: ProjectOptio
       namespace: options.namespace ?? 'team',
       uid: options.uid ?? '6f1c2d9e-0000-4000-8000-000000000001',
       generation: 1,
+      annotations: options.annotations,
     },
     spec,
     status: options.status,
-  }) as LiveProject;
+  }) as LiveProject; // the literal's metadata has what the schema leaves optional: name, namespace, uid
 }
 
 export const signal = new AbortController().signal;
@@ -49,8 +49,6 @@ export function ciResource(client: ExternalClient<CIIds>): ExternalResource<CIId
       p.status?.ci?.repoId === undefined
         ? undefined
         : { forgeRemoteId: p.status.repo?.id, fullName: p.status.repo?.fullName, repoId: p.status.ci.repoId },
-    rotation: () => ({}),
-    envSecret: () => '',
     describe: describeCI,
     client,
   };
@@ -66,33 +64,34 @@ export function dnsResource(client: ExternalClient<DnsIds>): ExternalResource<Dn
       p.status?.dns?.records === undefined
         ? undefined
         : { hostnames: p.status.dns.hostnames ?? [], records: p.status.dns.records },
-    rotation: () => ({}),
-    envSecret: () => '',
     describe: describeDNS,
     client,
   };
 }
 
-/** The Project with the outcome's ids written to status (what the status write would do). */
-export function withRecorded<Ids>(project: LiveProject, field: 'ci' | 'dns', outcome: ExternalOutcome<Ids>) {
-  const ids = outcome.ids as (CIIds & DnsIds) | undefined;
-  const value =
-    ids === undefined
-      ? undefined
-      : field === 'ci'
-        ? ids.repoId === undefined
-          ? undefined
-          : { repoId: ids.repoId }
-        : { hostnames: ids.hostnames, records: ids.records };
-  return { ...project, status: { ...project.status, [field]: value } } as LiveProject;
+/** The ids each resource records, by its status field. */
+interface Recorded {
+  ci: CIIds;
+  dns: DnsIds;
 }
 
+/** What the status write does with each resource's ids. */
+const recordIn: {
+  [F in keyof Recorded]: (
+    status: LiveProject['status'],
+    ids: Recorded[F] | undefined,
+  ) => LiveProject['status'];
+} = {
+  ci: (status, ids) => ({ ...status, ci: ids?.repoId === undefined ? undefined : { repoId: ids.repoId } }),
+  dns: (status, ids) => ({ ...status, dns: ids && { hostnames: ids.hostnames, records: ids.records } }),
+};
+
 /** One reconcile of `resource`, then the Project as it is after its status is written. */
-export async function reconcile<Ids>(
-  resource: ExternalResource<Ids>,
+export async function reconcile<F extends keyof Recorded>(
+  resource: ExternalResource<Recorded[F]>,
   project: LiveProject,
-  field: 'ci' | 'dns',
-): Promise<{ outcome: ExternalOutcome<Ids>; project: LiveProject }> {
+  field: F,
+): Promise<{ outcome: ExternalOutcome<Recorded[F]>; project: LiveProject }> {
   const outcome = await reconcileExternal(resource, project, signal);
-  return { outcome, project: withRecorded(project, field, outcome) };
+  return { outcome, project: { ...project, status: recordIn[field](project.status, outcome.ids) } };
 }

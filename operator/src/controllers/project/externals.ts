@@ -8,6 +8,7 @@ import type { CIIds } from '../../providers/ci/woodpecker.ts';
 import type { DatabaseIds } from '../../providers/database/provider.ts';
 import type { DnsIds } from '../../providers/dns/cloudflare.ts';
 import {
+  type ExternalLog,
   type ExternalOutcome,
   type ExternalResource,
   finalizeExternal,
@@ -31,7 +32,7 @@ export interface ExternalsOutcome {
   /** Condition types of disabled resources, to drop from status. */
   retired: string[];
   status: ExternalStatus;
-  /** Credentials Secrets the workspace gets as env (resources that are ready). */
+  /** Connection Secrets the workspace gets as env (resources that are ready). */
   envSecrets: string[];
   credentialsVersion: string;
   requeueAfter?: number;
@@ -42,14 +43,15 @@ export async function reconcileExternals(
   externals: ProjectExternals,
   project: LiveProject,
   signal: AbortSignal,
+  log?: ExternalLog,
 ): Promise<ExternalsOutcome> {
-  const repo = await reconcileExternal(externals.repo, project, signal);
+  const repo = await reconcileExternal(externals.repo, project, signal, log);
   // CI registers the repository just made: it reads it from status, which is written later.
   const withRepo = repo.ids ? { ...project, status: { ...project.status, repo: repo.ids } } : project;
-  const ci = await reconcileExternal(externals.ci, withRepo, signal);
-  const db = await reconcileExternal(externals.database, project, signal);
-  const cache = await reconcileExternal(externals.cache, project, signal);
-  const dns = await reconcileExternal(externals.dns, project, signal);
+  const ci = await reconcileExternal(externals.ci, withRepo, signal, log);
+  const db = await reconcileExternal(externals.database, project, signal, log);
+  const cache = await reconcileExternal(externals.cache, project, signal, log);
+  const dns = await reconcileExternal(externals.dns, project, signal, log);
   const outcomes: [{ condition: string }, ExternalOutcome<unknown>][] = [
     [externals.repo, repo],
     [externals.ci, ci],
@@ -76,10 +78,10 @@ export async function reconcileExternals(
   };
 }
 
-/** The Secret a ready resource gives the workspace as env, if it has one. */
+/** The connection Secret a ready resource gives the workspace as env, if it has one. */
 const envSecret = <Ids>(resource: ExternalResource<Ids>, outcome: ExternalOutcome<Ids>) =>
-  outcome.condition?.status === 'True' && outcome.ids && resource.envSecret
-    ? [resource.envSecret(outcome.ids)]
+  outcome.condition?.status === 'True' && outcome.ids && resource.connection
+    ? [resource.connection.secretName(outcome.ids)]
     : [];
 
 /**

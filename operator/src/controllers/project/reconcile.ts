@@ -74,7 +74,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     );
 
     // External resources first: the workspace gets the credentials of those that are ready.
-    const externals = await reconcileExternals(deps.externals, project, signal);
+    const externals = await reconcileExternals(deps.externals, project, signal, log);
 
     // A failure to apply is reported in the status (kubectl describe tells it), then retried.
     let pod: PodView | undefined;

@@ -1,18 +1,17 @@
 // Cache provider: one Redis ACL user per Project, confined to keys and channels under its
 // prefix, without admin or dangerous commands; Redis stores only the SHA-256 of its password.
+// The password is generated and kept by the sub-reconciler (external.ts), which writes the
+// connection details observed here to the Project's `<project>-cache` Secret first.
 // Users live in Redis' memory: a restarted server has lost them, so the resource is observed
 // again periodically and recreated.
 import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
-import { createClient, type RedisClientType } from 'redis';
+import { createClient } from 'redis';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { isNotFound, type KubeClient } from '../../runtime/client.ts';
-import { SECRETS } from '../../runtime/resources.ts';
+import type { KubeClient } from '../../runtime/client.ts';
 import { boundedName, externalName } from '../../shared/naming.ts';
-import { readAdminSecret } from '../admin.ts';
-import { ensureCredentials, readOwnedSecret } from '../credentials.ts';
-import type { ExternalClient, ExternalContext, Observation } from '../ports.ts';
+import { readAdminEndpoint } from '../admin.ts';
+import { type ConnectionDetails, type ExternalClient, type ExternalContext, passwordOf } from '../ports.ts';
 
 export interface CacheIds {
   user: string;
@@ -20,15 +19,18 @@ export interface CacheIds {
   secretName: string;
 }
 
+/** The client createClient gives with the options below (no modules, scripts or functions). */
+type Redis = ReturnType<typeof createClient>;
+
 interface Admin {
-  redis: RedisClientType;
+  redis: Redis;
   host: string;
   port: string;
 }
 
-const clients = new Map<string, Promise<RedisClientType>>();
+const clients = new Map<string, Promise<Redis>>();
 
-function clientFor(url: string): Promise<RedisClientType> {
+function clientFor(url: string): Promise<Redis> {
   let pending = clients.get(url);
   if (!pending) {
     const redis = createClient({
@@ -36,7 +38,7 @@ function clientFor(url: string): Promise<RedisClientType> {
       // fail fast while the server is away instead of queueing commands forever
       disableOfflineQueue: true,
       socket: { connectTimeout: 5_000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000) },
-    }) as RedisClientType;
+    });
     redis.on('error', () => undefined); // reconnects on its own; a failing command reports it
     pending = redis.connect().then(
       () => redis,
@@ -78,12 +80,13 @@ export function aclRules(ids: CacheIds, password: string): string[] {
   ];
 }
 
+/** The connection details the workspace gets: a URL, the user, its password and its key prefix. */
 export function cacheSecretData(
   ids: CacheIds,
   host: string,
   port: string,
   password: string,
-): Record<string, string> {
+): ConnectionDetails {
   return {
     REDIS_URL: `redis://${encodeURIComponent(ids.user)}:${encodeURIComponent(password)}@${host}:${port}`,
     REDIS_USERNAME: ids.user,
@@ -94,72 +97,64 @@ export function cacheSecretData(
 
 export function cacheProvider(client: KubeClient, config: OperatorConfig): ExternalClient<CacheIds> {
   async function admin(): Promise<Admin> {
-    const secret = await readAdminSecret(
+    const endpoint = await readAdminEndpoint(
       client,
       config.redisAdminSecret,
       'Redis admin connection',
       'redis-admin-secret',
+      'REDIS',
+      '6379',
     );
-    const url = secret.REDIS_ADMIN_URL;
-    if (!url) throw new Error(`the Secret ${config.redisAdminSecret} has no REDIS_ADMIN_URL key`);
-    const parsed = new URL(url);
-    return {
-      redis: await clientFor(url),
-      host: secret.REDIS_HOST || parsed.hostname,
-      port: secret.REDIS_PORT || parsed.port || '6379',
-    };
+    return { redis: await clientFor(endpoint.url), host: endpoint.host, port: endpoint.port };
   }
 
   /** The user's key and channel patterns as Redis reports them, or undefined if it has no such user. */
   async function patterns(a: Admin, user: string): Promise<string | undefined> {
-    const reply = (await a.redis.sendCommand(['ACL', 'GETUSER', user])) as unknown[] | null;
-    if (!reply) return undefined;
+    const reply: unknown = await a.redis.sendCommand(['ACL', 'GETUSER', user]);
+    if (!Array.isArray(reply)) return undefined; // nil: no such user
     const fields = new Map<string, unknown>();
     for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
     return `${String(fields.get('keys'))} ${String(fields.get('channels'))}`;
   }
 
-  async function ensure(ctx: ExternalContext<CacheIds>): Promise<CacheIds> {
+  /**
+   * Creating and updating a user are one command: ACL SETUSER makes the user when it does not
+   * exist, and its leading `reset` replaces every rule of one that does (password included).
+   */
+  async function setUser(ctx: ExternalContext<CacheIds>): Promise<CacheIds> {
     const ids = cacheIds(ctx.project);
     const a = await admin();
-    const { password } = await ensureCredentials(
-      client,
-      ctx.project,
-      ids.secretName,
-      'REDIS_PASSWORD',
-      (pw) => cacheSecretData(ids, a.host, a.port, pw),
-      ctx.rotatePassword,
-    );
-    await a.redis.sendCommand(['ACL', 'SETUSER', ids.user, ...aclRules(ids, password)]);
+    await a.redis.sendCommand(['ACL', 'SETUSER', ids.user, ...aclRules(ids, passwordOf(ctx))]);
     return ids;
   }
 
   return {
     ids: cacheIds,
+    passwordKey: 'REDIS_PASSWORD',
 
-    async observe(ctx): Promise<Observation> {
+    async observe(ctx) {
       const ids = cacheIds(ctx.project);
       const a = await admin();
       const current = await patterns(a, ids.user);
-      const secret = await readOwnedSecret(client, ctx.project, ids.secretName);
-      const password = secret?.REDIS_PASSWORD;
-      const secretCurrent =
-        password !== undefined && isDeepStrictEqual(secret, cacheSecretData(ids, a.host, a.port, password));
       const diff =
         current === undefined
           ? `Redis user ${ids.user} is missing`
           : current !== `~${ids.prefix}:* &${ids.prefix}:*`
             ? `Redis user ${ids.user} has other key patterns (${current})`
-            : !secretCurrent
-              ? `Secret ${ids.secretName} is missing or outdated`
-              : undefined;
-      return { exists: current !== undefined, upToDate: diff === undefined, diff };
+            : undefined;
+      return {
+        exists: current !== undefined,
+        upToDate: diff === undefined,
+        diff,
+        ids,
+        connection: cacheSecretData(ids, a.host, a.port, passwordOf(ctx)),
+      };
     },
 
-    create: ensure,
-    update: ensure,
+    create: setUser,
+    update: setUser,
 
-    async delete(ids, ctx) {
+    async delete(ids) {
       const a = await admin();
       await a.redis.sendCommand(['ACL', 'DELUSER', ids.user]);
       // the Project's keys go with it (UNLINK frees memory in the background)
@@ -167,9 +162,6 @@ export function cacheProvider(client: KubeClient, config: OperatorConfig): Exter
         const batch = Array.isArray(keys) ? keys : [keys];
         if (batch.length > 0) await a.redis.unlink(batch);
       }
-      await client.delete(SECRETS, ctx.project.metadata.namespace, ids.secretName).catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
     },
   };
 }

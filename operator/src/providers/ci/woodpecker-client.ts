@@ -3,6 +3,7 @@
 // timeout; answers are parsed with zod, keeping only the fields rdev reads. Retrying is the
 // caller's business (the sub-reconciler backs off; a worker polls).
 import { z } from 'zod';
+import { causeCode } from '../ports.ts';
 
 /** A pipeline's or step's status; the last seven are final. */
 export const PIPELINE_STATUSES = [
@@ -148,9 +149,10 @@ export function woodpeckerClient(options: WoodpeckerClientOptions) {
       });
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      const code = causeCode(err);
       const detail = timeout.aborted
         ? `no answer within ${timeoutMs} ms`
-        : `${(err as Error).message}${causeCode(err)}`;
+        : `${err instanceof Error ? err.message : String(err)}${code ? ` (${code})` : ''}`;
       throw new WoodpeckerError(method, path, undefined, detail, { cause: err });
     }
     const text = await response.text().catch(() => '');
@@ -258,9 +260,3 @@ export function woodpeckerClient(options: WoodpeckerClientOptions) {
 }
 
 export type WoodpeckerClient = ReturnType<typeof woodpeckerClient>;
-
-/** " (ECONNREFUSED)" from fetch's cause, which carries the useful part of a network error. */
-function causeCode(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown } }).cause;
-  return typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-}

@@ -3,13 +3,7 @@
 // full name; the Project's status gives both once the repository exists (status.repo), and the
 // Woodpecker id is recorded in status.ci.repoId.
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
-import {
-  type ExternalClient,
-  type ExternalContext,
-  NotConfiguredError,
-  type Observation,
-  WaitingError,
-} from '../ports.ts';
+import { type ExternalClient, type ExternalContext, NotConfiguredError, WaitingError } from '../ports.ts';
 import { isWoodpeckerStatus, type WoodpeckerRepo, woodpeckerClient } from './woodpecker-client.ts';
 
 export interface WoodpeckerSettings {
@@ -81,7 +75,11 @@ export function woodpeckerProvider(settings: WoodpeckerSettingsSource): External
     }
   }
 
-  async function ensure(ctx: ExternalContext<CIIds>): Promise<CIIds> {
+  /**
+   * Registers the repository, or reactivates its registration: Woodpecker has one call for both
+   * (POST /api/repos?forge_remote_id=), so create and update are this one function.
+   */
+  async function register(ctx: ExternalContext<CIIds>): Promise<CIIds> {
     const { forgeRemoteId, fullName } = target(ctx.project);
     const wp = await client();
     const opts = { signal: ctx.signal };
@@ -105,7 +103,7 @@ export function woodpeckerProvider(settings: WoodpeckerSettingsSource): External
   return {
     ids: ciIds,
 
-    async observe(ctx): Promise<Observation> {
+    async observe(ctx) {
       const { forgeRemoteId, fullName } = target(ctx.project);
       const repo = await (await client()).lookupRepo(fullName, { signal: ctx.signal });
       if (!repo)
@@ -116,11 +114,16 @@ export function woodpeckerProvider(settings: WoodpeckerSettingsSource): External
         : ctx.recorded?.repoId !== repo.id
           ? `Woodpecker repository id ${repo.id} is not recorded yet`
           : undefined;
-      return { exists: true, upToDate: diff === undefined, diff };
+      return {
+        exists: true,
+        upToDate: diff === undefined,
+        diff,
+        ids: { forgeRemoteId, fullName: repo.full_name, repoId: repo.id },
+      };
     },
 
-    create: ensure,
-    update: ensure,
+    create: register,
+    update: register,
 
     async delete(ids, ctx) {
       const wp = await client();

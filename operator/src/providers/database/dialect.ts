@@ -13,6 +13,8 @@ export interface Dialect {
   ensureRole(role: string, password: string, exists: boolean): string[];
   /** Statements that create the database owned by the role, when missing. */
   createDatabase(database: string, role: string): string[];
+  /** Statements that give an existing database to the role. */
+  setOwner(database: string, role: string): string[];
   /** Statements that make the database the role's alone (others may not connect). */
   secureDatabase(database: string, role: string): string[];
   /** Statements that end sessions and drop the database and the role (idempotent). */
@@ -31,6 +33,7 @@ export const postgres: Dialect = {
     `${exists ? 'ALTER' : 'CREATE'} ROLE ${id(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${lit(password)}`,
   ],
   createDatabase: (database, role) => [`CREATE DATABASE ${id(database)} OWNER ${id(role)}`],
+  setOwner: (database, role) => [`ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`],
   secureDatabase: (database, role) => [
     `REVOKE ALL ON DATABASE ${id(database)} FROM PUBLIC`,
     `GRANT ALL PRIVILEGES ON DATABASE ${id(database)} TO ${id(role)}`,
@@ -56,6 +59,7 @@ export const cockroachdb: Dialect = {
     `CREATE DATABASE IF NOT EXISTS ${id(database)}`,
     `ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`,
   ],
+  setOwner: (database, role) => [`ALTER DATABASE ${id(database)} OWNER TO ${id(role)}`],
   secureDatabase: (database, role) => [
     `REVOKE CONNECT ON DATABASE ${id(database)} FROM public`,
     `GRANT ALL ON DATABASE ${id(database)} TO ${id(role)}`,

@@ -1,17 +1,15 @@
 // Database provider: one database and one login role per Project, on PostgreSQL or
 // CockroachDB, reached through the admin URL in the Secret the operator configuration names.
-// The role's password lives in the Project's `<project>-database` Secret, written before the
-// role is created or changed.
-import { isDeepStrictEqual } from 'node:util';
+// The role's password is generated and kept by the sub-reconciler (external.ts), which writes
+// the connection details observed here to the Project's `<project>-database` Secret before the
+// role is created or changed with it.
 import pg from 'pg';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { isNotFound, type KubeClient } from '../../runtime/client.ts';
-import { SECRETS } from '../../runtime/resources.ts';
+import type { KubeClient } from '../../runtime/client.ts';
 import { boundedName, externalName } from '../../shared/naming.ts';
-import { readAdminSecret } from '../admin.ts';
-import { ensureCredentials, readOwnedSecret } from '../credentials.ts';
-import type { ExternalClient, ExternalContext, Observation } from '../ports.ts';
+import { readAdminEndpoint } from '../admin.ts';
+import { type ConnectionDetails, type ExternalClient, type ExternalContext, passwordOf } from '../ports.ts';
 import { DIALECTS, type Dialect } from './dialect.ts';
 
 export interface DatabaseIds {
@@ -64,13 +62,13 @@ export const databaseIds = (project: LiveProject): DatabaseIds => {
   };
 };
 
-/** The Secret the workspace reads: the standard libpq variables and a URL. */
+/** The connection details the workspace gets: the standard libpq variables and a URL. */
 export function databaseSecretData(
   ids: DatabaseIds,
   host: string,
   port: string,
   password: string,
-): Record<string, string> {
+): ConnectionDetails {
   const url = `postgresql://${encodeURIComponent(ids.user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(ids.name)}`;
   return {
     DATABASE_URL: url,
@@ -84,22 +82,37 @@ export function databaseSecretData(
 
 export function databaseProvider(client: KubeClient, config: OperatorConfig): ExternalClient<DatabaseIds> {
   async function admin(engine: DatabaseIds['engine']): Promise<Admin> {
-    const flag = engine === 'postgres' ? 'postgres-admin-secret' : 'cockroachdb-admin-secret';
-    const ref = engine === 'postgres' ? config.postgresAdminSecret : config.cockroachdbAdminSecret;
-    const secret = await readAdminSecret(client, ref, `${engine} admin connection`, flag);
-    const url = secret.DATABASE_ADMIN_URL;
-    if (!url) throw new Error(`the Secret ${ref} has no DATABASE_ADMIN_URL key`);
-    const parsed = new URL(url);
+    const postgres = engine === 'postgres';
+    const endpoint = await readAdminEndpoint(
+      client,
+      postgres ? config.postgresAdminSecret : config.cockroachdbAdminSecret,
+      `${engine} admin connection`,
+      postgres ? 'postgres-admin-secret' : 'cockroachdb-admin-secret',
+      'DATABASE',
+      '5432',
+    );
     return {
-      pool: poolFor(url),
+      pool: poolFor(endpoint.url),
       dialect: DIALECTS[engine],
-      host: secret.DATABASE_HOST || parsed.hostname,
-      port: secret.DATABASE_PORT || parsed.port || '5432',
+      host: endpoint.host,
+      port: endpoint.port,
     };
   }
 
   async function exec(a: Admin, statements: string[]): Promise<void> {
     for (const sql of statements) await a.pool.query(sql);
+  }
+
+  /** Runs statements that may meet what a concurrent or interrupted attempt made ("already exists"). */
+  async function execOrExists(a: Admin, statements: string[]): Promise<'done' | 'exists'> {
+    try {
+      await exec(a, statements);
+      return 'done';
+    } catch (err) {
+      if (err instanceof pg.DatabaseError && a.dialect.duplicateCodes.includes(err.code ?? ''))
+        return 'exists';
+      throw err;
+    }
   }
 
   async function state(a: Admin, ids: DatabaseIds) {
@@ -108,65 +121,64 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
     return { roleExists: (role.rowCount ?? 0) > 0, owner: db.rows[0]?.owner };
   }
 
-  async function ensure(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
-    const ids = databaseIds(ctx.project);
-    const a = await admin(ids.engine);
-    const { password } = await ensureCredentials(
-      client,
-      ctx.project,
-      ids.secretName,
-      'PGPASSWORD',
-      (pw) => databaseSecretData(ids, a.host, a.port, pw),
-      ctx.rotatePassword,
-    );
-    const { roleExists, owner } = await state(a, ids);
-    try {
-      await exec(a, a.dialect.ensureRole(ids.user, password, roleExists));
-    } catch (err) {
-      // Created meanwhile (an interrupted earlier attempt): set the password instead.
-      if (!a.dialect.duplicateCodes.includes((err as { code?: string }).code ?? '')) throw err;
+  /** The role with the password handed over: created, or (when it exists) altered. */
+  async function setRole(a: Admin, ids: DatabaseIds, password: string, exists: boolean): Promise<void> {
+    // Created meanwhile (an interrupted earlier attempt): set the password instead.
+    if ((await execOrExists(a, a.dialect.ensureRole(ids.user, password, exists))) === 'exists') {
       await exec(a, a.dialect.ensureRole(ids.user, password, true));
     }
-    if (owner === undefined) {
-      await exec(a, a.dialect.createDatabase(ids.name, ids.user)).catch((err) => {
-        if (!a.dialect.duplicateCodes.includes((err as { code?: string }).code ?? '')) throw err;
-      });
-    }
+  }
+
+  /** Creates the role and its database (observed missing), the database the role's alone. */
+  async function create(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
+    const ids = databaseIds(ctx.project);
+    const a = await admin(ids.engine);
+    await setRole(a, ids, passwordOf(ctx), false);
+    await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
+    await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
+    return ids;
+  }
+
+  /** Alters the role's password, and makes or gives back whatever part is missing or not the role's. */
+  async function update(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
+    const ids = databaseIds(ctx.project);
+    const a = await admin(ids.engine);
+    const { roleExists, owner } = await state(a, ids);
+    await setRole(a, ids, passwordOf(ctx), roleExists);
+    if (owner === undefined) await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
+    else if (owner !== ids.user) await exec(a, a.dialect.setOwner(ids.name, ids.user));
     await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
     return ids;
   }
 
   return {
     ids: databaseIds,
+    passwordKey: 'PGPASSWORD',
 
-    async observe(ctx): Promise<Observation> {
+    async observe(ctx) {
       const ids = databaseIds(ctx.project);
       const a = await admin(ids.engine);
       const { roleExists, owner } = await state(a, ids);
-      const secret = await readOwnedSecret(client, ctx.project, ids.secretName);
-      const password = secret?.PGPASSWORD;
-      const secretCurrent =
-        password !== undefined &&
-        isDeepStrictEqual(secret, databaseSecretData(ids, a.host, a.port, password));
       const diff = !roleExists
         ? `role ${ids.user} is missing`
         : owner !== ids.user
           ? `database ${ids.name} is missing or not owned by ${ids.user}`
-          : !secretCurrent
-            ? `Secret ${ids.secretName} is missing or outdated`
-            : undefined;
-      return { exists: roleExists || owner !== undefined, upToDate: diff === undefined, diff };
+          : undefined;
+      return {
+        exists: roleExists || owner !== undefined,
+        upToDate: diff === undefined,
+        diff,
+        ids,
+        connection: databaseSecretData(ids, a.host, a.port, passwordOf(ctx)),
+      };
     },
 
-    create: ensure,
-    update: ensure,
+    create,
+    update,
 
-    async delete(ids, ctx) {
+    async delete(ids) {
       const a = await admin(ids.engine);
       await exec(a, a.dialect.drop(ids.name, ids.user));
-      await client.delete(SECRETS, ctx.project.metadata.namespace, ids.secretName).catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
     },
   };
 }

@@ -6,7 +6,7 @@
 // interrupted between creating a record and recording its id adopt it, and deletion find it.
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import { ownerMarker } from '../marker.ts';
-import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
+import { type ExternalClient, type ExternalContext, NotConfiguredError } from '../ports.ts';
 import {
   isDuplicate,
   type RecordInput,
@@ -153,24 +153,43 @@ export function cloudflareDnsProvider(settings: CloudflareDnsSettingsSource): Ex
     return p;
   }
 
-  async function ensure(ctx: ExternalContext<DnsIds>): Promise<DnsIds> {
+  /** POSTs the record of `host`; one made meanwhile (another replica, a lost answer) is adopted if ours. */
+  async function post(
+    s: CloudflareDnsSettings,
+    api: ZoneRecords,
+    host: string,
+    ctx: ExternalContext<DnsIds>,
+  ) {
+    const input = wanted(s, host, ownerMarker(ctx.project));
+    try {
+      return await api.create(input, ctx.signal);
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      const mine = (await api.list({ name: host }, ctx.signal)).find((r) => r.comment === input.comment);
+      if (!mine) throw new ForeignRecordError([host], input.comment, { cause: err });
+      return isAsWanted(s, mine) ? mine : api.edit(mine.id, input, ctx.signal);
+    }
+  }
+
+  /** The Project has no record yet: one POST per host name. */
+  async function create(ctx: ExternalContext<DnsIds>): Promise<DnsIds> {
+    const { s, api } = await resolve();
+    const p = await plan(ctx, s, api);
+    // Observed without a record of ours: what the plan keeps (made meanwhile) stands as it is, and
+    // anything else of ours is left to the next update.
+    const records = [...p.keep];
+    for (const host of p.create) records.push(await post(s, api, host, ctx));
+    return idsOf(p.hostnames, records);
+  }
+
+  /** PATCHes the records pointing elsewhere, POSTs the missing ones, DELETEs those no longer wanted. */
+  async function update(ctx: ExternalContext<DnsIds>): Promise<DnsIds> {
     const { s, api } = await resolve();
     const marker = ownerMarker(ctx.project);
-    const input = (host: string) => wanted(s, host, marker);
     const p = await plan(ctx, s, api);
     const records = [...p.keep];
-    for (const r of p.edit) records.push(await api.edit(r.id, input(r.name), ctx.signal));
-    for (const host of p.create) {
-      try {
-        records.push(await api.create(input(host), ctx.signal));
-      } catch (err) {
-        if (!isDuplicate(err)) throw err;
-        // Made meanwhile (another replica, or an attempt whose answer was lost): adopt it if ours.
-        const mine = (await api.list({ name: host }, ctx.signal)).find((r) => r.comment === marker);
-        if (!mine) throw new ForeignRecordError([host], marker, { cause: err });
-        records.push(isAsWanted(s, mine) ? mine : await api.edit(mine.id, input(host), ctx.signal));
-      }
-    }
+    for (const r of p.edit) records.push(await api.edit(r.id, wanted(s, r.name, marker), ctx.signal));
+    for (const host of p.create) records.push(await post(s, api, host, ctx));
     // Last, so that a host keeps resolving until its replacement exists.
     for (const r of p.remove) await api.delete(r.id, ctx.signal);
     return idsOf(p.hostnames, records);
@@ -179,10 +198,11 @@ export function cloudflareDnsProvider(settings: CloudflareDnsSettingsSource): Ex
   return {
     ids: dnsIds,
 
-    async observe(ctx): Promise<Observation> {
+    async observe(ctx) {
       const { s, api } = await resolve();
       const p = await plan(ctx, s, api);
       const names = (rs: RecordView[]) => [...new Set(rs.map((r) => r.name))].join(', ');
+      const ids = idsOf(p.hostnames, p.keep);
       const diff =
         p.create.length > 0
           ? `no record yet for ${p.create.join(', ')}`
@@ -190,18 +210,19 @@ export function cloudflareDnsProvider(settings: CloudflareDnsSettingsSource): Ex
             ? `the record of ${names(p.edit)} does not point at ${s.target.content}`
             : p.remove.length > 0
               ? `records no longer wanted: ${names(p.remove)}`
-              : !sameIds(ctx.recorded, idsOf(p.hostnames, p.keep))
+              : !sameIds(ctx.recorded, ids)
                 ? 'the records are not recorded yet'
                 : undefined;
       return {
         exists: p.keep.length + p.edit.length + p.remove.length > 0,
         upToDate: diff === undefined,
         diff,
+        ids,
       };
     },
 
-    create: ensure,
-    update: ensure,
+    create,
+    update,
 
     async delete(ids, ctx) {
       const { api } = await resolve();

@@ -3,7 +3,7 @@
 // is nothing outside the cluster for the operator to create or delete; the condition reports
 // the names the annotation publishes.
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
-import { type ExternalClient, NotConfiguredError, type Observation } from '../ports.ts';
+import { type ExternalClient, NotConfiguredError } from '../ports.ts';
 import type { DnsIds } from './cloudflare.ts';
 import { unseenZoneHostnames } from './names.ts';
 
@@ -28,15 +28,13 @@ export function externalDnsProvider(domain: string | undefined): ExternalClient<
     if (!domain) throw new NotConfiguredError('no --domain is configured for Project DNS names');
     return { hostnames: unseenZoneHostnames(project, domain), records: [] };
   };
-  const observe = async ({ project }: { project: LiveProject }): Promise<Observation> => {
-    ids(project);
-    return { exists: true, upToDate: true };
-  };
+  // Nothing outside the cluster to make or change: creating and updating both only name the hosts.
+  const names = async ({ project }: { project: LiveProject }) => ids(project);
   return {
     ids: (project) => (domain ? ids(project) : { hostnames: [], records: [] }),
-    observe,
-    create: async ({ project }) => ids(project),
-    update: async ({ project }) => ids(project),
+    observe: async ({ project }) => ({ exists: true, upToDate: true, ids: ids(project) }),
+    create: names,
+    update: names,
     delete: async () => undefined,
   };
 }

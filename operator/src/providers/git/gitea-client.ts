@@ -1,6 +1,7 @@
 // The Gitea calls a Project's repository needs, through gitea-js, with a timeout on every request
 // and errors turned into messages a condition can show (gitea-js rejects with the Response).
 import { type Api, giteaApi, type Hook, type Repository } from 'gitea-js';
+import { causeCode } from '../ports.ts';
 
 export interface GiteaAccess {
   /** Root URL of the server, e.g. https://git.example.dev. */
@@ -25,15 +26,19 @@ export async function giteaFailure(what: string, err: unknown): Promise<GiteaErr
   if (err instanceof Response) {
     // gitea-js has read the body already: its JSON is on `error` (a parse error for an HTML page
     // from a proxy, which says nothing useful).
-    const parsed = (err as Response & { error?: unknown }).error;
+    const parsed = 'error' in err ? err.error : undefined;
     const message =
-      parsed && typeof parsed === 'object' && !(parsed instanceof Error)
-        ? (parsed as { message?: string }).message
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      !(parsed instanceof Error) &&
+      'message' in parsed &&
+      typeof parsed.message === 'string'
+        ? parsed.message
         : undefined;
     const detail = message || err.statusText || 'no message';
     return new GiteaError(what, err.status, detail.slice(0, 300));
   }
-  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  const cause = causeCode(err);
   const message = err instanceof Error ? err.message : String(err);
   return new GiteaError(what, undefined, cause ? `${message} (${cause})` : message, { cause: err });
 }

@@ -7,7 +7,7 @@
 import type { Repository } from 'gitea-js';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import { ownerMarker } from '../marker.ts';
-import { type ExternalClient, type ExternalContext, NotConfiguredError, type Observation } from '../ports.ts';
+import { type ExternalClient, type ExternalContext, NotConfiguredError } from '../ports.ts';
 import {
   type FileToCommit,
   type GiteaAccess,
@@ -70,12 +70,16 @@ export const describeRepo = (ids: RepoIds) => `repository ${ids.fullName}`;
 /** The branch a new repository starts on, and CI pipelines of work items run on. */
 export const DEFAULT_BRANCH = 'main';
 
+interface Connection {
+  api: GiteaClient;
+  url: string;
+  webhooks: WebhookSpec[];
+}
+
 export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> {
   const owner = settings.organization;
 
-  async function connect(
-    signal: AbortSignal,
-  ): Promise<{ api: GiteaClient; url: string; webhooks: WebhookSpec[] }> {
+  async function connect(signal: AbortSignal): Promise<Connection> {
     const { access } = settings;
     if (access === undefined) {
       throw new NotConfiguredError(
@@ -104,12 +108,12 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
     return repo;
   }
 
-  /** Brings an existing repository of ours to what the Project asks: content, visibility, hooks. */
+  /** Brings a repository of ours to what the Project asks: content, visibility, hooks. */
   async function complete(
-    { api, url, webhooks }: Awaited<ReturnType<typeof connect>>,
+    { api, url, webhooks }: Connection,
     project: LiveProject,
     repo: Repository,
-  ) {
+  ): Promise<RepoIds> {
     const name = repoName(project);
     if (!(await api.branchExists(owner, name, DEFAULT_BRANCH))) {
       const files = settings.render(project, { fullName: `${owner}/${name}`, gitURL: url });
@@ -121,17 +125,21 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
         files,
       );
     }
+    // Edits the repository's settings (PATCH): only what differs.
     if (repo.private !== project.spec.repo.private)
       await api.setPrivate(owner, name, project.spec.repo.private);
     const hooks = await api.listHooks(owner, name);
     for (const hook of webhooks) {
       if (!hooks.some((h) => h.config?.url === hook.url)) await api.addHook(owner, name, hook);
     }
-    return (await api.getRepo(owner, name)) ?? repo;
+    return idsOf((await api.getRepo(owner, name)) ?? repo, `${owner}/${name}`);
   }
 
-  async function ensure(ctx: ExternalContext<RepoIds>): Promise<RepoIds> {
-    const { project, signal } = ctx;
+  /**
+   * Creates the repository (POST) and fills it. One of ours already there (an interrupted create,
+   * or made meanwhile) is adopted instead: it is ours only if it carries the marker.
+   */
+  async function create({ project, signal }: ExternalContext<RepoIds>): Promise<RepoIds> {
     const connection = await connect(signal);
     const { api } = connection;
     const name = repoName(project);
@@ -155,13 +163,21 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
       repo ??= await ours(api, project);
       if (!repo) throw new Error(`repository ${owner}/${name} was reported to exist but cannot be read`);
     }
-    return idsOf(await complete(connection, project, repo), `${owner}/${name}`);
+    return complete(connection, project, repo);
+  }
+
+  /** Repairs the repository observed: its template commit, its settings, its webhooks. */
+  async function update(ctx: ExternalContext<RepoIds>): Promise<RepoIds> {
+    const connection = await connect(ctx.signal);
+    const repo = await ours(connection.api, ctx.project);
+    // Gone since it was observed: make it again.
+    return repo ? complete(connection, ctx.project, repo) : create(ctx);
   }
 
   return {
     ids: (project) => recordedRepo(project) ?? { fullName: `${owner}/${repoName(project)}` },
 
-    async observe({ project, recorded, signal }): Promise<Observation> {
+    async observe({ project, recorded, signal }) {
       const { api, webhooks } = await connect(signal);
       const repo = await ours(api, project);
       if (!repo) return { exists: false, upToDate: false };
@@ -169,18 +185,25 @@ export function giteaProvider(settings: GiteaSettings): ExternalClient<RepoIds> 
       const committed = await api.branchExists(owner, name, DEFAULT_BRANCH);
       const hooks = await api.listHooks(owner, name);
       const missing = webhooks.filter((w) => !hooks.some((h) => h.config?.url === w.url));
+      // Adopted after an interrupted create: status must learn its id and URLs.
+      const isRecorded = recorded?.id === repo.id && Boolean(recorded?.cloneURL);
       const diff = [
-        // Adopted after an interrupted create: status must learn its id and URLs.
-        recorded?.id === repo.id && recorded?.cloneURL ? '' : 'not recorded in status yet',
+        isRecorded ? '' : 'not recorded in status yet',
         committed ? '' : 'the template is not committed yet',
         repo.private !== project.spec.repo.private ? `private should be ${project.spec.repo.private}` : '',
         missing.length > 0 ? `webhooks missing: ${missing.map((w) => w.url).join(', ')}` : '',
       ].filter(Boolean);
-      return { exists: true, upToDate: diff.length === 0, diff: diff.join('; ') || undefined };
+      return {
+        exists: true,
+        upToDate: diff.length === 0,
+        diff: diff.join('; ') || undefined,
+        // What status records already is left out: only an unrecorded repository tells news.
+        ...(isRecorded ? {} : { ids: idsOf(repo, `${owner}/${name}`) }),
+      };
     },
 
-    create: ensure,
-    update: ensure,
+    create,
+    update,
 
     async delete(ids, { project, signal }) {
       const { api } = await connect(signal);

@@ -21,7 +21,7 @@ export function templateVariablesFor(
       : undefined;
   return {
     name: project.metadata.name,
-    namespace: project.metadata.namespace as string,
+    namespace: project.metadata.namespace,
     ...(config.domain ? { domain: config.domain } : {}),
     ...(siteHost ? { siteHost } : {}),
     previewPort: spec.workspace.previewPort,
