@@ -5,6 +5,15 @@ import { GROUP, type KindDefinition, VERSION } from './v1alpha1/index.ts';
 
 type Schema = { [key: string]: unknown };
 
+const isSchema = (value: unknown): value is Schema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A nested schema (or map of them), which JSON Schema says is an object: anything else is a bug. */
+function schemaOf(value: unknown): Schema {
+  if (!isSchema(value)) throw new Error(`not a schema: ${JSON.stringify(value)?.slice(0, 200)}`);
+  return value;
+}
+
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Keys a structural schema may carry (the API server rejects or ignores the rest). */
@@ -40,14 +49,13 @@ export function toStructural(node: Schema): Schema {
     if (!KEEP.has(key)) continue;
     if (key === 'properties') {
       out.properties = Object.fromEntries(
-        Object.entries(value as Record<string, Schema>).map(([name, child]) => [name, toStructural(child)]),
+        Object.entries(schemaOf(value)).map(([name, node]) => [name, toStructural(schemaOf(node))]),
       );
     } else if (key === 'items') {
-      out.items = toStructural(value as Schema);
+      out.items = toStructural(schemaOf(value));
     } else if (key === 'additionalProperties') {
       // `false` (zod's strict objects) is the structural default; a schema is kept for maps.
-      if (typeof value === 'object' && value !== null)
-        out.additionalProperties = toStructural(value as Schema);
+      if (isSchema(value)) out.additionalProperties = toStructural(value);
     } else if ((key === 'minimum' && value === -MAX_SAFE) || (key === 'maximum' && value === MAX_SAFE)) {
       // zod bounds every int to the safe range; the API server's int64 needs no such bound.
     } else if (key === 'required' && Array.isArray(value) && value.length === 0) {
@@ -64,7 +72,7 @@ export function toStructural(node: Schema): Schema {
 
 function openAPISchema(schema: z.ZodType): Schema {
   return toStructural(
-    z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'throw' }) as Schema,
+    z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'throw' }),
   );
 }
 

@@ -1,6 +1,7 @@
 // Installs (server-side applies) the CRDs rendered from the schemas and waits until the API
 // server serves them. Used by tests, benchmarks and `make dev`-like setups.
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { applyObject } from '../runtime/apply.ts';
 import type { KubeClient, KubeObject, Resource } from '../runtime/client.ts';
 import { renderCrdFiles } from './crd-files.ts';
@@ -15,8 +16,11 @@ export const CRDS: Resource = {
 
 type Crd = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
+/** What installing reads of a rendered CRD: its name (the rest is applied as it is). */
+const rendered = z.object({ metadata: z.object({ name: z.string() }).loose() }).loose();
+
 export async function installCrds(client: KubeClient, options: { timeoutMs?: number } = {}): Promise<void> {
-  const crds = [...renderCrdFiles().values()].map((text) => parse(text) as Crd);
+  const crds = [...renderCrdFiles().values()].map((text) => rendered.parse(parse(text)));
   for (const crd of crds) await applyObject(client, CRDS, crd, { fieldManager: 'rdev-installer' });
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (const crd of crds) {

@@ -18,6 +18,13 @@ export interface CelRule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
+declare module 'zod' {
+  interface GlobalMeta {
+    /** CEL rules of the node, for the CRD (withRules puts them there). */
+    'x-kubernetes-validations'?: CelRule[];
+  }
+}
+
 /**
  * A CEL rule for the API server together with its JavaScript twin for zod, so that the shim and
  * the controller reject exactly what admission rejects. Transition rules (those reading
@@ -29,16 +36,16 @@ export interface Rule<T> extends CelRule {
 
 /** Attaches rules to a schema: CEL in its metadata (for the CRD), refinements for zod. */
 export function withRules<T extends z.ZodType>(schema: T, ...rules: Rule<z.output<T>>[]): T {
-  let refined: z.ZodType = schema;
+  let refined = schema;
   for (const { check, message, fieldPath } of rules) {
     if (!check) continue;
     const path = fieldPath ? fieldPath.replace(/^\./, '').split('.') : [];
-    refined = refined.refine((value) => check(value as z.output<T>), { message, path });
+    refined = refined.refine(check, { message, path });
   }
   const meta = schema.meta() ?? {};
-  const existing = (meta['x-kubernetes-validations'] as CelRule[] | undefined) ?? [];
+  const existing = meta['x-kubernetes-validations'] ?? [];
   const cel = rules.map(({ check: _check, ...rule }) => rule);
-  return refined.meta({ ...meta, 'x-kubernetes-validations': [...existing, ...cel] }) as unknown as T;
+  return refined.meta({ ...meta, 'x-kubernetes-validations': [...existing, ...cel] });
 }
 
 /** The field may be set once and never changed afterwards (a transition rule: no zod twin). */
