@@ -7,14 +7,8 @@ import { keyOf, type Store } from '../runtime/store.ts';
 
 const PROJECT_INDEX = 'project';
 
-/** spec.projectRef.name of `obj`, read without trusting its shape (the index sees every object). */
-export function projectRefOf(obj: KubeObject): string | undefined {
-  const spec = 'spec' in obj ? obj.spec : undefined;
-  if (typeof spec !== 'object' || spec === null || !('projectRef' in spec)) return undefined;
-  const ref = spec.projectRef;
-  if (typeof ref !== 'object' || ref === null || !('name' in ref)) return undefined;
-  return typeof ref.name === 'string' ? ref.name : undefined;
-}
+/** An object that belongs to a Project, as its kind's parse makes it. */
+export type OfProject = KubeObject & { spec: { projectRef: { name: string } } };
 
 export interface ProjectIndex<T extends KubeObject> {
   store: Store<T>;
@@ -22,17 +16,19 @@ export interface ProjectIndex<T extends KubeObject> {
   keysOf(namespace: string | undefined, project: string | undefined): string[];
 }
 
-/** Configures the informer of `resource` with the index; call before anything else uses it. */
-export function indexByProject<T extends KubeObject>(manager: Manager, resource: Resource): ProjectIndex<T> {
-  manager.configureInformer(resource, {
-    indexers: {
-      [PROJECT_INDEX]: (o) => {
-        const project = projectRefOf(o);
-        return project ? [`${o.metadata.namespace}/${project}`] : [];
-      },
-    },
+/**
+ * Configures the informer of `resource` with its kind's parse and the index; call before anything
+ * else uses it.
+ */
+export function indexByProject<T extends OfProject>(
+  manager: Manager,
+  resource: Resource,
+  parse: (obj: unknown) => T,
+): ProjectIndex<T> {
+  const { store } = manager.configureInformer(resource, {
+    parse,
+    indexers: { [PROJECT_INDEX]: (o) => [`${o.metadata.namespace}/${o.spec.projectRef.name}`] },
   });
-  const { store } = manager.informer<T>(resource);
   return {
     store,
     keysOf: (namespace, project) =>

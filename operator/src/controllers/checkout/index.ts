@@ -1,7 +1,7 @@
 // Wires the Checkout controller into a manager: Checkouts, their credentials Secrets, and the
 // Projects whose repository they lease (a repository appearing wakes the Checkouts waiting on it).
 import { CHECKOUTS, PROJECTS } from '../../api/resources.ts';
-import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
+import { type LiveProject, parseCheckout } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import { anyOf, deletionStarted, generationChanged, type Predicate } from '../../runtime/controller.ts';
@@ -21,7 +21,7 @@ export const tokenRecorded: Predicate = (e) =>
   e.type === 'update' && !recordsToken(e.old) && recordsToken(e.obj);
 
 export function registerCheckoutController(manager: Manager, config: OperatorConfig): void {
-  const checkouts = indexByProject<LiveCheckout & KubeObject>(manager, CHECKOUTS);
+  const checkouts = indexByProject(manager, CHECKOUTS, parseCheckout);
   manager
     .controller('checkout')
     .for(CHECKOUTS, [anyOf(generationChanged, deletionStarted, tokenRecorded)])

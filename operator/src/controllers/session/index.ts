@@ -2,9 +2,8 @@
 // (their Project, and its workspace Pod). Secrets come from the Project controller's informer,
 // which keeps their key names only: it is registered first.
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
-import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
+import { type LiveProject, parseSession } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { INGRESSES, PODS, SECRETS, SERVICES } from '../../runtime/resources.ts';
 import { indexByProject } from '../../shared/project-index.ts';
@@ -16,7 +15,7 @@ import { sessionReconciler } from './reconcile.ts';
 
 export function registerSessionController(manager: Manager, config: OperatorConfig): void {
   manager.configureInformer(INGRESSES, { labelSelector: MANAGED_BY_SELECTOR });
-  const sessions = indexByProject<LiveSession & KubeObject>(manager, SESSIONS);
+  const sessions = indexByProject(manager, SESSIONS, parseSession);
   const ofProject = sessions.keysOf;
   manager
     .controller('session')
@@ -33,7 +32,7 @@ export function registerSessionController(manager: Manager, config: OperatorConf
         events: manager.events,
         config,
         sessions: sessions.store,
-        projects: manager.informer<LiveProject & KubeObject>(PROJECTS).store,
+        projects: manager.informer<LiveProject>(PROJECTS).store,
         pods: manager.informer<PodView>(PODS).store,
         secrets: manager.informer<SecretView>(SECRETS).store,
         services: manager.informer(SERVICES).store,
