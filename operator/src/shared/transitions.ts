@@ -1,6 +1,7 @@
 // What a webhook reports: an rdev object entering a phase, or going away. Detected from the old
 // and new object of an informer event, so that resyncs and status writes that keep the phase
 // deliver nothing. Pure: the delivery side adds ids and clocks.
+import { field, stringField } from './fields.ts';
 
 export interface PhaseEvent {
   /** `<lowercase kind>.<lowercase phase>`, or `<lowercase kind>.deleted`. */
@@ -42,20 +43,11 @@ export interface Tracked {
   status?: unknown;
 }
 
-/** `value[key]` when `value` is an object that has it. */
-const field = (value: unknown, key: string): unknown =>
-  typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined;
+const phaseOf = (obj: Tracked | undefined): string | undefined =>
+  stringField(obj?.status, 'phase') || undefined;
 
-const phaseOf = (obj: Tracked | undefined): string | undefined => {
-  const phase = field(obj?.status, 'phase');
-  return typeof phase === 'string' && phase !== '' ? phase : undefined;
-};
-
-const projectOf = (kind: string, obj: Tracked): string | null => {
-  if (kind === 'Project') return obj.metadata.name;
-  const name = field(field(obj.spec, 'projectRef'), 'name');
-  return typeof name === 'string' ? name : null;
-};
+const projectOf = (kind: string, obj: Tracked): string | null =>
+  kind === 'Project' ? obj.metadata.name : (stringField(field(obj.spec, 'projectRef'), 'name') ?? null);
 
 function event(kind: string, obj: Tracked, type: string, phase?: string, previous?: string): PhaseEvent {
   const { name, namespace, uid, resourceVersion, generation } = obj.metadata;

@@ -1,6 +1,7 @@
 // The webhook subscription contract between the REST shim (which creates subscriptions) and the
 // operator (which delivers to them): a labelled Secret in the shim's namespace. Both sides build
 // and read it only through this module, so the format has one definition. Pure: no I/O.
+import { z } from 'zod';
 import type { ObjectMeta } from '../runtime/client.ts';
 
 export const WEBHOOK_LABEL = 'rdev.dev/webhook';
@@ -51,8 +52,6 @@ export interface SubscriptionSecret {
   type: 'Opaque';
   metadata: ObjectMeta;
   data: Record<string, string>;
-  /** Makes it a KubeObject, for any client's create. */
-  [key: string]: unknown;
 }
 
 /** What a subscription is matched against. */
@@ -62,18 +61,20 @@ export interface EventFacts {
   project?: string;
 }
 
-export interface DeliveryRecord {
-  id: string;
-  type: string;
-  namespace: string;
-  name: string;
+const deliveryRecord = z.object({
+  id: z.string(),
+  type: z.string(),
+  namespace: z.string(),
+  name: z.string(),
   /** ISO time of the latest attempt. */
-  at: string;
-  attempts: number;
-  outcome: 'delivered' | 'failed' | 'retrying';
-  status?: number;
-  error?: string;
-}
+  at: z.string(),
+  attempts: z.number(),
+  outcome: z.enum(['delivered', 'failed', 'retrying']),
+  status: z.number().optional(),
+  error: z.string().optional(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecord>;
+const deliveryRecords = z.array(deliveryRecord);
 
 export const webhookSecretName = (id: string): string => `${NAME_PREFIX}${id}`;
 
@@ -172,8 +173,8 @@ export function matches(
 export function parseDeliveries(annotation: string | undefined): DeliveryRecord[] {
   if (!annotation) return [];
   try {
-    const value: unknown = JSON.parse(annotation);
-    return Array.isArray(value) ? (value as DeliveryRecord[]) : [];
+    const records = deliveryRecords.safeParse(JSON.parse(annotation));
+    return records.success ? records.data : [];
   } catch {
     return [];
   }

@@ -3,13 +3,13 @@
 // (with the resourceVersion read) keeps concurrent records from overwriting each other; a
 // conflict re-reads, a bounded number of times. The record is informational: failures are logged.
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClient, type KubeObject } from '../runtime/client.ts';
-import { SECRETS } from '../runtime/resources.ts';
+import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
+import { SECRETS, type Secret } from '../runtime/resources.ts';
 import { DELIVERIES_ANNOTATION, type DeliveryRecord, withDelivery } from '../shared/webhook-subscription.ts';
 
 const RECORD_TRIES = 5;
 
-export type SecretObject = KubeObject & { data?: Record<string, string> };
+export type SecretObject = Secret;
 
 export async function recordDelivery(
   client: KubeClient,

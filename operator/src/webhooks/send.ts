@@ -1,6 +1,7 @@
 // One delivery attempt: a signed POST with a timeout, judged by policy.ts. Credentials in the
 // subscriber's URL travel as Basic authentication (fetch refuses them in the URL) and never
 // appear in the result, which is logged and recorded on the Secret.
+import { field, stringField } from '../shared/fields.ts';
 import { ATTEMPT_TIMEOUT_MS, type Verdict, verdictOf } from './policy.ts';
 import { sign } from './signature.ts';
 
@@ -80,9 +81,9 @@ export async function sendOnce(
 
 /** A network error's short cause (ECONNREFUSED, ENOTFOUND…), with any URL in it blanked out. */
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (typeof cause?.code === 'string') return cause.code;
-  const message =
-    typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : '';
+  const cause = field(err, 'cause');
+  const code = stringField(cause, 'code');
+  if (code !== undefined) return code;
+  const message = stringField(cause, 'message') ?? (err instanceof Error ? err.message : '');
   return message.replace(/\S+:\/\/\S*/g, '<url>').slice(0, 200) || 'network error';
 }
