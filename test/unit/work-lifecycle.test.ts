@@ -62,7 +62,8 @@ const patched = (i: LiveWorkItem, patch: StatusPatch): LiveWorkItem => ({
 });
 
 /** A spec without the defaulted fields (as if served without defaults applied). */
-const unset = {} as { retryBackoff: string; timeout: string };
+/** A spec that sets neither retryBackoff nor timeout, as parsed: the schema's defaults. */
+const unset = workItemSpec.parse({ projectRef: { name: 'shop' }, type: 'shell', command: ['make'] });
 
 const ready = (patch: StatusPatch) => patch.conditions?.find((c) => c.type === 'Ready');
 
@@ -114,7 +115,7 @@ describe('retry delay', () => {
     expect([1, 2, 3, 4].map((n) => retryDelayMs(spec, n))).toEqual([5_000, 10_000, 20_000, 40_000]);
   });
 
-  it('defaults to 10s, and treats zero attempts like the first', () => {
+  it("defaults to 10s (the schema's default), and treats zero attempts like the first", () => {
     expect(retryDelayMs(unset, 1)).toBe(10_000);
     expect(retryDelayMs(unset, 0)).toBe(10_000);
     expect(retryDelayMs({ retryBackoff: '1m30s' }, 1)).toBe(90_000);
@@ -128,17 +129,17 @@ describe('retry delay', () => {
     expect(retryDelayMs({ retryBackoff: '10s' }, 60)).toBe(MAX_RETRY_DELAY_MS);
   });
 
-  it('falls back to 10s for a duration it cannot read', () => {
-    expect(retryDelayMs({ retryBackoff: 'soon' }, 2)).toBe(20_000);
+  it('refuses a duration it cannot read: parsing lets none through, so there is nothing to fall back on', () => {
+    expect(() => retryDelayMs({ retryBackoff: 'soon' }, 2)).toThrow(/not a duration/);
   });
 });
 
 describe('timeout', () => {
-  it('reads spec.timeout, 30 minutes by default or when unreadable', () => {
+  it("reads spec.timeout, 30 minutes by the schema's default, and refuses one it cannot read", () => {
     expect(timeoutMs({ timeout: '90s' })).toBe(90_000);
     expect(timeoutMs({ timeout: '2h' })).toBe(7_200_000);
     expect(timeoutMs(unset)).toBe(1_800_000);
-    expect(timeoutMs({ timeout: 'forever' })).toBe(1_800_000);
+    expect(() => timeoutMs({ timeout: 'forever' })).toThrow(/not a duration/);
   });
 });
 

@@ -3,13 +3,16 @@
 // A failed attempt with attempts left goes back to Queued with nextAttemptAt; a lost worker's
 // items count as a failed attempt. Every transition is a status patch computed here.
 
-import { parseDuration } from '../api/v1alpha1/duration.ts';
-import type { WorkItemSpec, WorkItemStatus } from '../api/v1alpha1/index.ts';
+import { durationMs } from '../api/v1alpha1/duration.ts';
+import { type WorkItemSpec, type WorkItemStatus, workItemStatus } from '../api/v1alpha1/index.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import { isFinished, type LiveWorkItem, type WorkPhase } from '../shared/work-phases.ts';
 
 /** Status fields a transition sets; `null` clears a field (merge-patch semantics). */
 export type StatusPatch = { [K in keyof WorkItemStatus]?: WorkItemStatus[K] | null };
+
+/** Every field of a WorkItem's status, as its schema declares them. */
+const STATUS_FIELDS = workItemStatus.keyof().options;
 
 /** Keeps at most this much of an attempt's output in status (the rest is in the worker's log). */
 export const OUTPUT_TAIL_BYTES = 64 * 1024;
@@ -20,12 +23,11 @@ export const itemKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${ite
 
 /** Delay before attempt `attempts + 1`: retryBackoff, doubled per failed attempt, capped. */
 export function retryDelayMs(spec: Pick<WorkItemSpec, 'retryBackoff'>, attempts: number): number {
-  const base = parseDuration(spec.retryBackoff ?? '10s') ?? 10_000;
+  const base = durationMs(spec.retryBackoff);
   return Math.min(MAX_RETRY_DELAY_MS, base * 2 ** Math.max(0, attempts - 1));
 }
 
-export const timeoutMs = (spec: Pick<WorkItemSpec, 'timeout'>) =>
-  parseDuration(spec.timeout ?? '30m') ?? 1_800_000;
+export const timeoutMs = (spec: Pick<WorkItemSpec, 'timeout'>) => durationMs(spec.timeout);
 
 /** The Ready condition mirrors the phase: True once Succeeded, False with the phase as reason. */
 function withPhase(item: LiveWorkItem, phase: WorkPhase, message: string, now: Date): StatusPatch {
@@ -140,20 +142,20 @@ export function ttlRemainingMs(item: LiveWorkItem, now: Date): number | undefine
 
 /** Applies a patch to a status, as the API server's merge patch would. */
 export function applyPatch(status: WorkItemStatus | undefined, patch: StatusPatch): WorkItemStatus {
-  const next: Record<string, unknown> = { ...status };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete next[k];
-    else if (v !== undefined) next[k] = v;
-  }
-  return next as WorkItemStatus;
+  const next: WorkItemStatus = { ...status };
+  const set = <K extends keyof WorkItemStatus>(key: K, value: StatusPatch[K]) => {
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value;
+  };
+  for (const key of STATUS_FIELDS) set(key, patch[key]);
+  return next;
 }
 
 /** True when the patch would change nothing (the write can be skipped). */
 export function isNoop(status: WorkItemStatus | undefined, patch: StatusPatch): boolean {
-  const ignore = new Set(['conditions']);
-  const changed = Object.entries(patch).some(([k, v]) => {
-    if (ignore.has(k)) return false;
-    const current = (status as Record<string, unknown> | undefined)?.[k];
+  const changed = STATUS_FIELDS.some((key) => {
+    if (key === 'conditions') return false;
+    const [current, v] = [status?.[key], patch[key]];
     return v === null
       ? current !== undefined
       : v !== undefined && JSON.stringify(current) !== JSON.stringify(v);

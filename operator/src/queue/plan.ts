@@ -66,20 +66,21 @@ export function plan(input: PlanInput): Binding[] {
 
   const bindings: Binding[] = [];
   while (free > 0 && (limits.maxRunning === 0 || total < limits.maxRunning)) {
-    let choice: { fifo: Candidate[]; project: string } | undefined;
-    for (const priority of priorities) {
-      const level = levels.get(priority) as Map<string, Candidate[]>;
+    let choice: { fifo: Candidate[]; head: Candidate; project: string } | undefined;
+    for (const level of priorities.flatMap((p) => levels.get(p) ?? [])) {
       for (const [project, fifo] of level) {
-        if (fifo.length === 0 || projectFull(project)) continue;
-        if (!choice || before(project, fifo, choice.project, choice.fifo)) choice = { fifo, project };
+        const head = fifo[0];
+        if (!head || projectFull(project)) continue;
+        if (!choice || before(project, head, choice.project, choice.head)) choice = { fifo, head, project };
       }
       if (choice) break;
     }
-    if (!choice) break;
-    const item = choice.fifo.shift() as Candidate;
     // Spread: the worker with the most free slots (ties by name, for determinism).
     slots.sort((a, b) => b.free - a.free || (a.name < b.name ? -1 : 1));
-    const worker = slots[0] as WorkerSlots;
+    const worker = slots[0];
+    if (!choice || !worker) break;
+    const item = choice.head;
+    choice.fifo.shift();
     worker.free -= 1;
     free -= 1;
     total += 1;
@@ -89,11 +90,12 @@ export function plan(input: PlanInput): Binding[] {
   }
   return bindings;
 
-  function before(p: string, fifo: Candidate[], q: string, other: Candidate[]): boolean {
+  /** Whether Project p (its oldest waiting item `a`) goes before q (its oldest, `b`). */
+  function before(p: string, a: Candidate, q: string, b: Candidate): boolean {
     const [bp, bq] = [bound.get(p) ?? 0, bound.get(q) ?? 0];
     if (bp !== bq) return bp < bq;
     const [sp, sq] = [lastServed.get(p) ?? 0, lastServed.get(q) ?? 0];
     if (sp !== sq) return sp < sq;
-    return (fifo[0] as Candidate).age < (other[0] as Candidate).age;
+    return a.age < b.age;
   }
 }

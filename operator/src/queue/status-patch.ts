@@ -3,17 +3,19 @@
 // never both win a race (the loser gets 409 and re-reads): that is what keeps an item from being
 // bound twice or reported by a worker that no longer holds it.
 import { WORK_ITEMS } from '../api/resources.ts';
+import { parseWorkItem } from '../api/v1alpha1/index.ts';
 import type { KubeClient } from '../runtime/client.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import type { StatusPatch } from './lifecycle.ts';
 
-export function patchStatus(
+/** Writes `patch`; resolves with the item as the API server now has it (parsed, as caches hold it). */
+export async function patchStatus(
   client: KubeClient,
   item: LiveWorkItem,
   patch: StatusPatch,
   fieldManager: string,
 ): Promise<LiveWorkItem> {
-  return client.patch<LiveWorkItem>(
+  const written = await client.patch(
     WORK_ITEMS,
     item.metadata.namespace,
     item.metadata.name,
@@ -22,4 +24,5 @@ export function patchStatus(
     { fieldManager },
     'status',
   );
+  return parseWorkItem(written);
 }

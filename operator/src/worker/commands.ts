@@ -3,13 +3,13 @@
 // agent credentials in its environment; build, test and deploy run their command, else the
 // Project's CI pipeline (when it has CI and the worker can reach Woodpecker), else the worker's
 // configured command for that type.
-import { AGENT_PROVIDERS, type AgentProviderName } from '../agents.ts';
-import type { Project } from '../api/v1alpha1/index.ts';
+import { AGENT_PROVIDERS } from '../agents.ts';
+import type { LiveProject } from '../api/v1alpha1/index.ts';
 import { DEFAULT_BRANCH } from '../providers/git/gitea.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import type { WorkerConfig } from './config.ts';
 
-export type ProjectView = Pick<Project, 'metadata' | 'spec' | 'status'>;
+export type ProjectView = Pick<LiveProject, 'metadata' | 'spec' | 'status'>;
 
 export interface PipelinePlan {
   repoId: number;
@@ -29,7 +29,7 @@ export function commandFor(
 ): Plan {
   const env: Record<string, string> = {
     RDEV_WORK_ITEM: item.metadata.name,
-    RDEV_NAMESPACE: item.metadata.namespace ?? '',
+    RDEV_NAMESPACE: item.metadata.namespace,
     RDEV_PROJECT: item.spec.projectRef.name,
     RDEV_ATTEMPT: String(item.status?.attempts ?? 1),
   };
@@ -41,9 +41,7 @@ export function commandFor(
   }
   if (type === 'agent') {
     if (!project) return { runnable: false, reason: `Project ${item.spec.projectRef.name} does not exist` };
-    const name = project.spec.agent.provider as AgentProviderName;
-    const provider = AGENT_PROVIDERS[name];
-    if (!provider) return { runnable: false, reason: `unknown agent provider ${name}` };
+    const provider = AGENT_PROVIDERS[project.spec.agent.provider];
     const model = project.spec.agent.model ? { [provider.modelEnv]: project.spec.agent.model } : {};
     return {
       runnable: true,

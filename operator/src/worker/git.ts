@@ -3,6 +3,7 @@
 // so they show in neither `ps` nor the remote git stores in .git/config.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { stringField } from '../shared/fields.ts';
 
 const run = promisify(execFile);
 
@@ -27,7 +28,9 @@ export async function gitCheckout(
       timeout: 300_000,
     });
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new Error(`could not clone ${cloneURL}: ${stderr || (err as Error).message}`);
+    const stderr = stringField(err, 'stderr')?.trim();
+    throw new Error(
+      `could not clone ${cloneURL}: ${stderr || (err instanceof Error ? err.message : String(err))}`,
+    );
   }
 }

@@ -56,8 +56,12 @@ export class Tail {
     this.chunks.push(text);
     this.size += Buffer.byteLength(text);
     // Drop a chunk only while the rest still holds the last `max` bytes.
-    while (this.chunks.length > 1 && this.size - Buffer.byteLength(this.chunks[0] as string) >= this.max)
-      this.size -= Buffer.byteLength(this.chunks.shift() as string);
+    for (let first = this.chunks[0]; first !== undefined && this.chunks.length > 1; first = this.chunks[0]) {
+      const bytes = Buffer.byteLength(first);
+      if (this.size - bytes < this.max) break;
+      this.chunks.shift();
+      this.size -= bytes;
+    }
   }
 
   toString(): string {
@@ -66,20 +70,22 @@ export class Tail {
     if (bytes.length <= this.max) return all;
     // Cut at a character boundary: drop UTF-8 continuation bytes at the start.
     let start = bytes.length - this.max;
-    while (start < bytes.length && ((bytes[start] as number) & 0xc0) === 0x80) start++;
+    while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
     return bytes.subarray(start).toString();
   }
 }
 
 export function runProcess(options: RunOptions): RunningProcess {
-  const [program, ...args] = options.command as [string, ...string[]];
-  const argv = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', program, ...args] : [program, ...args];
+  const [program, ...args] = options.command;
+  if (program === undefined) throw new Error('no command to run');
+  // With setpriv, the process dies with the worker even if the worker is killed outright.
+  const [bin, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', program, ...args]] : [program, args];
   const tail = new Tail(options.tailBytes);
   let stoppedFor: string | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const child = spawn(argv[0] as string, argv.slice(1), {
+  const child = spawn(bin, argv, {
     cwd: options.cwd,
     env: options.env,
     detached: true, // its own process group

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
+import { parseProject, parseWorkItem } from '../api/v1alpha1/index.ts';
 import { readAdminSecretKey } from '../providers/admin.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
 import { errorMessage } from '../providers/external.ts';
@@ -71,7 +72,8 @@ export class Worker {
   constructor(deps: WorkerDeps) {
     this.deps = deps;
     const { config, client, log } = deps;
-    this.informer = Informer.forResource<LiveWorkItem>(client, WORK_ITEMS, {
+    this.informer = Informer.forResource(client, WORK_ITEMS, {
+      parse: parseWorkItem,
       namespaces: config.namespaces,
       fieldSelector: boundTo(config.name),
       log: log.child({ informer: 'workitems' }),
@@ -142,8 +144,7 @@ export class Worker {
       }
       return;
     }
-    if (!mine || !item.metadata.uid || this.startedHere.has(`${item.metadata.uid}#${item.status?.attempts}`))
-      return;
+    if (!mine || this.startedHere.has(`${item.metadata.uid}#${item.status?.attempts}`)) return;
     const phase = item.status?.phase;
     if (phase === 'Scheduled' && item.spec.cancel) {
       void this.conclude(item, { kind: 'cancelled', reason: 'cancelled before it started' });
@@ -161,7 +162,7 @@ export class Worker {
   private begin(item: LiveWorkItem): void {
     const attempt: Attempt = {
       key: itemKey(item),
-      uid: item.metadata.uid as string,
+      uid: item.metadata.uid,
       number: item.status?.attempts ?? 1,
       item,
     };
@@ -197,12 +198,8 @@ export class Worker {
     const { client, config } = this.deps;
     const item = attempt.item;
     const project = await client
-      .get<ProjectView & { metadata: { name: string } }>(
-        PROJECTS,
-        item.metadata.namespace,
-        item.spec.projectRef.name,
-      )
-      .catch((err) => {
+      .get(PROJECTS, item.metadata.namespace, item.spec.projectRef.name)
+      .then(parseProject, (err) => {
         if (isNotFound(err)) return undefined;
         throw err;
       });
@@ -282,7 +279,7 @@ export class Worker {
   private async conclude(item: LiveWorkItem, outcome: Outcome): Promise<void> {
     const attempt: Attempt = {
       key: itemKey(item),
-      uid: item.metadata.uid as string,
+      uid: item.metadata.uid,
       number: item.status?.attempts ?? 0,
       item,
     };
@@ -324,8 +321,8 @@ export class Worker {
           delay = Math.min(delay * 2, 5000);
         }
         const fresh = await this.deps.client
-          .get<LiveWorkItem>(WORK_ITEMS, item.metadata.namespace, item.metadata.name)
-          .catch((e) => (isNotFound(e) ? undefined : item));
+          .get(WORK_ITEMS, item.metadata.namespace, item.metadata.name)
+          .then(parseWorkItem, (e) => (isNotFound(e) ? undefined : item));
         if (!fresh) return false;
         item = fresh;
       }
@@ -339,8 +336,13 @@ export class Worker {
   ): Promise<Record<string, string>> {
     const ref = project?.spec.agent.credentialsSecretRef;
     if (!ref || keys.length === 0) return {};
-    const data = await readSecretData(this.deps.client, project.metadata.namespace as string, ref.name);
-    return Object.fromEntries(keys.flatMap((k) => (data?.[k] === undefined ? [] : [[k, data[k] as string]])));
+    const data = await readSecretData(this.deps.client, project.metadata.namespace, ref.name);
+    return Object.fromEntries(
+      keys.flatMap((k) => {
+        const value = data?.[k];
+        return value === undefined ? [] : [[k, value]];
+      }),
+    );
   }
 
   /** A Woodpecker client with the token read now (a rotated token is picked up). */
@@ -360,14 +362,16 @@ export class Worker {
   private async gitCredentials(): Promise<{ username: string; token: string } | undefined> {
     const ref = this.deps.config.gitCredentialsSecret;
     if (!ref) return undefined;
-    const [namespace, name] = ref.split('/') as [string, string];
+    const [namespace, name, ...rest] = ref.split('/');
+    if (!namespace || !name || rest.length > 0)
+      throw new Error(`the git credentials Secret must be given as namespace/name, not "${ref}"`);
     const data = await readSecretData(this.deps.client, namespace, name);
     return data?.token ? { username: data.username ?? 'rdev', token: data.token } : undefined;
   }
 
   private remember(id: string): void {
     this.startedHere.add(id);
-    if (this.startedHere.size > 10_000)
-      this.startedHere.delete(this.startedHere.values().next().value as string);
+    const oldest = this.startedHere.size > 10_000 ? this.startedHere.values().next().value : undefined;
+    if (oldest !== undefined) this.startedHere.delete(oldest);
   }
 }

@@ -102,7 +102,7 @@ export function sessionStatus(
   now: Date,
 ): { status: SessionStatus; transition?: Transition } {
   const { lastActivityAt: _exec, ...current } = s.status ?? {};
-  const generation = s.metadata.generation as number | undefined;
+  const generation = s.metadata.generation;
   const ready = readyCondition(s, observed);
   const updates: ConditionUpdate[] = [ready];
   let conditions: Condition[] = current.conditions ?? [];

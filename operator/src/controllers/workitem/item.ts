@@ -121,7 +121,7 @@ export function itemReconciler(deps: ItemDeps) {
       };
     }
     const o = original.status ?? {};
-    const mirrored = applyPatch(item.status, {
+    return applyPatch(item.status, {
       duplicateOf: original.metadata.name,
       phase: o.phase ?? 'Queued',
       message: `duplicate of ${original.metadata.name} (same idempotencyKey): ${o.message ?? 'queued'}`,
@@ -131,6 +131,5 @@ export function itemReconciler(deps: ItemDeps) {
       conditions: o.conditions ?? [],
       observedGeneration: item.metadata.generation,
     });
-    return mirrored as StatusPatch;
   }
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { WORK_ITEMS } from '../../api/resources.ts';
 import { canonicalOf, idempotencyGroup } from '../../queue/idempotency.ts';
 import { itemKey, projectKey, queued, scheduled, waitMs } from '../../queue/lifecycle.ts';
-import { type Candidate, type Limits, plan } from '../../queue/plan.ts';
+import { type Binding, type Candidate, type Limits, plan } from '../../queue/plan.ts';
 import { patchStatus } from '../../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
 import type { Result } from '../../runtime/controller.ts';
@@ -98,8 +98,7 @@ export function scheduler(deps: SchedulerDeps) {
 
     const byKey = new Map(items.map((i) => [itemKey(i), i]));
     const boundKeys = new Set(bindings.map((b) => b.key));
-    const writes: (() => Promise<void>)[] = bindings.map((b) => async () => {
-      const item = byKey.get(b.key) as LiveWorkItem;
+    const bind = async (b: Binding, item: LiveWorkItem) => {
       assumed.set(b.key, {
         worker: b.worker,
         project: b.project,
@@ -123,6 +122,10 @@ export function scheduler(deps: SchedulerDeps) {
         // Changed or deleted since the pass read it: its own event brings another pass.
         if (!isConflict(err) && !isNotFound(err)) throw err;
       }
+    };
+    const writes: (() => Promise<void>)[] = bindings.flatMap((b) => {
+      const item = byKey.get(b.key);
+      return item ? [() => bind(b, item)] : []; // plan() binds only the candidates it was given
     });
     // New items that must wait get their phase, so `kubectl get` says why nothing happens.
     const reason = alive.length === 0 ? 'waiting for a worker (none is alive)' : 'waiting for a free worker';
@@ -164,10 +167,7 @@ async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promis
   let next = 0;
   const errors: unknown[] = [];
   const lane = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as () => Promise<void>;
-      await task().catch((err) => errors.push(err));
-    }
+    for (let task = tasks[next++]; task; task = tasks[next++]) await task().catch((err) => errors.push(err));
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
   if (errors.length > 0) throw errors[0];
