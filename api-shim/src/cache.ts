@@ -1,17 +1,41 @@
 // What the shim reads from: informers on the four kinds (in the served namespaces), on the
 // API-key and webhook Secrets of its own namespace, and on the workers' Leases. Every read
-// route answers from these stores; only writes reach the API server.
+// route answers from these stores; only writes reach the API server. The kinds' objects are
+// parsed by their schemas as they arrive, so routes read them typed and with their defaults.
 import type { Logger } from 'pino';
 import { CHECKOUTS, PROJECTS, SESSIONS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
-import type { KubeClient, KubeObject, Resource } from '../../operator/src/runtime/client.ts';
+import {
+  type LiveCheckout,
+  type LiveObject,
+  type LiveProject,
+  type LiveSession,
+  type LiveWorkItem,
+  parseCheckout,
+  parseProject,
+  parseSession,
+  parseWorkItem,
+} from '../../operator/src/api/v1alpha1/index.ts';
+import type { KubeClient, Resource } from '../../operator/src/runtime/client.ts';
 import { Informer } from '../../operator/src/runtime/informer.ts';
-import { LEASES, SECRETS } from '../../operator/src/runtime/resources.ts';
+import { LEASES, SECRETS, type Secret } from '../../operator/src/runtime/resources.ts';
 import { WEBHOOK_LABEL } from '../../operator/src/shared/webhook-subscription.ts';
 import { WORKER_LEASE_SELECTOR } from '../../operator/src/shared/worker-names.ts';
 import type { LeaseObject } from '../../operator/src/shared/worker-pool.ts';
-import { API_KEY_LABEL, type SecretObject } from './keys/api-key.ts';
+import { API_KEY_LABEL } from './keys/api-key.ts';
 
-export type Kind = 'Project' | 'Session' | 'Checkout' | 'WorkItem';
+export const KINDS = ['Project', 'Session', 'Checkout', 'WorkItem'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** The object of each kind, as the caches hold it. */
+export interface KindObjects {
+  Project: LiveProject;
+  Session: LiveSession;
+  Checkout: LiveCheckout;
+  WorkItem: LiveWorkItem;
+}
+
+/** A cached rdev object, of any of the four kinds (`kind` tells which). */
+export type RdevObject = LiveObject;
 
 export const KIND_RESOURCES: Record<Kind, Resource> = {
   Project: PROJECTS,
@@ -20,16 +44,20 @@ export const KIND_RESOURCES: Record<Kind, Resource> = {
   WorkItem: WORK_ITEMS,
 };
 
-/** A cached rdev object, of any of the four kinds. */
-export type RdevObject = KubeObject & {
-  spec?: Record<string, unknown> & { projectRef?: { name: string } };
-  status?: Record<string, unknown> & { phase?: string };
+/** Each kind's parse: what the API server sends, validated and with its defaults. */
+export const PARSE: { [K in Kind]: (obj: unknown) => KindObjects[K] } = {
+  Project: parseProject,
+  Session: parseSession,
+  Checkout: parseCheckout,
+  WorkItem: parseWorkItem,
 };
 
+export type KindInformers = { [K in Kind]: Informer<KindObjects[K]> };
+
 export class ShimCache {
-  readonly kinds: Record<Kind, Informer<RdevObject>>;
-  readonly keys: Informer<SecretObject>;
-  readonly webhooks: Informer<SecretObject>;
+  readonly kinds: KindInformers;
+  readonly keys: Informer<Secret>;
+  readonly webhooks: Informer<Secret>;
   readonly leases: Informer<LeaseObject>;
   private readonly stop = new AbortController();
 
@@ -38,12 +66,11 @@ export class ShimCache {
     options: { namespace: string; namespaces: string[]; workerNamespace: string; log: Logger },
   ) {
     const common = { log: options.log, namespaces: options.namespaces };
-    const kind = (k: Kind) => Informer.forResource<RdevObject>(client, KIND_RESOURCES[k], common);
     this.kinds = {
-      Project: kind('Project'),
-      Session: kind('Session'),
-      Checkout: kind('Checkout'),
-      WorkItem: kind('WorkItem'),
+      Project: Informer.forResource(client, PROJECTS, { ...common, parse: parseProject }),
+      Session: Informer.forResource(client, SESSIONS, { ...common, parse: parseSession }),
+      Checkout: Informer.forResource(client, CHECKOUTS, { ...common, parse: parseCheckout }),
+      WorkItem: Informer.forResource(client, WORK_ITEMS, { ...common, parse: parseWorkItem }),
     };
     const own = { log: options.log, namespaces: [options.namespace] };
     this.keys = Informer.forResource(client, SECRETS, { ...own, labelSelector: `${API_KEY_LABEL}=true` });
@@ -55,8 +82,8 @@ export class ShimCache {
     });
   }
 
-  private get all(): Informer<KubeObject>[] {
-    return [...Object.values(this.kinds), this.keys, this.webhooks, this.leases] as Informer<KubeObject>[];
+  private get all(): Pick<Informer<RdevObject>, 'run' | 'hasSynced' | 'waitForSync'>[] {
+    return [...Object.values(this.kinds), this.keys, this.webhooks, this.leases];
   }
 
   start(log: Logger): void {

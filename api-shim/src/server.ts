@@ -133,7 +133,7 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
       method: r.method,
       url: r.url,
       handler: async (request, reply) => {
-        const principal = r.scope ? authorize(r, request) : (undefined as unknown as Principal);
+        const principal = r.scope ? authorize(r, request) : undefined;
         const params = r.params ? validate(r.params, request.params, 'path') : undefined;
         const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
         const body = r.body ? validate(r.body, request.body, 'body') : undefined;
@@ -143,7 +143,11 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
             params,
             query,
             body,
-            principal,
+            // A public route has no caller to name: reading its principal is a bug.
+            get principal(): Principal {
+              if (!principal) throw new Error(`${r.method} ${r.url} is public: it has no principal`);
+              return principal;
+            },
             request,
             reply,
             log: request.log.child({ requestId: request.id, keyId: request.keyId }),

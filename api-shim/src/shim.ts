@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { readSecretData } from '../../operator/src/shared/secrets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
@@ -13,9 +14,9 @@ import { KeyStore } from './keys/key-store.ts';
 import type { ShimContext } from './routes/context.ts';
 import { buildServer } from './server.ts';
 
-const version = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const { version } = z
+  .object({ version: z.string() })
+  .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
 
 export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen'> & {
   /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */

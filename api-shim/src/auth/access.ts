@@ -27,7 +27,8 @@ export function requireProject(key: ApiKey, namespace: string, project: string):
 /** ?namespace= if given; else the key's only namespace; else the shim's default. */
 export function requestNamespace(key: ApiKey, asked: string | undefined, fallback: string): string {
   if (asked) return asked;
-  if (key.namespaces.length === 1) return key.namespaces[0] as string;
+  const [only, ...others] = key.namespaces;
+  if (only !== undefined && others.length === 0) return only;
   return fallback;
 }
 

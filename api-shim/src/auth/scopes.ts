@@ -15,7 +15,7 @@ export const SCOPES = [
 
 export type Scope = (typeof SCOPES)[number];
 
-export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
+export const isScope = (s: string): s is Scope => SCOPES.some((scope) => scope === s);
 
 export const hasScope = (held: readonly Scope[], wanted: Scope): boolean =>
   held.includes('admin') || held.includes(wanted);

@@ -3,9 +3,8 @@
 // an /events client can resume from its Last-Event-ID. An event's id is the object's
 // resourceVersion: all four kinds live in one etcd, whose revisions order them across kinds and
 // across shim replicas.
-import type { Informer } from '../../../operator/src/runtime/informer.ts';
-import { deletion, phaseTransition } from '../../../operator/src/shared/transitions.ts';
-import type { Kind, RdevObject } from '../cache.ts';
+import { deletion, phaseTransition, type Tracked } from '../../../operator/src/shared/transitions.ts';
+import { KINDS, type Kind, type KindInformers, type RdevObject } from '../cache.ts';
 
 export interface PhaseEvent {
   id: string;
@@ -34,8 +33,8 @@ const revision = (id: string) => {
  */
 export function phaseEvent(
   kind: Kind,
-  old: RdevObject | undefined,
-  obj: RdevObject,
+  old: Tracked | undefined,
+  obj: Tracked,
   deleted: boolean,
   now: Date,
 ): PhaseEvent | undefined {
@@ -63,16 +62,18 @@ export class EventFeed {
   /** Events before this revision may have been dropped (buffer full, or before this replica started). */
   private horizon = Number.POSITIVE_INFINITY;
 
-  constructor(informers: Record<Kind, Informer<RdevObject>>, capacity = 4096) {
+  constructor(informers: KindInformers, capacity = 4096) {
     this.capacity = capacity;
-    for (const [kind, informer] of Object.entries(informers) as [Kind, Informer<RdevObject>][]) {
+    const watch = <K extends Kind>(kind: K) => {
+      const informer = informers[kind];
       informer.on({
         // Adds during the first list are the state at start, not transitions.
         add: (obj) => this.record(kind, undefined, obj, false, informer.hasSynced),
         update: (old, obj) => this.record(kind, old, obj, false, true),
         delete: (obj) => this.record(kind, obj, obj, true, true),
       });
-    }
+    };
+    for (const kind of KINDS) watch(kind);
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -108,10 +109,8 @@ export class EventFeed {
     if (!event) return;
     if (this.horizon === Number.POSITIVE_INFINITY) this.horizon = revision(event.id);
     this.buffer.push(event);
-    if (this.buffer.length > this.capacity) {
-      const dropped = this.buffer.shift() as PhaseEvent;
-      this.horizon = revision(dropped.id) + 1;
-    }
+    const dropped = this.buffer.length > this.capacity ? this.buffer.shift() : undefined;
+    if (dropped) this.horizon = revision(dropped.id) + 1;
     for (const listener of this.phases) listener(event);
   }
 }

@@ -2,6 +2,7 @@
 // can act on and a message that names the field at fault. Unexpected errors become a bare 500
 // (logged with the request id); no stack trace ever leaves the process.
 import { ApiError } from '../../../operator/src/runtime/client.ts';
+import { field, numberField, stringField } from '../../../operator/src/shared/fields.ts';
 
 export const ERROR_CODES = {
   400: 'invalid_request',
@@ -22,6 +23,8 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorStatus = keyof typeof ERROR_CODES;
+
+const isErrorStatus = (status: number): status is ErrorStatus => Object.hasOwn(ERROR_CODES, status);
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -54,8 +57,12 @@ export const invalid = (message: string, issues: FieldIssue[] = []) => new HttpE
 
 /** The API server's Status causes (field and message), when it rejected an object as Invalid. */
 function apiCauses(details: unknown): FieldIssue[] {
-  const causes = (details as { causes?: { field?: string; message?: string }[] } | undefined)?.causes ?? [];
-  return causes.map((c) => ({ path: c.field ?? '', message: c.message ?? '' }));
+  const causes = field(details, 'causes');
+  if (!Array.isArray(causes)) return [];
+  return causes.map((c) => ({
+    path: stringField(c, 'field') ?? '',
+    message: stringField(c, 'message') ?? '',
+  }));
 }
 
 /** Maps any thrown value to the status and body to answer with. */
@@ -89,9 +96,9 @@ export function errorResponse(err: unknown): {
   if (err instanceof Error && err.name === 'TimeoutError')
     return make(504, 'the Kubernetes API did not answer in time');
   // Fastify's own 4xx errors (bad JSON, body too large, wrong content type) keep their status.
-  const status = (err as { statusCode?: number } | undefined)?.statusCode;
-  if (status && status >= 400 && status < 500 && status in ERROR_CODES) {
-    return make(status as ErrorStatus, (err as Error).message);
+  const status = numberField(err, 'statusCode');
+  if (status !== undefined && status >= 400 && status < 500 && isErrorStatus(status)) {
+    return make(status, err instanceof Error ? err.message : String(err));
   }
   return make(500, 'internal error');
 }

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route declarations and their zod schemas, and a
 // self-contained HTML page that presents it (no scripts from elsewhere: it works offline).
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.ts';
+import { ERROR_CODES, type ErrorStatus } from './errors.ts';
 import type { Route } from './route.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -19,7 +19,7 @@ const openApiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
   if (!(schema instanceof z.ZodObject)) return [];
-  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
+  return Object.entries(schema.shape).map(([name, field]) => ({
     name,
     in: where,
     required: where === 'path' || !field.safeParse(undefined).success,
@@ -49,11 +49,9 @@ function operation(r: Route) {
           },
         },
       };
+  const codes: ErrorStatus[] = r.scope ? [400, 401, 403, 404, 409, 422, 429, 500] : [500];
   const errors = Object.fromEntries(
-    (r.scope ? [400, 401, 403, 404, 409, 422, 429, 500] : [500]).map((code) => [
-      String(code),
-      { $ref: `#/components/responses/${ERROR_CODES[code as keyof typeof ERROR_CODES]}` },
-    ]),
+    codes.map((code) => [String(code), { $ref: `#/components/responses/${ERROR_CODES[code]}` }]),
   );
   return {
     operationId: `${r.method.toLowerCase()}${openApiPath(r.url)
@@ -82,8 +80,9 @@ export function openApiDocument(routes: Route[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = openApiPath(r.url);
-    paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[r.method.toLowerCase()] = operation(r);
+    const operations = paths[path] ?? {};
+    operations[r.method.toLowerCase()] = operation(r);
+    paths[path] = operations;
   }
   const errorSchema = {
     type: 'object',
@@ -142,11 +141,14 @@ export function openApiDocument(routes: Route[], version: string) {
   };
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 
 /** The /docs page: every route with its scopes, parameters and body schema. */
 export function docsPage(routes: Route[], version: string): string {

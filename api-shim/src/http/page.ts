@@ -47,5 +47,6 @@ export function paginate<T>(
   const rest = after === undefined ? items : items.filter((i) => keyOf(i) > after);
   if (query.limit === undefined || rest.length <= query.limit) return { items: rest };
   const page = rest.slice(0, query.limit);
-  return { items: page, next: encode(keyOf(page[page.length - 1] as T)) };
+  const last = page.at(-1);
+  return last === undefined ? { items: page } : { items: page, next: encode(keyOf(last)) };
 }

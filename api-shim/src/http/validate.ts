@@ -9,6 +9,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 const join = (path: string, key: string | number) =>
   typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
 
+/** Field `key` of a request body as sent (before any parse), if the body is an object that has it. */
+export const sent = (body: unknown, key: string): unknown => (isPlainObject(body) ? body[key] : undefined);
+
 /** Paths present in `input` but absent from the parsed `output`. */
 export function droppedFields(input: unknown, output: unknown, path = ''): string[] {
   if (Array.isArray(input) && Array.isArray(output)) {

@@ -3,7 +3,9 @@
 // what the key may do. The Secret name carries the key's id, the only thing logs ever show.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type { KubeObject } from '../../../operator/src/runtime/client.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Json, ObjectMeta } from '../../../operator/src/runtime/client.ts';
+import type { Secret } from '../../../operator/src/runtime/resources.ts';
 import { isScope, type Scope } from '../auth/scopes.ts';
 
 export const API_KEY_LABEL = 'rdev.dev/api-key';
@@ -11,7 +13,13 @@ export const LAST_USED_ANNOTATION = 'rdev.dev/last-used-at';
 export const KEY_PREFIX = 'rdev_';
 const SECRET_PREFIX = 'rdev-key-';
 
-export type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
+export type SecretObject = Secret;
+
+/** What a key is read from: a Secret's name, creation time, annotations and data. */
+export interface KeySecret {
+  metadata: Pick<ObjectMeta, 'name' | 'creationTimestamp' | 'annotations'>;
+  data?: Record<string, string>;
+}
 
 export interface ApiKey {
   /** Short, public: names the Secret and appears in logs and annotations. */
@@ -80,14 +88,14 @@ export function addressAllowed(cidrs: readonly string[], address: string): boole
 }
 
 /** The key a Secret describes, or why it describes none. */
-export function apiKeyFromSecret(secret: SecretObject): ApiKey | { invalid: string } {
+export function apiKeyFromSecret(secret: KeySecret): ApiKey | { invalid: string } {
   const name = secret.metadata.name;
   if (!name.startsWith(SECRET_PREFIX)) return { invalid: `the name does not start with ${SECRET_PREFIX}` };
   const data = secret.data ?? {};
   const hash = unb64(data.hash)?.trim().toLowerCase() ?? '';
   if (!/^[0-9a-f]{64}$/.test(hash)) return { invalid: 'data.hash is not a hex SHA-256' };
-  const scopes = list(unb64(data.scopes));
-  const unknown = scopes.filter((s) => !isScope(s));
+  const listed = list(unb64(data.scopes));
+  const unknown = listed.filter((s) => !isScope(s));
   if (unknown.length) return { invalid: `unknown scopes: ${unknown.join(', ')}` };
   const cidrs = list(unb64(data.cidrs));
   const badCidr = cidrs.find((c) => !isCidr(c));
@@ -98,7 +106,7 @@ export function apiKeyFromSecret(secret: SecretObject): ApiKey | { invalid: stri
     id: name.slice(SECRET_PREFIX.length),
     name: unb64(data.name) ?? name,
     hash,
-    scopes: scopes as Scope[],
+    scopes: listed.filter(isScope),
     namespaces: list(unb64(data.namespaces)),
     projects: list(unb64(data.projects)),
     cidrs,
@@ -110,7 +118,10 @@ export function apiKeyFromSecret(secret: SecretObject): ApiKey | { invalid: stri
 }
 
 /** The Secret that stores `key` (its hash, never the key itself). */
-export function apiKeySecret(namespace: string, key: Omit<ApiKey, 'createdAt' | 'lastUsedAt'>): SecretObject {
+export function apiKeySecret(
+  namespace: string,
+  key: Omit<ApiKey, 'createdAt' | 'lastUsedAt'>,
+): Json<V1Secret> & KeySecret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -35,7 +35,7 @@ export function checkoutRoutes(ctx: ShimContext) {
       handler: async ({ params, query, body, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const checkout = cached(ctx.cache, principal.key, 'Checkout', namespace, params.id);
-        if (checkout.spec?.checkin)
+        if (checkout.spec.checkin)
           throw new HttpError(409, `Checkout ${namespace}/${params.id} is already checked in`);
         const phase = checkout.status?.phase;
         if (phase && phase !== 'Active' && phase !== 'Pending') {

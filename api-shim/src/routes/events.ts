@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { canReachProject } from '../auth/access.ts';
 import { hasScope, type Scope } from '../auth/scopes.ts';
-import type { Kind } from '../cache.ts';
+import { KINDS, type Kind } from '../cache.ts';
 import type { PhaseEvent } from '../events/feed.ts';
 import { invalid } from '../http/errors.ts';
 import { route } from '../http/route.ts';
@@ -18,7 +18,6 @@ const READ_SCOPE: Record<Kind, Scope> = {
   Session: 'sessions:read',
   WorkItem: 'work:read',
 };
-const KINDS = Object.keys(READ_SCOPE) as Kind[];
 
 export function eventRoutes(ctx: ShimContext) {
   return [
@@ -45,11 +44,13 @@ export function eventRoutes(ctx: ShimContext) {
       }),
       stream: true,
       handler: async ({ query, principal, request, reply }) => {
-        const asked = query.kind ? query.kind.split(',').map((k) => k.trim()) : KINDS;
-        const unknown = asked.filter((k) => !KINDS.includes(k as Kind));
+        const asked: string[] = query.kind ? query.kind.split(',').map((k) => k.trim()) : [...KINDS];
+        const unknown = asked.filter((k) => !KINDS.some((kind) => kind === k));
         if (unknown.length)
           throw invalid(`query.kind: unknown kinds ${unknown.join(', ')}; use ${KINDS.join(', ')}`);
-        const kinds = new Set((asked as Kind[]).filter((k) => hasScope(principal.key.scopes, READ_SCOPE[k])));
+        const kinds = new Set(
+          KINDS.filter((k) => asked.includes(k) && hasScope(principal.key.scopes, READ_SCOPE[k])),
+        );
         const wanted = (e: PhaseEvent) =>
           kinds.has(e.kind) &&
           (!query.project || e.project === query.project) &&

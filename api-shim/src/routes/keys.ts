@@ -1,7 +1,7 @@
 // /keys: API keys. A key is shown once, when it is made; afterwards only its hash exists. A key
 // can hand on no more than it holds: scopes it has, namespaces and projects it reaches.
 import { z } from 'zod';
-import { parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
+import { durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import { requireNoWider } from '../auth/access.ts';
@@ -89,9 +89,7 @@ export function keyRoutes(ctx: ShimContext) {
         requireNoWider(principal.key, { scopes: body.scopes, namespaces, projects });
         const expiresAt =
           body.expiresAt ??
-          (body.expiresIn
-            ? new Date(Date.now() + (parseDuration(body.expiresIn) ?? 0)).toISOString()
-            : undefined);
+          (body.expiresIn ? new Date(Date.now() + durationMs(body.expiresIn)).toISOString() : undefined);
         const key = generateKey();
         const record = {
           id: generateKeyId(),

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { API_VERSION } from '../../../operator/src/api/v1alpha1/index.ts';
 import type { KubeClient } from '../../../operator/src/runtime/client.ts';
 import { canReachProject, requestNamespace, requireProject } from '../auth/access.ts';
-import type { Kind, RdevObject, ShimCache } from '../cache.ts';
-import { KIND_RESOURCES } from '../cache.ts';
+import type { Kind, KindObjects, RdevObject, ShimCache } from '../cache.ts';
+import { KIND_RESOURCES, PARSE } from '../cache.ts';
 import { notFound } from '../http/errors.ts';
 import { Page, pageQuery, paginate } from '../http/page.ts';
 import type { ApiKey } from '../keys/api-key.ts';
@@ -60,8 +60,8 @@ export const labels = z
   .describe('labels of the object');
 
 /** The project an object belongs to: a Project is its own. */
-export const projectOf = (kind: Kind, obj: RdevObject): string | undefined =>
-  kind === 'Project' ? obj.metadata.name : obj.spec?.projectRef?.name;
+export const projectOf = (obj: RdevObject): string =>
+  obj.kind === 'Project' ? obj.metadata.name : obj.spec.projectRef.name;
 
 /** An object as the API shows it. */
 export function present(kind: Kind, obj: RdevObject) {
@@ -70,7 +70,7 @@ export function present(kind: Kind, obj: RdevObject) {
     kind,
     name: m.name,
     namespace: m.namespace ?? '',
-    project: projectOf(kind, obj),
+    project: projectOf(obj),
     uid: m.uid,
     resourceVersion: m.resourceVersion,
     generation: m.generation,
@@ -78,7 +78,7 @@ export function present(kind: Kind, obj: RdevObject) {
     deletingSince: m.deletionTimestamp,
     labels: m.labels ?? {},
     annotations: m.annotations ?? {},
-    spec: obj.spec ?? {},
+    spec: obj.spec,
     status: obj.status ?? {},
   };
 }
@@ -107,31 +107,31 @@ const byNamespaceAndName = (a: RdevObject, b: RdevObject): number => {
 };
 
 /** A cached object the key may see, or 404/403. */
-export function cached(
+export function cached<K extends Kind>(
   cache: ShimCache,
   key: ApiKey,
-  kind: Kind,
+  kind: K,
   namespace: string,
   name: string,
-): RdevObject {
+): KindObjects[K] {
   const obj = cache.kinds[kind].store.get(`${namespace}/${name}`);
   if (!obj) throw notFound(`${kind} ${namespace}/${name}`);
-  requireProject(key, namespace, projectOf(kind, obj) ?? '');
+  requireProject(key, namespace, projectOf(obj));
   return obj;
 }
 
 /** The cached objects of `kind` the key may see, optionally of one namespace and project. */
-export function visible(
+export function visible<K extends Kind>(
   cache: ShimCache,
   key: ApiKey,
-  kind: Kind,
+  kind: K,
   filter: { namespace?: string; project?: string } = {},
-): RdevObject[] {
+): KindObjects[K][] {
   return cache.kinds[kind].store
     .list()
     .filter((o) => {
-      const ns = o.metadata.namespace ?? '';
-      const project = projectOf(kind, o);
+      const ns = o.metadata.namespace;
+      const project = projectOf(o);
       return (
         (!filter.namespace || ns === filter.namespace) &&
         (!filter.project || project === filter.project) &&
@@ -141,45 +141,49 @@ export function visible(
     .sort(byNamespaceAndName);
 }
 
-/** Creates an object, annotated with the key; `name` unset: the API server picks one from `generateName`. */
-export async function createObject(
+/**
+ * Creates an object, annotated with the key; `name` unset: the API server picks one from
+ * `generateName`. Resolves with the object as stored (parsed, like the cache's).
+ */
+export async function createObject<K extends Kind>(
   client: KubeClient,
   key: ApiKey,
-  kind: Kind,
+  kind: K,
   target: { namespace: string; name?: string; generateName?: string; labels?: Record<string, string> },
   spec: unknown,
-): Promise<RdevObject> {
-  const obj: RdevObject = {
-    apiVersion: API_VERSION,
-    kind,
-    metadata: {
-      ...(target.name ? { name: target.name } : { name: '', generateName: target.generateName }),
-      namespace: target.namespace,
-      labels: target.labels,
-      annotations: { [CREATED_BY_ANNOTATION]: key.id },
+): Promise<KindObjects[K]> {
+  const created = await client.create(
+    KIND_RESOURCES[kind],
+    {
+      apiVersion: API_VERSION,
+      kind,
+      metadata: {
+        ...(target.name ? { name: target.name } : { generateName: target.generateName }),
+        namespace: target.namespace,
+        labels: target.labels,
+        annotations: { [CREATED_BY_ANNOTATION]: key.id },
+      },
+      spec,
     },
-    spec: spec as RdevObject['spec'],
-  };
-  if (!target.name) delete (obj.metadata as { name?: string }).name;
-  return client.create(KIND_RESOURCES[kind], obj, { fieldManager: 'rdev-shim' });
+    { fieldManager: 'rdev-shim' },
+  );
+  return PARSE[kind](created);
 }
 
-/** A JSON merge patch of an object, annotated with the key. */
-export function patchObject(
+/** A JSON merge patch of an object, annotated with the key; resolves with the object as stored. */
+export async function patchObject<K extends Kind>(
   client: KubeClient,
   key: ApiKey,
-  kind: Kind,
+  kind: K,
   namespace: string,
   name: string,
-  patch: Record<string, unknown>,
-): Promise<RdevObject> {
-  const metadata = {
-    ...((patch.metadata as object | undefined) ?? {}),
-    annotations: { [UPDATED_BY_ANNOTATION]: key.id },
-  };
-  return client.patch(KIND_RESOURCES[kind], namespace, name, { ...patch, metadata }, 'merge', {
+  patch: { spec?: Record<string, unknown>; metadata?: { labels?: Record<string, string | null> } },
+): Promise<KindObjects[K]> {
+  const metadata = { ...patch.metadata, annotations: { [UPDATED_BY_ANNOTATION]: key.id } };
+  const patched = await client.patch(KIND_RESOURCES[kind], namespace, name, { ...patch, metadata }, 'merge', {
     fieldManager: 'rdev-shim',
   });
+  return PARSE[kind](patched);
 }
 
 export async function deleteObject(

@@ -5,7 +5,7 @@ import { requireNoWider, requireProject } from '../auth/access.ts';
 import { invalid } from '../http/errors.ts';
 import { mergePatch } from '../http/merge-patch.ts';
 import { route } from '../http/route.ts';
-import { validate } from '../http/validate.ts';
+import { sent, validate } from '../http/validate.ts';
 import type { ShimContext } from './context.ts';
 import {
   cached,
@@ -57,7 +57,7 @@ export function projectRoutes(ctx: ShimContext) {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireNoWider(principal.key, { namespaces: [namespace], projects: [body.name] });
         // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
-        const spec = (request.body as { spec: unknown }).spec;
+        const spec = sent(request.body, 'spec');
         const created = await createObject(
           ctx.client,
           principal.key,
@@ -102,13 +102,9 @@ export function projectRoutes(ctx: ShimContext) {
         spec: z.record(z.string(), z.unknown()).optional(),
       }),
       response: projectView,
-      handler: async ({ params, query, principal, request }) => {
+      handler: async ({ params, query, body: raw, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const current = cached(ctx.cache, principal.key, 'Project', namespace, params.project);
-        const raw = request.body as {
-          labels?: Record<string, string | null>;
-          spec?: Record<string, unknown>;
-        };
         if (!raw.labels && !raw.spec) throw invalid('nothing to change: give labels or spec');
         if (raw.spec) validate(projectSpec, mergePatch(current.spec, raw.spec), 'body.spec');
         if (raw.labels) {

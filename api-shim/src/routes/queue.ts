@@ -33,15 +33,15 @@ export function queueRoutes(ctx: ShimContext) {
       }),
       handler: async ({ query, principal }) => {
         const items = visible(ctx.cache, principal.key, 'WorkItem', query)
-          .filter((o) => isWaiting(o) && !o.spec?.cancel && !o.metadata.deletionTimestamp)
+          .filter((o) => isWaiting(o) && !o.spec.cancel && !o.metadata.deletionTimestamp)
           .map((o) => ({
             name: o.metadata.name,
-            namespace: o.metadata.namespace ?? '',
-            project: o.spec?.projectRef?.name,
-            type: String(o.spec?.type ?? ''),
-            priority: Number(o.spec?.priority ?? 0),
-            attempts: Number(o.status?.attempts ?? 0),
-            nextAttemptAt: o.status?.nextAttemptAt as string | undefined,
+            namespace: o.metadata.namespace,
+            project: o.spec.projectRef.name,
+            type: o.spec.type,
+            priority: o.spec.priority,
+            attempts: o.status?.attempts ?? 0,
+            nextAttemptAt: o.status?.nextAttemptAt,
             createdAt: o.metadata.creationTimestamp,
           }))
           .sort((a, b) => b.priority - a.priority || String(a.createdAt).localeCompare(String(b.createdAt)));
@@ -66,10 +66,10 @@ export function queueRoutes(ctx: ShimContext) {
         const items = ctx.cache.kinds.WorkItem.store.list();
         const bound = new Map<string, number>();
         for (const item of items) {
-          const worker = item.status?.worker as string | undefined;
+          const worker = item.status?.worker;
           if (worker && isBound(item)) bound.set(worker, (bound.get(worker) ?? 0) + 1);
         }
-        const queued = items.filter((o) => isWaiting(o) && !o.spec?.cancel).length;
+        const queued = items.filter((o) => isWaiting(o) && !o.spec.cancel).length;
         const alive = ctx.pool.alive();
         return {
           ...poolStatus(alive, bound, queued),

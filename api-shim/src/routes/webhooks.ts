@@ -46,7 +46,7 @@ const webhookView = z.object({
 });
 const idParams = z.object({ id: z.string().regex(/^[a-z0-9]{12}$/, 'not a webhook id') });
 
-function view(secret: SecretObject, sub: Subscription) {
+function view(secret: Pick<SecretObject, 'metadata'>, sub: Subscription) {
   const annotations = secret.metadata.annotations ?? {};
   return {
     id: sub.id,
@@ -130,9 +130,9 @@ export function webhookRoutes(ctx: ShimContext) {
             createdByKey: principal.key.id,
           }),
         );
-        const sub = subscriptionFromSecret(created as SecretObject);
+        const sub = subscriptionFromSecret(created);
         if (typeof sub === 'string') throw new Error(sub);
-        return { ...view(created as SecretObject, sub), ...(body.secret ? {} : { secret }) };
+        return { ...view(created, sub), ...(body.secret ? {} : { secret }) };
       },
     }),
     route({

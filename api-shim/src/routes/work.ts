@@ -1,8 +1,7 @@
 // /work: the shared child routes, cancel, and logs — the item's output as server-sent events
 // (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes.
 import { workItemSpec, workItemStatus } from '../../../operator/src/api/v1alpha1/index.ts';
-import { isFinished } from '../../../operator/src/shared/work-phases.ts';
-import type { RdevObject } from '../cache.ts';
+import { isFinished, type LiveWorkItem } from '../../../operator/src/shared/work-phases.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
@@ -59,8 +58,8 @@ export function workRoutes(ctx: ShimContext) {
         let tail = '';
         let phase: string | undefined;
         let uid = first.metadata.uid;
-        const show = (item: RdevObject, deleted: boolean) => {
-          const next = String(item.status?.outputTail ?? '');
+        const show = (item: LiveWorkItem, deleted: boolean) => {
+          const next = item.status?.outputTail ?? '';
           // A new attempt starts a new output.
           const added =
             item.metadata.uid === uid && next.length >= tail.length ? appendedText(tail, next) : next;
@@ -75,9 +74,9 @@ export function workRoutes(ctx: ShimContext) {
             stream.end();
           }
         };
-        const stop = ctx.feed.onChange((kind, obj, deleted) => {
+        const stop = ctx.feed.onChange((_kind, obj, deleted) => {
           if (
-            kind === 'WorkItem' &&
+            obj.kind === 'WorkItem' &&
             obj.metadata.namespace === namespace &&
             obj.metadata.name === params.id
           ) {

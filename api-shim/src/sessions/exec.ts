@@ -3,8 +3,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WORKSPACE_CONTAINER } from '../../../operator/src/api/constants.ts';
 import { SESSIONS } from '../../../operator/src/api/resources.ts';
-import { parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
-import type { LiveSession } from '../../../operator/src/api/v1alpha1/index.ts';
+import { durationMs } from '../../../operator/src/api/v1alpha1/duration.ts';
+import { parseSession } from '../../../operator/src/api/v1alpha1/index.ts';
 import { isNotFound, type KubeClient } from '../../../operator/src/runtime/client.ts';
 import { type ExecOptions, execInPod } from '../../../operator/src/shared/pod-exec.ts';
 
@@ -33,7 +33,7 @@ const touch = (client: KubeClient, namespace: string, name: string) =>
  * the idle timeout keeps its Session, at most once a minute.
  */
 export function activityInterval(idleTimeout: string): number {
-  return Math.min(60_000, (parseDuration(idleTimeout) ?? 1_800_000) / 2);
+  return Math.min(60_000, durationMs(idleTimeout) / 2);
 }
 
 /** Runs `command` in the Session's Pod; resolves with its exit code. */
@@ -45,7 +45,7 @@ export async function execInSession(
   command: string[],
   options: ExecOptions,
 ): Promise<number> {
-  const session = await client.get<LiveSession>(SESSIONS, namespace, name);
+  const session = parseSession(await client.get(SESSIONS, namespace, name));
   const pod = session.status?.podName;
   if (session.status?.phase !== 'Active' || !pod) {
     throw new SessionExecError(
