@@ -259,6 +259,20 @@ export const operatorConfig = z.object({
         default: 0,
       },
     }),
+  runnerIdleSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .describe('how long after its last WorkItem a Project keeps a warm runner by default')
+    .meta({
+      option: {
+        flag: 'runner-idle-seconds',
+        env: 'RDEV_RUNNER_IDLE_SECONDS',
+        help: 'a Project without spec.runners.warm keeps one warm runner while it has had a WorkItem within this many seconds; 0: none',
+        default: 1800,
+      },
+    }),
   preview: z
     .object({
       domain: z

@@ -179,6 +179,15 @@ export const projectSpec = withRules(
         .boolean()
         .default(false)
         .meta({ description: 'Stops the workspace Pod; everything else is kept.' }),
+      runners: z
+        .object({
+          warm: z.number().int().min(0).max(20).optional().meta({
+            description:
+              'Idle, Ready runner Pods kept for WorkItems to claim. Unset: one while the Project has had a WorkItem within the operator\'s --runner-idle, else none.',
+          }),
+        })
+        .prefault({})
+        .meta({ description: 'The warm pool of runner Pods that WorkItems run in.' }),
       template: template.prefault({}),
       repo: repo.prefault({}),
       ci: ci.prefault({}),
@@ -273,6 +282,13 @@ export const projectStatus = z
       })
       .optional()
       .meta({ description: 'The cache user, once created.' }),
+    runners: z
+      .object({
+        warm: z.number().int().min(0).meta({ description: 'Idle, Ready runners.' }),
+        busy: z.number().int().min(0).meta({ description: 'Runners serving an attempt.' }),
+      })
+      .optional()
+      .meta({ description: 'The runner pool.' }),
     dns: z
       .object({
         hostnames: z

@@ -84,6 +84,13 @@ export const workItemSpec = withRules(
         }),
         { rule: 'self || !oldSelf', message: 'cancel cannot be undone' },
       ),
+      runIn: immutable(
+        z.enum(['runner', 'workspace']).default('runner').meta({
+          description:
+            "Where the item runs: runner (a fresh Pod of the Project, deleted after the attempt) or workspace (the Project's workspace Pod, sharing its files with Sessions). Immutable.",
+        }),
+        'runIn',
+      ),
       ttlSecondsAfterFinished: z
         .number()
         .int()
@@ -145,6 +152,12 @@ export const workItemStatus = z
       .optional()
       .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
     message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
+    runner: z
+      .object({
+        podName: z.string().max(253).meta({ description: 'The Pod the current or last attempt runs in.' }),
+      })
+      .optional()
+      .meta({ description: 'Where the current or last attempt runs; set when the item is bound.' }),
   })
   .meta({ description: 'The observed state of the WorkItem.' });
 
@@ -164,6 +177,7 @@ export const workItemKind: KindDefinition = {
     readyColumn,
     { name: 'Worker', type: 'string', jsonPath: '.status.worker', description: 'Worker it is bound to' },
     { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts', description: 'Attempts started' },
+    { name: 'Runner', type: 'string', jsonPath: '.status.runner.podName', description: 'Pod it runs in', priority: 1 },
     { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', priority: 1 },
     ageColumn,
   ],

@@ -108,7 +108,8 @@ export function desiredService(project: LiveProject, config: OperatorConfig): Js
     metadata: Object.keys(dns).length > 0 ? { ...metadata, annotations: dns } : metadata,
     spec: {
       type: 'ClusterIP',
-      selector: childLabels(project.metadata.name),
+      // The workspace Pod only: runners carry the Project's labels too (for its NetworkPolicy).
+      selector: { ...childLabels(project.metadata.name), 'app.kubernetes.io/component': 'workspace' },
       ports: [
         { name: 'preview', port: project.spec.workspace.previewPort, targetPort: 'preview', protocol: 'TCP' },
       ],
@@ -116,9 +117,17 @@ export function desiredService(project: LiveProject, config: OperatorConfig): Js
   });
 }
 
+/** The cluster DNS Pods (CoreDNS and kube-dns both carry k8s-app=kube-dns in kube-system). */
+const CLUSTER_DNS = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+
 export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfig): Json<V1NetworkPolicy> {
   const egress: Json<V1NetworkPolicyEgressRule>[] = [
     {
+      // DNS through the cluster's DNS Pods only: port 53 anywhere would be a tunnel out.
+      to: [CLUSTER_DNS],
       ports: [
         { protocol: 'UDP', port: 53 },
         { protocol: 'TCP', port: 53 },

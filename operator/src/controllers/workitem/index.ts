@@ -2,18 +2,21 @@
 // only) feed the pool; the scheduler (one key, so bursts coalesce into one pass) binds items;
 // the item controller handles duplicates, cancellation, lost workers and TTLs.
 import { Gauge } from 'prom-client';
-import { WORK_ITEMS } from '../../api/resources.ts';
-import { parseWorkItem } from '../../api/v1alpha1/index.ts';
+import { PROJECTS, WORK_ITEMS } from '../../api/resources.ts';
+import { type LiveProject, parseWorkItem } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { idempotencyGroup } from '../../queue/idempotency.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { LEASES } from '../../runtime/resources.ts';
+import { LEASES, PODS, type Pod, SECRETS } from '../../runtime/resources.ts';
 import { isBound, type LiveWorkItem } from '../../shared/work-phases.ts';
 import { WORKER_LEASE_SELECTOR } from '../../shared/worker-names.ts';
 import { type LeaseObject, type PoolStatus, WorkerPool } from '../../shared/worker-pool.ts';
+import type { SecretView } from '../project/reconcile.ts';
+import { runnerClaims } from '../runner/claim.ts';
+import { registerRunnerController } from '../runner/index.ts';
 import { itemReconciler } from './item.ts';
-import { IDEMPOTENCY_INDEX, POOL_KEY, scheduler } from './scheduler.ts';
+import { IDEMPOTENCY_INDEX, POOL_KEY, PROJECT_INDEX, scheduler } from './scheduler.ts';
 
 const WORKER_INDEX = 'worker';
 const POOL_FIELDS: readonly (keyof PoolStatus)[] = ['workers', 'capacity', 'busy', 'idle', 'queued'];
@@ -23,6 +26,10 @@ export interface PoolView {
   status(): PoolStatus;
 }
 
+/**
+ * Registers the scheduler, the item controller and the runner pool. Runners are built from the
+ * Project controller's informers (Projects, Pods, Secrets' key names): register it first.
+ */
 export function registerWorkControllers(manager: Manager, config: OperatorConfig): PoolView {
   const leases = manager.configureInformer<LeaseObject>(LEASES, {
     namespaces: [config.workerNamespace],
@@ -36,6 +43,7 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
         return group ? [group] : [];
       },
       [WORKER_INDEX]: (item) => (isBound(item) && item.status?.worker ? [item.status.worker] : []),
+      [PROJECT_INDEX]: (item) => [`${item.metadata.namespace}/${item.spec.projectRef.name}`],
     },
   });
   const pool = new WorkerPool();
@@ -68,6 +76,14 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
         limits: { maxRunning: config.maxRunning, maxRunningPerProject: config.maxRunningPerProject },
         fieldManager: manager.fieldManager,
         events: manager.events,
+        podFor: runnerClaims({
+          client: manager.client,
+          config,
+          projects: manager.informer<LiveProject>(PROJECTS).store,
+          pods: manager.informer<Pod>(PODS).store,
+          secrets: manager.informer<SecretView>(SECRETS).store,
+          fieldManager: manager.fieldManager,
+        }),
         onPoolStatus: (status) => {
           latest = status;
           for (const field of POOL_FIELDS) gauges[field].set(status[field]);
@@ -101,5 +117,6 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
       }),
     );
 
+  registerRunnerController(manager, config);
   return { status: () => latest };
 }

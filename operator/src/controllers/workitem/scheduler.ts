@@ -17,6 +17,8 @@ import { isBound, isWaiting, type LiveWorkItem } from '../../shared/work-phases.
 import { type PoolStatus, poolStatus, type WorkerPool } from '../../shared/worker-pool.ts';
 
 export const IDEMPOTENCY_INDEX = 'idempotencyGroup';
+/** WorkItems by their Project's key, namespace/name. */
+export const PROJECT_INDEX = 'project';
 /** The scheduler's one work-queue key. */
 export const POOL_KEY = 'pool';
 
@@ -30,6 +32,8 @@ export interface SchedulerDeps {
   limits: Limits;
   fieldManager: string;
   events: EventRecorder;
+  /** The Pod an attempt runs in (claimed or created now), or undefined when it needs none. */
+  podFor?: (item: LiveWorkItem, attempt: number) => Promise<string | undefined>;
   /** Told the pool's figures after each pass (metrics, the shim's /workers/pool). */
   onPoolStatus?: (status: PoolStatus) => void;
   now?: () => Date;
@@ -105,10 +109,11 @@ export function scheduler(deps: SchedulerDeps) {
         replacedVersion: item.metadata.resourceVersion,
       });
       try {
+        const pod = await deps.podFor?.(item, (item.status?.attempts ?? 0) + 1);
         const written = await patchStatus(
           deps.client,
           item,
-          scheduled(item, b.worker, at),
+          { ...scheduled(item, b.worker, at), runner: pod ? { podName: pod } : null },
           deps.fieldManager,
         );
         void deps.events.record(written, WORK_ITEMS, {
