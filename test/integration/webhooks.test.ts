@@ -17,7 +17,7 @@ import { verifySignature } from '../../operator/src/webhooks/signature.ts';
 import { eventually, kubeConfig } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
 import { rdevKind } from './support/rdev-objects.ts';
-import { useReceiver } from './support/receiver.ts';
+import { attemptsBefore, useReceiver } from './support/receiver.ts';
 
 const ns = useOperatorNamespace('rdev-hooks', (n) => [
   `--shim-namespace=${n}`,
@@ -27,10 +27,11 @@ const ns = useOperatorNamespace('rdev-hooks', (n) => [
 const client = new KubeClient(kubeConfig());
 const items = rdevKind(client, WORK_ITEMS, ns);
 
-/** /flaky answers 500 twice, then 200; /reject answers 400; the rest 200. */
-const receiver = useReceiver((path, before) => {
-  if (path === '/reject') return 400;
-  return path === '/flaky' && before.filter((r) => r.path === '/flaky').length < 2 ? 500 : 200;
+/** /flaky answers each delivery's first two attempts 500, then 200; /reject answers 400; the rest 200. */
+const receiver = useReceiver((request, before) => {
+  if (request.path === '/reject') return 400;
+  const earlier = attemptsBefore(request, before).filter((r) => r.path === '/flaky');
+  return request.path === '/flaky' && earlier.length < 2 ? 500 : 200;
 });
 
 const KEYS = { flaky: 'flaky-hmac-key' };

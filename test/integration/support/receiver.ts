@@ -12,8 +12,15 @@ export interface Received {
   answered: number;
 }
 
-/** `answer` picks the status of a request to `path`, given every request received before it. */
-export function useReceiver(answer: (path: string, before: readonly Received[]) => number) {
+/** What `answer` sees of a request: its path, headers and body. */
+export type Request = Omit<Received, 'answered'>;
+
+/** The requests before `request` that carry the same webhook delivery id: its earlier attempts. */
+export const attemptsBefore = (request: Request, before: readonly Received[]) =>
+  before.filter((r) => r.headers['x-rdev-delivery'] === request.headers['x-rdev-delivery']);
+
+/** `answer` picks the status of a request, given every request received before it. */
+export function useReceiver(answer: (request: Request, before: readonly Received[]) => number) {
   const received: Received[] = [];
   const to = (path: string) => received.filter((r) => r.path === path);
   const server = createServer((req, res) => {
@@ -23,9 +30,9 @@ export function useReceiver(answer: (path: string, before: readonly Received[]) 
       body += chunk;
     });
     req.on('end', () => {
-      const path = req.url ?? '/';
-      const answered = answer(path, received);
-      received.push({ path, headers: req.headers, body, answered });
+      const request = { path: req.url ?? '/', headers: req.headers, body };
+      const answered = answer(request, received);
+      received.push({ ...request, answered });
       res.writeHead(answered, { 'content-type': 'text/plain' });
       res.end(String(answered));
     });
