@@ -6,7 +6,7 @@ import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { cached, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
+import { current, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
 
 export function checkoutRoutes(ctx: ShimContext) {
   return [
@@ -34,7 +34,7 @@ export function checkoutRoutes(ctx: ShimContext) {
       response: presented(checkoutSpec, checkoutStatus),
       handler: async ({ params, query, body, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        const checkout = cached(ctx.cache, principal.key, 'Checkout', namespace, params.id);
+        const checkout = await current(ctx, principal.key, 'Checkout', namespace, params.id);
         if (checkout.spec.checkin)
           throw new HttpError(409, `Checkout ${namespace}/${params.id} is already checked in`);
         const phase = checkout.status?.phase;

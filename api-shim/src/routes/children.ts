@@ -13,6 +13,7 @@ import type { ShimContext } from './context.ts';
 import {
   cached,
   createObject,
+  current,
   deleteObject,
   labels,
   listQuery,
@@ -139,7 +140,7 @@ export function childRoutes(ctx: ShimContext, c: ChildKind): Route[] {
       response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        cached(ctx.cache, principal.key, c.kind, namespace, params.id);
+        await current(ctx, principal.key, c.kind, namespace, params.id);
         await deleteObject(ctx.client, c.kind, namespace, params.id);
         return { name: params.id, namespace, deleting: true };
       },

@@ -2,7 +2,7 @@
 // from the cache with the key's reach checked, and writes annotated with the key that made them.
 import { z } from 'zod';
 import { API_VERSION } from '../../../operator/src/api/v1alpha1/index.ts';
-import type { KubeClient } from '../../../operator/src/runtime/client.ts';
+import { isNotFound, type KubeClient } from '../../../operator/src/runtime/client.ts';
 import { canReachProject, requestNamespace, requireProject } from '../auth/access.ts';
 import type { Kind, KindObjects, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES, PARSE } from '../cache.ts';
@@ -116,6 +116,30 @@ export function cached<K extends Kind>(
 ): KindObjects[K] {
   const obj = cache.kinds[kind].store.get(`${namespace}/${name}`);
   if (!obj) throw notFound(`${kind} ${namespace}/${name}`);
+  requireProject(key, namespace, projectOf(obj));
+  return obj;
+}
+
+/**
+ * The object a write acts on, with the key's reach checked: from the cache, or, when the cache
+ * does not show it yet (a client that just created it), from the API server. Reads are served
+ * from the cache; a write must not answer 404 for what its caller made a moment ago.
+ */
+export async function current<K extends Kind>(
+  ctx: ShimContext,
+  key: ApiKey,
+  kind: K,
+  namespace: string,
+  name: string,
+): Promise<KindObjects[K]> {
+  const hit = ctx.cache.kinds[kind].store.get(`${namespace}/${name}`);
+  const obj =
+    hit ??
+    PARSE[kind](
+      await ctx.client.get(KIND_RESOURCES[kind], namespace, name).catch((err) => {
+        throw isNotFound(err) ? notFound(`${kind} ${namespace}/${name}`) : err;
+      }),
+    );
   requireProject(key, namespace, projectOf(obj));
   return obj;
 }

@@ -10,6 +10,7 @@ import type { ShimContext } from './context.ts';
 import {
   cached,
   createObject,
+  current,
   deleteObject,
   labels,
   listQuery,
@@ -104,9 +105,9 @@ export function projectRoutes(ctx: ShimContext) {
       response: projectView,
       handler: async ({ params, query, body: raw, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        const current = cached(ctx.cache, principal.key, 'Project', namespace, params.project);
+        const existing = await current(ctx, principal.key, 'Project', namespace, params.project);
         if (!raw.labels && !raw.spec) throw invalid('nothing to change: give labels or spec');
-        if (raw.spec) validate(projectSpec, mergePatch(current.spec, raw.spec), 'body.spec');
+        if (raw.spec) validate(projectSpec, mergePatch(existing.spec, raw.spec), 'body.spec');
         if (raw.labels) {
           const kept = Object.fromEntries(Object.entries(raw.labels).filter(([, v]) => v !== null));
           validate(labels, kept, 'body.labels');
@@ -135,7 +136,7 @@ export function projectRoutes(ctx: ShimContext) {
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        cached(ctx.cache, principal.key, 'Project', namespace, params.project);
+        await current(ctx, principal.key, 'Project', namespace, params.project);
         await deleteObject(ctx.client, 'Project', namespace, params.project);
         return { name: params.project, namespace, deleting: true };
       },

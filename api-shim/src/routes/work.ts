@@ -7,7 +7,7 @@ import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
 import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { cached, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
+import { cached, current, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
 import { appendedText } from './output.ts';
 
 export function workRoutes(ctx: ShimContext) {
@@ -32,7 +32,7 @@ export function workRoutes(ctx: ShimContext) {
       response: presented(workItemSpec, workItemStatus),
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        const item = cached(ctx.cache, principal.key, 'WorkItem', namespace, params.id);
+        const item = await current(ctx, principal.key, 'WorkItem', namespace, params.id);
         const phase = item.status?.phase ?? '';
         if (isFinished(item)) throw new HttpError(409, `WorkItem ${namespace}/${params.id} already ${phase}`);
         const patched = await patchObject(ctx.client, principal.key, 'WorkItem', namespace, params.id, {
