@@ -11,6 +11,8 @@ export interface ExecOptions {
   onStderr: (chunk: Buffer) => void;
   /** Aborting closes the stream and stops the command (TERM, then KILL after a grace period). */
   signal?: AbortSignal;
+  /** Seconds between TERM and KILL when stopped (default: stopCommand's); rounded up to whole seconds. */
+  graceSeconds?: number;
 }
 
 export interface ExecTarget {
@@ -31,16 +33,19 @@ const sink = (write: (chunk: Buffer) => void) =>
   });
 
 /** Stops a command whose caller went away; a failure here is not the caller's to handle. */
-async function stop(exec: Exec, target: ExecTarget, pid: number): Promise<void> {
+async function stop(exec: Exec, target: ExecTarget, pid: number, graceSeconds?: number): Promise<void> {
   const ignore = sink(() => undefined);
+  // Whole seconds: the stop command counts the grace in tenths and its shell compares integers.
+  const grace = graceSeconds === undefined ? undefined : Math.ceil(graceSeconds);
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 15_000);
+    // Long enough for the grace period to run out inside the Pod, and the KILL after it.
+    const timer = setTimeout(resolve, ((grace ?? 5) + 10) * 1000);
     exec
       .exec(
         target.namespace,
         target.pod,
         target.container,
-        stopCommand(pid),
+        stopCommand(pid, grace),
         ignore,
         ignore,
         null,
@@ -92,7 +97,7 @@ export async function execInPod(
   });
   stderr.end();
   const aborted = options.signal?.aborted === true;
-  if (aborted && stderr.pid !== undefined) await stop(exec, target, stderr.pid);
+  if (aborted && stderr.pid !== undefined) await stop(exec, target, stderr.pid, options.graceSeconds);
   const code = exitCodeFromStatus(status);
   if (code !== undefined) return { code };
   return { code: undefined, aborted, message: status.message ?? status.reason ?? 'unknown error' };

@@ -1,7 +1,6 @@
 // `rdev worker` configuration: its fields declare their options in `.meta({ option })`, filled by
 // the same loader as the operator's (flags > env > --config file > defaults).
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import {
   healthAddrField,
@@ -74,19 +73,6 @@ export const workerConfig = z.object({
         default: 15,
       },
     }),
-  workDir: z
-    .string()
-    .min(1)
-    .describe('where scratch directories are made')
-    .meta({
-      option: {
-        flag: 'work-dir',
-        env: 'RDEV_WORK_DIR',
-        help: 'where scratch directories are made',
-        default: join(tmpdir(), 'rdev-work'),
-        shownDefault: '(temp dir)/rdev-work',
-      },
-    }),
   killGraceSeconds: z
     .number()
     .min(0)
@@ -98,6 +84,19 @@ export const workerConfig = z.object({
         env: 'RDEV_KILL_GRACE_SECONDS',
         help: 'seconds between SIGTERM and SIGKILL when an item is stopped',
         default: 10,
+      },
+    }),
+  runnerWaitSeconds: z
+    .number()
+    .min(1)
+    .max(3600)
+    .describe('how long an item waits for its Pod to be Ready')
+    .meta({
+      option: {
+        flag: 'runner-wait-seconds',
+        env: 'RDEV_RUNNER_WAIT_SECONDS',
+        help: 'how long an item waits for the Pod it is bound to (its runner, or the workspace) to be Ready; then the attempt is lost and retried',
+        default: 120,
       },
     }),
   outputFlushSeconds: z
@@ -161,14 +160,15 @@ export const workerConfig = z.object({
             help: 'root URL of Woodpecker: build, test and deploy items without a command run the Project pipeline there',
           },
         }),
-      secret: z
+      tokenFile: z
         .string()
+        .min(1)
         .optional()
         .meta({
           option: {
-            flag: 'woodpecker-secret',
-            env: 'RDEV_WOODPECKER_SECRET',
-            help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
+            flag: 'woodpecker-token-file',
+            env: 'RDEV_WOODPECKER_TOKEN_FILE',
+            help: 'file holding the Woodpecker API token (read at each use: a rotated mounted Secret is picked up)',
           },
         }),
       pollSeconds: z
@@ -185,17 +185,6 @@ export const workerConfig = z.object({
         }),
     })
     .describe('Woodpecker, for build, test and deploy items run as the Project pipeline'),
-  gitCredentialsSecret: z
-    .string()
-    .optional()
-    .describe('Secret (namespace/name) with username and token for cloning Project repositories')
-    .meta({
-      option: {
-        flag: 'git-credentials-secret',
-        env: 'RDEV_GIT_CREDENTIALS_SECRET',
-        help: 'namespace/name of a Secret with username and token, to clone Project repositories',
-      },
-    }),
   healthAddr: healthAddrField,
   logLevel: logLevelField,
 });

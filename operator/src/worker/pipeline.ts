@@ -1,10 +1,10 @@
 // Runs a build, test or deploy item as the Project's CI pipeline: a manual Woodpecker pipeline
-// on the branch, followed until it finishes, its step logs streamed line by line as a process's
-// output would be. Same shape as a process (RunningProcess), so the worker treats both alike.
+// on the branch, followed until it finishes, its step logs streamed line by line as a command's
+// output would be. Same shape as a command run in a Pod (RunningProcess), so the worker treats both alike.
 import type { LogLine, WoodpeckerClient, WoodpeckerPipeline } from '../providers/ci/woodpecker-client.ts';
 import { isFinished } from '../providers/ci/woodpecker-client.ts';
 import { realClock, sleep } from '../runtime/clock.ts';
-import { type RunningProcess, Tail } from './process.ts';
+import { type Exited, type RunningProcess, Tail } from './output.ts';
 
 export interface PipelineOptions {
   client: WoodpeckerClient;
@@ -24,7 +24,7 @@ export function pipelineExitCode(pipeline: WoodpeckerPipeline): number {
   return failed?.exit_code || 1;
 }
 
-export function runPipeline(options: PipelineOptions): RunningProcess {
+export function runPipeline(options: PipelineOptions): RunningProcess<Exited> {
   const { client, repoId } = options;
   const tail = new Tail(options.tailBytes);
   const stopped = new AbortController();

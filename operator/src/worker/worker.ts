@@ -3,12 +3,13 @@
 // and writes every transition fenced: a write only lands while status still names this worker
 // and this attempt, so a worker that lost an item (rebound elsewhere after its Lease expired)
 // can never report over the new attempt — it stops its copy instead.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+// The worker runs nothing of an item itself: the command runs in the Pod the operator bound the
+// item to (status.runner.podName), started through pods/exec; pipelines run in Woodpecker.
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { WORKSPACE_CONTAINER } from '../api/constants.ts';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
 import { parseProject, parseWorkItem } from '../api/v1alpha1/index.ts';
-import { readAdminSecretKey } from '../providers/admin.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
 import { errorMessage } from '../providers/external.ts';
 import { NotConfiguredError } from '../providers/ports.ts';
@@ -24,18 +25,19 @@ import {
 import { patchStatus } from '../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
 import { Informer } from '../runtime/informer.ts';
-import { readSecretData } from '../shared/secrets.ts';
+import { PODS, type Pod } from '../runtime/resources.ts';
+import { execInPod } from '../shared/pod-exec.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';
-import { commandFor, type ProjectView } from './commands.ts';
+import { type CommandPlan, commandFor, runnerCommand } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
-import { gitCheckout } from './git.ts';
 import { Heartbeat } from './heartbeat.ts';
+import type { RunningProcess } from './output.ts';
 import { runPipeline } from './pipeline.ts';
-import { type RunningProcess, runProcess } from './process.ts';
+import { runInPod } from './runner.ts';
 
-/** The environment an item's process inherits from the worker (nothing of the worker's own settings). */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM'];
+/** Reads of the item's Pod while waiting for it: short, since one is made every ~250 ms. */
+const POD_READ_TIMEOUT_MS = 5_000;
 
 interface Attempt {
   key: string;
@@ -109,7 +111,6 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.deps.config.workDir, { recursive: true });
     this.informer.run(this.stopAll.signal).catch((err) => this.deps.log.error({ err }, 'informer stopped'));
     await this.informer.waitForSync();
     await this.heartbeat.start(this.stopAll.signal);
@@ -179,13 +180,10 @@ export class Worker {
     log.info('attempt started');
     let outcome: Outcome = { kind: 'lost', reason: 'the attempt did not start' };
     let tail = '';
-    const dir = await mkdtemp(join(this.deps.config.workDir, `${attempt.key.replace('/', '-')}-`));
     try {
-      ({ outcome, tail } = await this.execute(attempt, dir));
+      ({ outcome, tail } = await this.execute(attempt));
     } catch (err) {
       outcome = { kind: 'lost', reason: `worker error: ${errorMessage(err)}` };
-    } finally {
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
     if (attempt.abandoned) return;
     const reported = await this.write(attempt, (item) =>
@@ -194,7 +192,7 @@ export class Worker {
     log.info({ outcome, reported }, 'attempt finished');
   }
 
-  private async execute(attempt: Attempt, dir: string): Promise<{ outcome: Outcome; tail: string }> {
+  private async execute(attempt: Attempt): Promise<{ outcome: Outcome; tail: string }> {
     const { client, config } = this.deps;
     const item = attempt.item;
     const project = await client
@@ -205,35 +203,30 @@ export class Worker {
       });
     const plan = commandFor(item, project, config);
     if (!plan.runnable) return { outcome: { kind: 'unrunnable', reason: plan.reason }, tail: '' };
-    const env: NodeJS.ProcessEnv = Object.fromEntries(
-      INHERITED_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]])),
-    );
-    Object.assign(env, plan.env, await this.credentials(project, plan.credentialKeys));
-    // A pipeline runs in CI, on the repository there: nothing to check out here.
-    const cloneURL = 'pipeline' in plan ? undefined : project?.status?.repo?.cloneURL;
-    if (cloneURL) await gitCheckout(cloneURL, dir, await this.gitCredentials());
     if (attempt.stopping || attempt.abandoned)
       return { outcome: attempt.stopping ?? { kind: 'lost', reason: 'stopped' }, tail: '' };
 
     const prefix = `[${attempt.key}#${attempt.number}]`;
     const output = this.deps.output ?? ((line: string) => process.stdout.write(`${line}\n`));
-    const proc =
-      'pipeline' in plan
-        ? runPipeline({
-            ...plan.pipeline,
-            client: await this.woodpecker(),
-            tailBytes: OUTPUT_TAIL_BYTES,
-            pollMs: config.ci.pollSeconds * 1000,
-            onLine: (line) => output(`${prefix} ${line}`),
-          })
-        : runProcess({
-            command: plan.command,
-            cwd: dir,
-            env,
-            tailBytes: OUTPUT_TAIL_BYTES,
-            killGraceMs: config.killGraceSeconds * 1000,
-            onLine: (line, stream) => output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
-          });
+    let proc: RunningProcess;
+    if ('pipeline' in plan) {
+      proc = runPipeline({
+        ...plan.pipeline,
+        client: await this.woodpecker(),
+        tailBytes: OUTPUT_TAIL_BYTES,
+        pollMs: config.ci.pollSeconds * 1000,
+        onLine: (line) => output(`${prefix} ${line}`),
+      });
+    } else {
+      const podName = item.status?.runner?.podName;
+      // The operator names a Pod for every item it does not leave to CI. Without one (an operator
+      // that disagrees about CI) there is nowhere to run: another attempt may be bound to one.
+      if (!podName)
+        return { outcome: { kind: 'lost', reason: 'the item is bound to no Pod to run in' }, tail: '' };
+      proc = this.inPod(item, podName, plan, (line, stream) =>
+        output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
+      );
+    }
     attempt.process = proc;
     const timer = setTimeout(() => this.stop(attempt, { kind: 'timedOut' }), timeoutMs(item.spec));
     let flushed = '';
@@ -248,10 +241,11 @@ export class Worker {
         : undefined;
     try {
       const result = await proc.result;
-      return {
-        outcome: attempt.stopping ?? { kind: 'exited', exitCode: result.exitCode },
-        tail: result.tail,
-      };
+      const ended: Outcome =
+        'lost' in result
+          ? { kind: 'lost', reason: result.lost }
+          : { kind: 'exited', exitCode: result.exitCode };
+      return { outcome: attempt.stopping ?? ended, tail: result.tail };
     } finally {
       clearTimeout(timer);
       clearInterval(flush);
@@ -330,43 +324,41 @@ export class Worker {
     return false;
   }
 
-  private async credentials(
-    project: ProjectView | undefined,
-    keys: string[],
-  ): Promise<Record<string, string>> {
-    const ref = project?.spec.agent.credentialsSecretRef;
-    if (!ref || keys.length === 0) return {};
-    const data = await readSecretData(this.deps.client, project.metadata.namespace, ref.name);
-    return Object.fromEntries(
-      keys.flatMap((k) => {
-        const value = data?.[k];
-        return value === undefined ? [] : [[k, value]];
-      }),
-    );
+  /** The plan's command, run in the item's Pod once that is Ready. */
+  private inPod(
+    item: LiveWorkItem,
+    podName: string,
+    plan: CommandPlan,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): RunningProcess {
+    const { client, config } = this.deps;
+    const namespace = item.metadata.namespace;
+    const reader = client.withTimeout(POD_READ_TIMEOUT_MS);
+    const target = { namespace, pod: podName, container: WORKSPACE_CONTAINER };
+    return runInPod({
+      pod: `${namespace}/${podName}`,
+      command: runnerCommand(plan),
+      getPod: () =>
+        reader.get<Pod>(PODS, namespace, podName).catch((err) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        }),
+      exec: (command, options) =>
+        execInPod(client.config, target, command, { ...options, graceSeconds: config.killGraceSeconds }),
+      waitMs: config.runnerWaitSeconds * 1000,
+      tailBytes: OUTPUT_TAIL_BYTES,
+      onLine,
+    });
   }
 
   /** A Woodpecker client with the token read now (a rotated token is picked up). */
   private async woodpecker(): Promise<WoodpeckerClient> {
-    const { url, secret } = this.deps.config.ci;
+    const { url, tokenFile } = this.deps.config.ci;
     if (!url) throw new NotConfiguredError('the worker has no --woodpecker-url');
-    const token = await readAdminSecretKey(
-      this.deps.client,
-      secret,
-      'Woodpecker token',
-      'woodpecker-secret',
-      'WOODPECKER_TOKEN',
-    );
+    if (!tokenFile) throw new NotConfiguredError('the worker has no --woodpecker-token-file');
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    if (!token) throw new Error(`the Woodpecker token file ${tokenFile} is empty`);
     return woodpeckerClient({ url, token });
-  }
-
-  private async gitCredentials(): Promise<{ username: string; token: string } | undefined> {
-    const ref = this.deps.config.gitCredentialsSecret;
-    if (!ref) return undefined;
-    const [namespace, name, ...rest] = ref.split('/');
-    if (!namespace || !name || rest.length > 0)
-      throw new Error(`the git credentials Secret must be given as namespace/name, not "${ref}"`);
-    const data = await readSecretData(this.deps.client, namespace, name);
-    return data?.token ? { username: data.username ?? 'rdev', token: data.token } : undefined;
   }
 
   private remember(id: string): void {
