@@ -36,7 +36,7 @@ export type Plan =
 export function commandFor(
   item: LiveWorkItem,
   project: ProjectView | undefined,
-  config: Pick<WorkerConfig, 'commands' | 'ci'>,
+  config: Pick<WorkerConfig, 'commands' | 'ci' | 'agentCommand'>,
 ): Plan {
   const env: Record<string, string> = {
     RDEV_WORK_ITEM: item.metadata.name,
@@ -57,7 +57,11 @@ export function commandFor(
     const cloneURL = project.status?.repo?.cloneURL;
     return {
       runnable: true,
-      command: provider.promptCommand(item.spec.prompt ?? ''),
+      // A stand-in for the agent's CLI (tests, local planes) gets the agent's whole command line.
+      command: [
+        ...(config.agentCommand ? [config.agentCommand] : []),
+        ...provider.promptCommand(item.spec.prompt ?? ''),
+      ],
       env: { ...env, ...model },
       ...(cloneURL ? { cloneURL } : {}),
     };

@@ -86,6 +86,17 @@ export const workerConfig = z.object({
         default: 10,
       },
     }),
+  agentCommand: z
+    .string()
+    .optional()
+    .describe("a program run in the agent CLI's place, given its command line")
+    .meta({
+      option: {
+        flag: 'agent-command',
+        env: 'RDEV_AGENT_COMMAND',
+        help: "run this program in place of the agent's CLI, with the agent's command line as its arguments (a stand-in for tests and local planes; unset: the agent's CLI)",
+      },
+    }),
   runnerWaitSeconds: z
     .number()
     .min(1)
