@@ -51,12 +51,7 @@ beforeAll(async () => {
   await createAgentSecret(ns.name);
   await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
   await createSecret(ns.name, 'bot', bot);
-  await createSecret(ns.name, 'git-clone', { username: gitea.adminUser, token: gitea.adminToken });
-  spawnWorker(ns.name, 'shim-worker', [
-    '--capacity=2',
-    '--output-flush-seconds=0.2',
-    `--git-credentials-secret=${ns.name}/git-clone`,
-  ]);
+  spawnWorker(ns.name, 'shim-worker', ['--capacity=2', '--output-flush-seconds=0.2']);
 });
 
 describe('through the shim', () => {

@@ -1,12 +1,13 @@
 // The queue's order and limits on a real backlog: 300 items from five Projects, created before
 // any worker exists, then three workers of three slots each, with at most six items running in
 // all and two per Project. Judged by what the item processes did (a ledger file).
-import { describe, expect, it } from 'vitest';
-import { WORK_ITEMS } from '../../operator/src/api/resources.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECTS as PROJECT_KIND, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
+import { PROJECT_SPEC } from '../support/manifests.ts';
 import { inParallel } from '../support/parallel.ts';
-import { eventually, kubeConfig } from './support/kube.ts';
+import { createAgentSecret, eventually, kubeConfig } from './support/kube.ts';
 import { Ledger } from './support/ledger.ts';
 import { useOperatorNamespace } from './support/operator.ts';
 import { rdevKind } from './support/rdev-objects.ts';
@@ -17,9 +18,18 @@ const ns = useOperatorNamespace('rdev-work-fair', (n) => [
   '--max-running=6',
   '--max-running-per-project=2',
 ]);
-const items = rdevKind<LiveWorkItem>(new KubeClient(kubeConfig()), WORK_ITEMS, ns);
+const client = new KubeClient(kubeConfig());
+const items = rdevKind<LiveWorkItem>(client, WORK_ITEMS, ns);
+const projects = rdevKind(client, PROJECT_KIND, ns, { spec: PROJECT_SPEC });
 
 const PROJECTS = ['p1', 'p2', 'p3', 'p4', 'p5'];
+
+// Items run in runner Pods of their Projects.
+beforeAll(async () => {
+  await createAgentSecret(ns.name);
+  await Promise.all(PROJECTS.map((p) => projects.create(p)));
+  await Promise.all(PROJECTS.map((p) => projects.phase(p, 'Ready', 90_000)));
+});
 /** Per Project: 12 urgent, 36 normal and 12 background items (60, 180 and 60 in all). */
 const CLASSES = [
   { name: 'hi', priority: 5, count: 12 },

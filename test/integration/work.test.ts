@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
+import { PODS, type Pod } from '../../operator/src/runtime/resources.ts';
 import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
 import { boundTo } from '../../operator/src/shared/worker-names.ts';
 import { createSecret, eventually, kubeConfig } from './support/kube.ts';
@@ -21,21 +22,17 @@ const workers: WorkerProcess[] = [];
 let agentBin = '';
 
 beforeAll(async () => {
-  // The agent's CLI, stood in for by a script that echoes its arguments and environment.
+  // The agent's CLI, stood in for by a script that echoes its command line and model. (Its key
+  // reaches the runner through the Pod's env, which kwok's exec on this machine does not apply:
+  // the test reads that from the runner Pod instead.)
   agentBin = await mkdtemp(join(tmpdir(), 'rdev-agent-'));
   await writeFile(
-    join(agentBin, 'claude'),
-    [
-      '#!/bin/sh',
-      'echo "claude got: $*"',
-      'echo "key: $ANTHROPIC_API_KEY"',
-      'echo "model: $ANTHROPIC_MODEL"',
-      '',
-    ].join('\n'),
+    join(agentBin, 'agent'),
+    ['#!/bin/sh', 'cli=$1; shift', 'echo "$cli got: $*"', 'echo "model: $ANTHROPIC_MODEL"', ''].join('\n'),
   );
-  await chmod(join(agentBin, 'claude'), 0o755);
-  const PATH = `${agentBin}:${process.env.PATH}`;
-  for (const name of ['w1', 'w2']) workers.push(spawnWorker(ns.name, name, ['--capacity=2'], { PATH }));
+  await chmod(join(agentBin, 'agent'), 0o755);
+  for (const name of ['w1', 'w2'])
+    workers.push(spawnWorker(ns.name, name, ['--capacity=2', `--agent-command=${join(agentBin, 'agent')}`]));
   await rdevKind(client, PROJECTS, ns).create('shop', {
     agent: { model: 'claude-test-model', credentialsSecretRef: { name: 'agent-keys' } },
   });
@@ -178,7 +175,19 @@ describe('WorkItems on warm workers', () => {
       'claude got: --print --dangerously-skip-permissions add a login page',
     );
     expect(item.status?.outputTail).toContain('model: claude-test-model');
-    expect(item.status?.outputTail).toContain('key: sk-test-agent');
+    // Its runner is gone with the attempt; the Project's warm runners are built the same way.
+    const runner = await eventually(
+      async () =>
+        (
+          await client.list<Pod>(PODS, ns.name, {
+            labelSelector: 'rdev.dev/role=runner,rdev.dev/project=shop',
+          })
+        ).items[0],
+    );
+    expect(runner?.spec?.containers[0]?.env).toContainEqual({
+      name: 'ANTHROPIC_API_KEY',
+      valueFrom: { secretKeyRef: { name: 'agent-keys', key: 'ANTHROPIC_API_KEY' } },
+    });
   });
 
   it('fails a build item with nothing to run, without retrying', async () => {
