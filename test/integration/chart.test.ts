@@ -3,8 +3,9 @@
 // what it renders (server-side dry run, restricted Pod Security). Then its RBAC for real: the
 // chart's ServiceAccounts, Roles and bindings are applied, the operator and a worker run with
 // tokens of those ServiceAccounts (TokenRequest API), a Project becomes Ready and a WorkItem
-// runs, and the shim serves keys, reads, writes, exec and webhooks, without a single forbidden
-// request; and what the chart does not grant is refused.
+// runs in a runner Pod, and the shim serves keys, reads, writes, exec and webhooks, without a
+// single forbidden request; and what the chart does not grant is refused: the worker reads no
+// Secret and writes no Lease but its own.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,9 +27,9 @@ import { createLogger } from '../../operator/src/runtime/logging.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
 import { EVENTS, LEASES, PODS, SECRETS } from '../../operator/src/runtime/resources.ts';
 import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
-import { boundTo } from '../../operator/src/shared/worker-names.ts';
+import { boundTo, workerLeaseName } from '../../operator/src/shared/worker-names.ts';
 import { loadWorkerConfig } from '../../operator/src/worker/config.ts';
-import { PROJECT_SPEC, ROOT } from '../support/manifests.ts';
+import { AGENT_SECRET, PROJECT_SPEC, ROOT } from '../support/manifests.ts';
 import { installCrds } from './support/crds.ts';
 import { createAgentSecret, eventually, kubeConfig, uniqueName, useNamespace } from './support/kube.ts';
 import { kubectl } from './support/kubectl.ts';
@@ -43,6 +44,12 @@ interface Container {
   name: string;
   args: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  [key: string]: unknown;
+}
+interface PodSpec {
+  containers: Container[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
   [key: string]: unknown;
 }
 interface Rule {
@@ -82,15 +89,37 @@ async function writeObjects(name: string, objects: Obj[]): Promise<string> {
 const named = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
 const kinds = (objects: Obj[]) => [...new Set(objects.map((o) => o.kind))].sort();
 
-function containerOf(objects: Obj[], component: string): Container {
-  const deployment = named(objects, 'Deployment').find(
-    (d) => d.metadata.labels?.['app.kubernetes.io/component'] === component,
+/** The Deployment (operator, shim) or StatefulSet (worker) of a component. */
+function workloadOf(objects: Obj[], component: string): Obj {
+  const workload = objects.find(
+    (o) =>
+      (o.kind === 'Deployment' || o.kind === 'StatefulSet') &&
+      o.metadata.labels?.['app.kubernetes.io/component'] === component,
   );
-  const pod = (deployment?.spec?.template as { spec: { containers: Container[] } } | undefined)?.spec;
-  const container = pod?.containers[0];
-  if (!container) throw new Error(`no ${component} Deployment rendered`);
+  if (!workload) throw new Error(`no ${component} workload rendered`);
+  return workload;
+}
+
+function podSpecOf(objects: Obj[], component: string): PodSpec {
+  const template = workloadOf(objects, component).spec?.template as { spec: PodSpec } | undefined;
+  if (!template) throw new Error(`the ${component} workload has no Pod template`);
+  return template.spec;
+}
+
+function containerOf(objects: Obj[], component: string): Container {
+  const container = podSpecOf(objects, component).containers[0];
+  if (!container) throw new Error(`no ${component} container rendered`);
   return container;
 }
+
+/** The rules of a component's ClusterRoles and Roles. */
+function rulesOf(objects: Obj[], component: string): Rule[] {
+  return [...named(objects, 'ClusterRole'), ...named(objects, 'Role')]
+    .filter((r) => r.metadata.labels?.['app.kubernetes.io/component'] === component)
+    .flatMap((r) => (r as unknown as { rules: Rule[] }).rules);
+}
+
+const leaseRules = (rules: Rule[]) => rules.filter((r) => r.resources.includes('leases'));
 
 /** The container's environment as the kubelet would give it: downward API fields resolved. */
 function envOf(container: Container, pod: { name: string; namespace: string }): NodeJS.ProcessEnv {
@@ -114,7 +143,12 @@ function argsOf(container: Container, env: NodeJS.ProcessEnv): string[] {
 
 /** Every value set: all providers, the Ingress, the ServiceMonitor, restricted egress. */
 const ALL_FEATURES = {
-  operator: { storageClassName: 'standard', workspaceEgressCIDRs: ['10.0.0.0/8'], maxRunning: 20 },
+  operator: {
+    storageClassName: 'standard',
+    workspaceEgressCIDRs: ['10.0.0.0/8'],
+    maxRunning: 20,
+    runnerIdleSeconds: 600,
+  },
   shim: {
     bootstrapKeySecret: 'shim-bootstrap',
     trustProxy: true,
@@ -129,7 +163,7 @@ const ALL_FEATURES = {
   worker: {
     replicas: 3,
     capacity: 4,
-    gitCredentialsSecret: 'git-credentials',
+    runnerWaitSeconds: 60,
     commands: { build: 'make build', test: 'make test: all', deploy: 'make deploy' },
     resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '8Gi' } },
   },
@@ -217,6 +251,7 @@ describe('the chart', () => {
       'RoleBinding',
       'Service',
       'ServiceAccount',
+      'StatefulSet',
     ]);
     expect(named(objects, 'ServiceAccount').map((o) => o.metadata.name)).toEqual([
       'rdev-operator',
@@ -256,6 +291,13 @@ describe('the chart', () => {
       '--worker-namespace=rdev-system',
     ]);
     expect(containerOf(objects, 'worker').args[0]).toBe('worker');
+    // Stable Pod names: each worker's Lease is named in its Role.
+    const workers = workloadOf(objects, 'worker');
+    expect(workers).toMatchObject({ kind: 'StatefulSet', metadata: { name: 'rdev-worker' } });
+    expect(workers.spec).toMatchObject({ serviceName: 'rdev-worker', replicas: 2 });
+    expect(named(objects, 'Service').find((o) => o.metadata.name === 'rdev-worker')?.spec).toMatchObject({
+      clusterIP: 'None',
+    });
   });
 
   it('maps the default values to the options of each component, as their parsers read them', () => {
@@ -274,6 +316,7 @@ describe('the chart', () => {
       metricsAddr: ':8080',
       healthAddr: ':8081',
       egressCIDRs: ['0.0.0.0/0', '::/0'],
+      runnerIdleSeconds: 1800,
       dns: { mode: 'none' },
       git: { organization: 'rdev' },
     });
@@ -287,8 +330,11 @@ describe('the chart', () => {
       name: 'w-0',
       namespace: 'rdev-system',
       capacity: 2,
-      workDir: '/work',
+      runnerWaitSeconds: 120,
     });
+    // No Woodpecker configured: no token file, no Secret mounted.
+    expect(workerConfig.ci.tokenFile).toBeUndefined();
+    expect(podSpecOf(objects, 'worker').volumes?.filter((v) => v.secret)).toEqual([]);
     const shim = containerOf(objects, 'shim');
     const shimEnv = envOf(shim, { name: 'shim-0', namespace: 'rdev-system' });
     expect(loadShimConfig(argsOf(shim, shimEnv), shimEnv)).toMatchObject({
@@ -321,6 +367,7 @@ describe('the chart', () => {
       storageClassName: 'standard',
       egressCIDRs: ['10.0.0.0/8'],
       maxRunning: 20,
+      runnerIdleSeconds: 600,
       domain: 'example.dev',
       images: { claudeCode: 'registry.example.dev/claude:1', opencode: 'registry.example.dev/opencode:1' },
       git: {
@@ -357,9 +404,18 @@ describe('the chart', () => {
     );
     expect(workerConfig).toMatchObject({
       capacity: 4,
-      ci: { url: 'https://ci.example.dev', secret: 'rdev-system/woodpecker' },
-      gitCredentialsSecret: 'rdev-system/git-credentials',
+      runnerWaitSeconds: 60,
+      ci: { url: 'https://ci.example.dev', tokenFile: '/etc/rdev/woodpecker/WOODPECKER_TOKEN' },
       commands: { build: 'make build', test: 'make test: all', deploy: 'make deploy' },
+    });
+    // The token file is the WOODPECKER_TOKEN key of the Woodpecker Secret, mounted read-only.
+    const pod = podSpecOf(objects, 'worker');
+    const volume = pod.volumes?.find((v) => v.secret?.secretName === 'woodpecker');
+    expect(volume?.secret?.items).toEqual([{ key: 'WOODPECKER_TOKEN', path: 'WOODPECKER_TOKEN' }]);
+    expect(worker.volumeMounts).toContainEqual({
+      name: volume?.name,
+      mountPath: '/etc/rdev/woodpecker',
+      readOnly: true,
     });
     const shim = containerOf(objects, 'shim');
     const shimEnv = envOf(shim, { name: 'shim-0', namespace: 'rdev-system' });
@@ -382,17 +438,64 @@ describe('the chart', () => {
   });
 
   it('grants no wildcard: every rule names its groups, resources and verbs', () => {
-    const objects = render('rdev', 'rdev-system', '--values', allFeaturesFile);
-    const rules = [...named(objects, 'ClusterRole'), ...named(objects, 'Role')].flatMap(
-      (r) => (r as unknown as { rules: Rule[] }).rules,
-    );
-    expect(rules.length).toBeGreaterThan(10);
-    for (const rule of rules) {
-      for (const field of [rule.apiGroups, rule.resources, rule.verbs]) {
-        expect(field.length).toBeGreaterThan(0);
-        expect(field.some((v) => v.includes('*'))).toBe(false);
+    for (const args of [
+      ['--values', allFeaturesFile],
+      ['--set', 'worker.replicas=0'],
+    ]) {
+      const objects = render('rdev', 'rdev-system', ...args);
+      const rules = [...named(objects, 'ClusterRole'), ...named(objects, 'Role')].flatMap(
+        (r) => (r as unknown as { rules: Rule[] }).rules,
+      );
+      expect(rules.length).toBeGreaterThan(10);
+      for (const rule of rules) {
+        for (const field of [rule.apiGroups, rule.resources, rule.verbs]) {
+          expect(field.length).toBeGreaterThan(0);
+          expect(field.some((v) => v.includes('*'))).toBe(false);
+        }
+        // An empty resourceNames would mean every name.
+        if (rule.resourceNames) expect(rule.resourceNames.length).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('gives the worker no Secret, pods get and exec, and Leases of its own replicas only', () => {
+    for (const [replicas, args] of [
+      [2, []],
+      [3, ['--values', allFeaturesFile]],
+      [0, ['--set', 'worker.replicas=0']],
+    ] as const) {
+      const objects = render('rdev', 'rdev-system', ...args);
+      const rules = rulesOf(objects, 'worker');
+      expect(rules.filter((r) => r.resources.includes('secrets'))).toEqual([]);
+      expect(rules).toContainEqual({ apiGroups: [''], resources: ['pods'], verbs: ['get'] });
+      expect(rules.find((r) => r.resources.includes('pods/exec'))?.verbs).toContain('create');
+      // Each Pod of the StatefulSet is a worker of that name; its Lease is workerLeaseName(name).
+      const workers = workloadOf(objects, 'worker');
+      expect(workers.spec?.replicas).toBe(replicas);
+      const names = Array.from({ length: replicas }, (_, i) =>
+        workerLeaseName(`${workers.metadata.name}-${i}`),
+      );
+      expect(leaseRules(rules)).toEqual(
+        replicas === 0
+          ? []
+          : [
+              {
+                apiGroups: ['coordination.k8s.io'],
+                resources: ['leases'],
+                resourceNames: names,
+                verbs: ['create', 'patch', 'delete'],
+              },
+            ],
+      );
+    }
+  });
+
+  it("limits the operator's Lease writes to its leader Lease", () => {
+    const rules = leaseRules(rulesOf(render('rdev', 'rdev-system'), 'operator'));
+    // create (a POST: no name to match) and the reads of the workers' heartbeats are unnamed.
+    for (const rule of rules.filter((r) => r.verbs.some((v) => !['create', 'list', 'watch'].includes(v))))
+      expect(rule.resourceNames).toEqual(['rdev-operator-leader']);
+    expect(rules.flatMap((r) => r.verbs).sort()).toEqual(['create', 'get', 'list', 'update', 'watch']);
   });
 
   it('is accepted by the API server (server-side dry run), every Pod template within restricted Pod Security', async () => {
@@ -495,8 +598,9 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     worker?: WorkerProcess;
     operatorClient?: KubeClient;
     workerClient?: KubeClient;
+    workerName: string;
     forbiddenWorkerLines: string[];
-  } = { forbiddenWorkerLines: [] };
+  } = { workerName: '', forbiddenWorkerLines: [] };
   const sa = (component: string) => `${releaseName}-rdev-${component}`;
 
   // Stopped after the tenant namespace is gone (the operator removes its finalizers), before the
@@ -546,19 +650,19 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     await manager.start();
     state.operator = manager;
 
-    // A worker process with the chart's worker arguments and the worker's token; its name,
-    // Lease namespace, work directory and health address are this machine's.
+    // A worker process with the chart's worker arguments and the worker's token, named as the
+    // StatefulSet names its first Pod (the only names whose Leases the chart grants); its Lease
+    // namespace and health address are this machine's.
     const workerToken = await requestToken(release.name, sa('worker'));
     const workerKc = tokenKubeConfig('worker', workerToken);
     state.workerClient = new KubeClient(workerKc);
     const kubeconfigFile = join(work, 'worker-kubeconfig');
     await writeFile(kubeconfigFile, workerKc.exportConfig(), { mode: 0o600 });
-    const workDir = await mkdtemp(join(tmpdir(), 'rdev-chart-work-'));
-    state.worker = spawnWorker(tenant.name, 'chart-w1', [
+    state.workerName = `${workloadOf(objects, 'worker').metadata.name}-0`;
+    state.worker = spawnWorker(tenant.name, state.workerName, [
       ...containerOf(objects, 'worker').args.slice(1),
       `--kubeconfig=${kubeconfigFile}`,
       `--lease-namespace=${release.name}`,
-      `--work-dir=${workDir}`,
       '--health-addr=',
     ]);
     createInterface({ input: state.worker.process.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -600,7 +704,11 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     expect(events.length).toBeGreaterThan(0);
   });
 
-  it('is enough for a shell WorkItem to run to Succeeded on the worker', async () => {
+  it('is enough for a shell WorkItem to run to Succeeded on the worker, in a runner Pod', async () => {
+    // The worker's heartbeat Lease: created by server-side apply under the name the Role grants.
+    await eventually(() => admin.get(LEASES, release.name, workerLeaseName(state.workerName)), {
+      timeoutMs: 30_000,
+    });
     const items = rdevKind<LiveWorkItem>(admin, WORK_ITEMS, tenant);
     await items.create('hello', {
       projectRef: { name: 'shop' },
@@ -608,8 +716,10 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
       command: ['sh', '-c', 'echo hello from $RDEV_WORK_ITEM'],
     });
     const item = await items.phase('hello', 'Succeeded', 90_000);
-    expect(item.status).toMatchObject({ phase: 'Succeeded', exitCode: 0, worker: 'chart-w1' });
+    expect(item.status).toMatchObject({ phase: 'Succeeded', exitCode: 0, worker: state.workerName });
     expect(item.status?.outputTail).toContain('hello from hello');
+    // Run through pods/exec in a runner the operator made (and deletes once the attempt is over).
+    expect(item.status?.runner?.podName).toMatch(/runner/);
   });
 
   it('made no forbidden request along the way', async () => {
@@ -625,8 +735,12 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
   it('allows the cluster-wide reads the components make', async () => {
     const { operatorClient, workerClient } = state as Required<typeof state>;
     // The worker's informer: WorkItems bound to it, in every namespace.
-    const bound = await workerClient.list(WORK_ITEMS, undefined, { fieldSelector: boundTo('chart-w1') });
+    const bound = await workerClient.list(WORK_ITEMS, undefined, {
+      fieldSelector: boundTo(state.workerName),
+    });
     expect(bound.items.map((i) => i.metadata.name)).toContain('hello');
+    // The Pod an attempt is bound to, read by name until it is Ready.
+    await expect(workerClient.get(PODS, tenant.name, 'shop-workspace')).resolves.toBeDefined();
     await expect(operatorClient.list(PODS)).resolves.toBeDefined();
     await expect(operatorClient.list(SECRETS)).resolves.toBeDefined();
   });
@@ -639,11 +753,59 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
         'worker patches a Project',
         workerClient.patch(PROJECTS, tenant.name, 'shop', { spec: { suspend: true } }, 'merge'),
       ],
+      ['worker reads a Secret', workerClient.get(SECRETS, tenant.name, AGENT_SECRET)],
+      ['worker reads a Secret of the release namespace', workerClient.get(SECRETS, release.name, 'x')],
       ['worker lists Secrets cluster-wide', workerClient.list(SECRETS)],
       ['worker lists Secrets of a namespace', workerClient.list(SECRETS, tenant.name)],
       [
         'worker creates a Pod',
         workerClient.create(PODS, { metadata: { name: 'x', namespace: tenant.name } }),
+      ],
+      [
+        "worker patches a Pod (claims are the operator's)",
+        workerClient.patch(
+          PODS,
+          tenant.name,
+          'shop-workspace',
+          { metadata: { labels: { x: 'y' } } },
+          'merge',
+        ),
+      ],
+      ['worker deletes a Pod', workerClient.delete(PODS, tenant.name, 'shop-workspace')],
+      [
+        "worker patches the operator's leader Lease",
+        workerClient.patch(
+          LEASES,
+          release.name,
+          'rdev-operator-leader',
+          { spec: { holderIdentity: state.workerName } },
+          'merge',
+        ),
+      ],
+      [
+        "worker deletes the operator's leader Lease",
+        workerClient.delete(LEASES, release.name, 'rdev-operator-leader'),
+      ],
+      [
+        'worker applies a Lease of a name the chart does not list',
+        workerClient.patch(
+          LEASES,
+          release.name,
+          workerLeaseName('intruder'),
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: workerLeaseName('intruder'), namespace: release.name },
+          },
+          'apply',
+          { fieldManager: 'rdev-worker', force: true },
+        ),
+      ],
+      [
+        'worker creates a Lease by POST, even of its own name',
+        workerClient.create(LEASES, {
+          metadata: { name: workerLeaseName(state.workerName), namespace: release.name },
+        }),
       ],
       ['worker deletes a Lease outside its namespace', workerClient.delete(LEASES, tenant.name, 'x')],
       ['operator deletes a Project', operatorClient.delete(PROJECTS, tenant.name, 'shop')],
@@ -730,7 +892,7 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
         const p = await call<{ members: { name: string }[] }>(key, 'GET', '/workers/pool');
         return p.data.members.length > 0 && p.data;
       });
-      expect(pool.members.map((m) => m.name)).toContain('chart-w1');
+      expect(pool.members.map((m) => m.name)).toContain(state.workerName);
       expect((await call(key, 'POST', `/projects/shop/sessions${ns}`, { name: 'dev' })).status).toBe(201);
       await eventually(
         async () =>
