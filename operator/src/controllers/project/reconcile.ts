@@ -42,9 +42,14 @@ export interface ProjectDeps {
   now?: () => Date;
 }
 
-const RESOURCE_OF_KIND = Object.fromEntries(APPLIED_CHILDREN.map((r) => [r.kind, r]));
+/** The resource a desired child is applied through, by its kind. */
+function resourceOf(kind: string | undefined): Resource {
+  const resource = APPLIED_CHILDREN.find((r) => r.kind === kind);
+  if (!resource) throw new Error(`no resource is applied for a child of kind ${kind}`);
+  return resource;
+}
 
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? {}));
 
 export function projectReconciler(deps: ProjectDeps): Reconciler {
   const { client, config } = deps;
@@ -64,7 +69,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       log.info('finalized');
       return undefined;
     }
-    const project = (await addFinalizer(client, PROJECTS, cached, FINALIZER)) as LiveProject & KubeObject;
+    const project = await addFinalizer(client, PROJECTS, cached, FINALIZER);
     const { name, namespace } = project.metadata;
 
     const ref = project.spec.agent.credentialsSecretRef;
@@ -122,7 +127,7 @@ async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<v
   const { client, config } = deps;
   const { name, namespace } = project.metadata;
   for (const child of desiredChildren(project, config)) {
-    const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
+    const resource = resourceOf(child.kind);
     const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata?.name}`);
     if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH]) continue;
     await applyObject(client, resource, child, { fieldManager: FIELD_MANAGER });
