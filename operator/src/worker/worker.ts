@@ -10,7 +10,6 @@ import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
 import { parseProject, parseWorkItem } from '../api/v1alpha1/index.ts';
 import { readAdminSecretKey } from '../providers/admin.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
-import { errorMessage } from '../providers/external.ts';
 import { NotConfiguredError } from '../providers/ports.ts';
 import {
   afterAttempt,
@@ -24,6 +23,7 @@ import {
 import { patchStatus } from '../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
 import { Informer } from '../runtime/informer.ts';
+import { errorMessage } from '../shared/fields.ts';
 import { readSecretData } from '../shared/secrets.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';

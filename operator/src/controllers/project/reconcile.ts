@@ -7,7 +7,6 @@ import { FIELD_MANAGER } from '../../api/constants.ts';
 import { PROJECTS } from '../../api/resources.ts';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
-import { errorMessage } from '../../providers/external.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
 import {
   isConflict,
@@ -21,6 +20,7 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
+import { errorMessage } from '../../shared/fields.ts';
 import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
