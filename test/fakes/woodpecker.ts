@@ -5,6 +5,7 @@
 // Woodpecker's handlers answer them (c.String / AbortWithStatus).
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { isFinished } from '../../operator/src/providers/ci/woodpecker-client.ts';
 import { FaultInjector, type RequestRecord } from './faults.ts';
 import { bearerToken, type FakeReply, type FakeRequest, jsonBody, startFakeServer } from './server.ts';
 import type {
@@ -33,15 +34,6 @@ export interface FakeWoodpeckerOptions {
   forgeLookup?: (id: number) => Promise<ForgeRepo | undefined>;
 }
 
-const TERMINAL: ReadonlySet<PipelineStatus> = new Set([
-  'success',
-  'failure',
-  'killed',
-  'canceled',
-  'error',
-  'declined',
-  'skipped',
-]);
 const unix = () => Math.floor(Date.now() / 1000);
 const text = (status: number, message = STATUS_CODES[status] ?? ''): FakeReply => ({ status, body: message });
 const json = (body: unknown): FakeReply => ({ status: 200, body });
@@ -126,7 +118,7 @@ export class FakeWoodpecker {
     pipeline.status = status;
     pipeline.updated = now;
     if (status !== 'pending' && status !== 'created' && !pipeline.started) pipeline.started = now;
-    if (TERMINAL.has(status)) pipeline.finished = now;
+    if (isFinished(status)) pipeline.finished = now;
     for (const workflow of pipeline.workflows) {
       workflow.state = status;
       workflow.started = pipeline.started || undefined;
@@ -138,7 +130,7 @@ export class FakeWoodpecker {
         else step.state = status;
         step.exit_code = step.state === 'failure' ? (options.exitCode ?? 1) : 0;
         if (step.state !== 'pending' && step.state !== 'created') step.start_time ??= now;
-        if (TERMINAL.has(step.state)) step.end_time = now;
+        if (isFinished(step.state)) step.end_time = now;
       });
     }
   }
