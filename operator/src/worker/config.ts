@@ -4,12 +4,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
+  commandOptions,
   healthAddrField,
   kubeconfigField,
-  loadOptions,
   logLevelField,
-  type OptionSpec,
-  optionsOf,
+  woodpeckerFields,
 } from '../shared/options.ts';
 import { WORKER_NAME_PATTERN } from '../shared/worker-names.ts';
 
@@ -150,27 +149,9 @@ export const workerConfig = z.object({
     .describe('shell commands for build, test and deploy items that give none'),
   ci: z
     .object({
-      url: z
-        .string()
-        .url()
-        .optional()
-        .meta({
-          option: {
-            flag: 'woodpecker-url',
-            env: 'RDEV_WOODPECKER_URL',
-            help: 'root URL of Woodpecker: build, test and deploy items without a command run the Project pipeline there',
-          },
-        }),
-      secret: z
-        .string()
-        .optional()
-        .meta({
-          option: {
-            flag: 'woodpecker-secret',
-            env: 'RDEV_WOODPECKER_SECRET',
-            help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
-          },
-        }),
+      ...woodpeckerFields(
+        'root URL of Woodpecker: build, test and deploy items without a command run the Project pipeline there',
+      ),
       pollSeconds: z
         .number()
         .min(0.1)
@@ -202,8 +183,5 @@ export const workerConfig = z.object({
 
 export type WorkerConfig = z.infer<typeof workerConfig>;
 
-/** Every option of `rdev worker`, in --help order. */
-export const WORKER_OPTIONS: OptionSpec[] = optionsOf(workerConfig);
-
-export const loadWorkerConfig = (argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerConfig =>
-  loadOptions(workerConfig, argv, env);
+/** Every option of `rdev worker`, in --help order, and the loader of its configuration. */
+export const { options: WORKER_OPTIONS, load: loadWorkerConfig } = commandOptions(workerConfig);
