@@ -239,6 +239,9 @@ export const lifecycleStatus = <const P extends readonly [string, ...string[]]>(
 
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).meta({ description });
 
+/** A TCP port number; the caller describes it (after a default, so that the description comes first). */
+export const port = () => z.number().int().min(1).max(65535);
+
 /** What the printer columns, shortNames and categories of a kind's CRD are made of. */
 export interface PrinterColumn {
   name: string;

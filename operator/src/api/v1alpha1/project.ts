@@ -11,6 +11,7 @@ import {
   lifecycleStatus,
   objectName,
   phaseColumn,
+  port,
   quantity,
   readyColumn,
   resourceRequirements,
@@ -64,11 +65,7 @@ const workspace = z
     storageClassName: objectName(
       'StorageClass of the workspace volume; the cluster default when unset.',
     ).optional(),
-    previewPort: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    previewPort: port()
       .default(3000)
       .meta({ description: 'Port the workspace serves its preview or site on (exposed by a Service).' }),
     resources: resourceRequirements().optional(),

@@ -7,6 +7,7 @@ import {
   type KindDefinition,
   lifecycleStatus,
   phaseColumn,
+  port,
   projectColumn,
   projectRef,
   readyColumn,
@@ -28,12 +29,7 @@ export const sessionSpec = withRules(
       ),
       preview: z
         .object({
-          port: z
-            .number()
-            .int()
-            .min(1)
-            .max(65535)
-            .meta({ description: 'Port inside the Pod to expose at the preview URL.' }),
+          port: port().meta({ description: 'Port inside the Pod to expose at the preview URL.' }),
         })
         .optional()
         .meta({ description: 'Exposes a port of the workspace at a preview URL.' }),
