@@ -6,7 +6,7 @@ import {
   duration,
   immutable,
   type KindDefinition,
-  lifecycleStatus,
+  kindStatus,
   phaseColumn,
   projectColumn,
   projectRef,
@@ -90,36 +90,33 @@ export const checkoutSpec = withRules(
 
 export const CHECKOUT_PHASES = ['Pending', 'Active', 'Review', 'Merged', 'Closed', 'Expired'] as const;
 
-export const checkoutStatus = z
-  .object({
-    ...lifecycleStatus(CHECKOUT_PHASES),
-    branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
-    cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
-    credentialsSecret: z
-      .string()
-      .max(253)
-      .optional()
-      .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
-    expiresAt: timestamp('When the credentials are revoked.').optional(),
-    token: z
-      .object({
-        name: z.string().max(255).meta({ description: 'Name of the access token in the git forge.' }),
-        revoked: z.boolean().optional().meta({ description: 'Whether the token has been revoked.' }),
-      })
-      .optional()
-      .meta({
-        description:
-          'The access token leased: recorded before it is created, so that nothing can leave it behind unrevoked.',
-      }),
-    pullRequest: z
-      .object({
-        number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
-        url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
-      })
-      .optional()
-      .meta({ description: 'The pull request opened by checkin.' }),
-  })
-  .meta({ description: 'The observed state of the Checkout.' });
+export const checkoutStatus = kindStatus('Checkout', CHECKOUT_PHASES, {
+  branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
+  cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
+  credentialsSecret: z
+    .string()
+    .max(253)
+    .optional()
+    .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
+  expiresAt: timestamp('When the credentials are revoked.').optional(),
+  token: z
+    .object({
+      name: z.string().max(255).meta({ description: 'Name of the access token in the git forge.' }),
+      revoked: z.boolean().optional().meta({ description: 'Whether the token has been revoked.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'The access token leased: recorded before it is created, so that nothing can leave it behind unrevoked.',
+    }),
+  pullRequest: z
+    .object({
+      number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
+      url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
+    })
+    .optional()
+    .meta({ description: 'The pull request opened by checkin.' }),
+});
 
 export const checkoutKind: KindDefinition = {
   kind: 'Checkout',

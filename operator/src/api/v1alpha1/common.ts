@@ -227,15 +227,26 @@ export const conditions = () =>
 export const observedGeneration = () =>
   z.number().int().min(0).meta({ description: 'The .metadata.generation the status was computed from.' });
 
-/** The fields every kind's status starts with: phase, observedGeneration and conditions. */
-export const lifecycleStatus = <const P extends readonly [string, ...string[]]>(phases: P) => ({
-  phase: z
-    .enum(phases)
-    .optional()
-    .meta({ description: `Lifecycle phase: ${phases.join(', ')}.` }),
-  observedGeneration: observedGeneration().optional(),
-  conditions: conditions().optional(),
-});
+/**
+ * The status of the kind `kind`: the fields every kind's status starts with (phase,
+ * observedGeneration and conditions), then its own `fields`.
+ */
+export const kindStatus = <const P extends readonly [string, ...string[]], F extends z.ZodRawShape>(
+  kind: string,
+  phases: P,
+  fields: F,
+) =>
+  z
+    .object({
+      phase: z
+        .enum(phases)
+        .optional()
+        .meta({ description: `Lifecycle phase: ${phases.join(', ')}.` }),
+      observedGeneration: observedGeneration().optional(),
+      conditions: conditions().optional(),
+      ...fields,
+    })
+    .meta({ description: `The observed state of the ${kind}.` });
 
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).meta({ description });
 

@@ -8,7 +8,7 @@ import {
   hostname,
   immutable,
   type KindDefinition,
-  lifecycleStatus,
+  kindStatus,
   objectName,
   phaseColumn,
   port,
@@ -219,82 +219,79 @@ const secretName = (what: string) =>
     .max(253)
     .meta({ description: `Secret holding the ${what}.` });
 
-export const projectStatus = z
-  .object({
-    ...lifecycleStatus(PROJECT_PHASES),
-    workspace: z
-      .object({
-        podName: z.string().max(253).optional().meta({ description: 'Name of the workspace Pod.' }),
-        serviceName: z.string().max(253).optional().meta({ description: 'Name of the preview Service.' }),
-      })
-      .optional()
-      .meta({ description: 'The workspace in the cluster.' }),
-    repo: z
-      .object({
-        id: z.number().int().optional().meta({ description: 'Repository id in Gitea.' }),
-        fullName: z.string().max(256).optional().meta({ description: 'owner/name of the repository.' }),
-        url: z.string().max(2048).optional().meta({ description: 'Web URL of the repository.' }),
-        cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
-      })
-      .optional()
-      .meta({ description: 'The git repository, once created.' }),
-    ci: z
-      .object({ repoId: z.number().int().optional().meta({ description: 'Repository id in Woodpecker.' }) })
-      .optional()
-      .meta({ description: 'The CI registration, once made.' }),
-    database: z
-      .object({
-        engine: z
-          .enum(['postgres', 'cockroachdb'])
-          .optional()
-          .meta({ description: 'Engine the database was created on.' }),
-        name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
-        user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
-        secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),
-        passwordRotation: z.string().max(253).optional().meta({
-          description: 'The value of the rdev.dev/rotate-database-password annotation last acted on.',
-        }),
-      })
-      .optional()
-      .meta({ description: 'The database, once created.' }),
-    cache: z
-      .object({
-        user: z.string().max(128).optional().meta({ description: 'Name of the Redis ACL user.' }),
-        prefix: z.string().max(128).optional().meta({ description: 'Key prefix the user is confined to.' }),
-        secretName: secretName('cache credentials (REDIS_URL)').optional(),
-        passwordRotation: z
-          .string()
-          .max(253)
-          .optional()
-          .meta({ description: 'The value of the rdev.dev/rotate-cache-password annotation last acted on.' }),
-      })
-      .optional()
-      .meta({ description: 'The cache user, once created.' }),
-    dns: z
-      .object({
-        hostnames: z
-          .array(z.string().max(253).meta({ description: 'A host name.' }))
-          .max(32)
-          .optional()
-          .meta({ description: 'Host names served.' }),
-        records: z
-          .array(
-            z
-              .object({
-                id: z.string().max(64).meta({ description: 'Record id at the DNS provider.' }),
-                name: z.string().max(253).meta({ description: 'Record name.' }),
-                type: z.string().max(16).meta({ description: 'Record type (A, AAAA, CNAME).' }),
-              })
-              .meta({ description: 'A DNS record created for the Project.' }),
-          )
-          .max(64)
-          .optional()
-          .meta({ description: 'DNS records created, with their provider ids.' }),
-      })
-      .optional()
-      .meta({ description: 'DNS names and records, once created.' }),
-  })
-  .meta({ description: 'The observed state of the Project.' });
+export const projectStatus = kindStatus('Project', PROJECT_PHASES, {
+  workspace: z
+    .object({
+      podName: z.string().max(253).optional().meta({ description: 'Name of the workspace Pod.' }),
+      serviceName: z.string().max(253).optional().meta({ description: 'Name of the preview Service.' }),
+    })
+    .optional()
+    .meta({ description: 'The workspace in the cluster.' }),
+  repo: z
+    .object({
+      id: z.number().int().optional().meta({ description: 'Repository id in Gitea.' }),
+      fullName: z.string().max(256).optional().meta({ description: 'owner/name of the repository.' }),
+      url: z.string().max(2048).optional().meta({ description: 'Web URL of the repository.' }),
+      cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
+    })
+    .optional()
+    .meta({ description: 'The git repository, once created.' }),
+  ci: z
+    .object({ repoId: z.number().int().optional().meta({ description: 'Repository id in Woodpecker.' }) })
+    .optional()
+    .meta({ description: 'The CI registration, once made.' }),
+  database: z
+    .object({
+      engine: z
+        .enum(['postgres', 'cockroachdb'])
+        .optional()
+        .meta({ description: 'Engine the database was created on.' }),
+      name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
+      user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
+      secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),
+      passwordRotation: z.string().max(253).optional().meta({
+        description: 'The value of the rdev.dev/rotate-database-password annotation last acted on.',
+      }),
+    })
+    .optional()
+    .meta({ description: 'The database, once created.' }),
+  cache: z
+    .object({
+      user: z.string().max(128).optional().meta({ description: 'Name of the Redis ACL user.' }),
+      prefix: z.string().max(128).optional().meta({ description: 'Key prefix the user is confined to.' }),
+      secretName: secretName('cache credentials (REDIS_URL)').optional(),
+      passwordRotation: z
+        .string()
+        .max(253)
+        .optional()
+        .meta({ description: 'The value of the rdev.dev/rotate-cache-password annotation last acted on.' }),
+    })
+    .optional()
+    .meta({ description: 'The cache user, once created.' }),
+  dns: z
+    .object({
+      hostnames: z
+        .array(z.string().max(253).meta({ description: 'A host name.' }))
+        .max(32)
+        .optional()
+        .meta({ description: 'Host names served.' }),
+      records: z
+        .array(
+          z
+            .object({
+              id: z.string().max(64).meta({ description: 'Record id at the DNS provider.' }),
+              name: z.string().max(253).meta({ description: 'Record name.' }),
+              type: z.string().max(16).meta({ description: 'Record type (A, AAAA, CNAME).' }),
+            })
+            .meta({ description: 'A DNS record created for the Project.' }),
+        )
+        .max(64)
+        .optional()
+        .meta({ description: 'DNS records created, with their provider ids.' }),
+    })
+    .optional()
+    .meta({ description: 'DNS names and records, once created.' }),
+});
 
 export const projectKind: KindDefinition = {
   kind: 'Project',

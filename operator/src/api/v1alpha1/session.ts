@@ -5,7 +5,7 @@ import {
   duration,
   immutable,
   type KindDefinition,
-  lifecycleStatus,
+  kindStatus,
   phaseColumn,
   port,
   projectColumn,
@@ -56,19 +56,16 @@ export const sessionSpec = withRules(
 
 export const SESSION_PHASES = ['Pending', 'Active', 'Expired', 'Terminated'] as const;
 
-export const sessionStatus = z
-  .object({
-    ...lifecycleStatus(SESSION_PHASES),
-    podName: z.string().max(253).optional().meta({ description: 'The Pod commands of this Session run in.' }),
-    previewURL: z
-      .string()
-      .max(2048)
-      .optional()
-      .meta({ description: 'URL of the preview, when one is exposed.' }),
-    expiresAt: timestamp('When the Session expires unless activity keeps it (ttl from creation).').optional(),
-    lastActivityAt: timestamp('When a command last ran in the Session.').optional(),
-  })
-  .meta({ description: 'The observed state of the Session.' });
+export const sessionStatus = kindStatus('Session', SESSION_PHASES, {
+  podName: z.string().max(253).optional().meta({ description: 'The Pod commands of this Session run in.' }),
+  previewURL: z
+    .string()
+    .max(2048)
+    .optional()
+    .meta({ description: 'URL of the preview, when one is exposed.' }),
+  expiresAt: timestamp('When the Session expires unless activity keeps it (ttl from creation).').optional(),
+  lastActivityAt: timestamp('When a command last ran in the Session.').optional(),
+});
 
 export const sessionKind: KindDefinition = {
   kind: 'Session',

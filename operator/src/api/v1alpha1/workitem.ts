@@ -6,7 +6,7 @@ import {
   duration,
   immutable,
   type KindDefinition,
-  lifecycleStatus,
+  kindStatus,
   phaseColumn,
   projectColumn,
   projectRef,
@@ -125,28 +125,25 @@ export const workItemSpec = withRules(
 
 export const WORK_PHASES = ['Queued', 'Scheduled', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
 
-export const workItemStatus = z
-  .object({
-    ...lifecycleStatus(WORK_PHASES),
-    attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
-    worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
-    startedAt: timestamp('When the current or last attempt started.').optional(),
-    finishedAt: timestamp('When the item finished.').optional(),
-    exitCode: z.number().int().optional().meta({ description: 'Exit code of the last attempt.' }),
-    outputTail: z
-      .string()
-      .max(70000)
-      .optional()
-      .meta({ description: 'The last 64 KiB of output of the last attempt.' }),
-    nextAttemptAt: timestamp('When the next attempt may start, after a failed one.').optional(),
-    duplicateOf: z
-      .string()
-      .max(253)
-      .optional()
-      .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
-    message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
-  })
-  .meta({ description: 'The observed state of the WorkItem.' });
+export const workItemStatus = kindStatus('WorkItem', WORK_PHASES, {
+  attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
+  worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
+  startedAt: timestamp('When the current or last attempt started.').optional(),
+  finishedAt: timestamp('When the item finished.').optional(),
+  exitCode: z.number().int().optional().meta({ description: 'Exit code of the last attempt.' }),
+  outputTail: z
+    .string()
+    .max(70000)
+    .optional()
+    .meta({ description: 'The last 64 KiB of output of the last attempt.' }),
+  nextAttemptAt: timestamp('When the next attempt may start, after a failed one.').optional(),
+  duplicateOf: z
+    .string()
+    .max(253)
+    .optional()
+    .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
+  message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
+});
 
 export const workItemKind: KindDefinition = {
   kind: 'WorkItem',
