@@ -1,19 +1,8 @@
 // Checkout: a lease on a branch of a Project's repository with temporary git credentials;
 // checking in opens a pull request for review.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  kindStatus,
-  phaseColumn,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 /**
  * A git branch name, as `git check-ref-format --branch` accepts it, restricted to characters
@@ -118,31 +107,15 @@ export const checkoutStatus = kindStatus('Checkout', CHECKOUT_PHASES, {
     .meta({ description: 'The pull request opened by checkin.' }),
 });
 
-export const checkoutKind: KindDefinition = {
-  kind: 'Checkout',
-  plural: 'checkouts',
-  singular: 'checkout',
-  shortNames: ['co'],
+export const checkoutKind = defineKind('Checkout', ['co'], checkoutSpec, checkoutStatus, {
   description:
     "A Checkout leases a branch of a Project's repository with temporary git credentials; checking in opens a pull request and revokes them.",
-  spec: checkoutSpec,
-  status: checkoutStatus,
-  printerColumns: [
-    projectColumn,
-    { name: 'Branch', type: 'string', jsonPath: '.status.branch', description: 'The branch checked out' },
-    phaseColumn,
-    readyColumn,
-    { name: 'PR', type: 'string', jsonPath: '.status.pullRequest.url', description: 'Pull request' },
-    {
-      name: 'Expires',
-      type: 'date',
-      jsonPath: '.status.expiresAt',
-      description: 'When credentials end',
-      priority: 1,
-    },
-    ageColumn,
+  lead: [projectColumn, column('Branch', '.status.branch', 'The branch checked out')],
+  details: [
+    column('PR', '.status.pullRequest.url', 'Pull request'),
+    column('Expires', '.status.expiresAt', 'When credentials end', { type: 'date', priority: 1 }),
   ],
-};
+});
 
 export type CheckoutSpec = z.infer<typeof checkoutSpec>;
 export type CheckoutStatus = z.infer<typeof checkoutStatus>;

@@ -253,39 +253,6 @@ export const timestamp = (description: string) => z.iso.datetime({ offset: true 
 /** A TCP port number; the caller describes it (after a default, so that the description comes first). */
 export const port = () => z.number().int().min(1).max(65535);
 
-/** What the printer columns, shortNames and categories of a kind's CRD are made of. */
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  jsonPath: string;
-  description?: string;
-  priority?: number;
-}
-
-export const readyColumn: PrinterColumn = {
-  name: 'Ready',
-  type: 'string',
-  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-  description: 'Whether the resource is ready',
-};
-export const phaseColumn: PrinterColumn = {
-  name: 'Phase',
-  type: 'string',
-  jsonPath: '.status.phase',
-  description: 'Where the resource is in its lifecycle',
-};
-export const projectColumn: PrinterColumn = {
-  name: 'Project',
-  type: 'string',
-  jsonPath: '.spec.projectRef.name',
-  description: 'The Project it belongs to',
-};
-export const ageColumn: PrinterColumn = {
-  name: 'Age',
-  type: 'date',
-  jsonPath: '.metadata.creationTimestamp',
-};
-
 /** Object metadata as the shim and tests handle it; the API server owns its validation. */
 export const objectMeta = z
   .object({
@@ -296,19 +263,3 @@ export const objectMeta = z
     annotations: z.record(z.string(), z.string()).optional(),
   })
   .loose();
-
-/** Everything the CRD generator needs to know about one kind. */
-export interface KindDefinition {
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  description: string;
-  spec: z.ZodType;
-  status: z.ZodType;
-  /** Rules on the whole object (they may read metadata.name). */
-  rootRules?: CelRule[];
-  printerColumns: PrinterColumn[];
-  /** Fields usable in field selectors (`kubectl get --field-selector`, watches). */
-  selectableFields?: { jsonPath: string }[];
-}

@@ -2,21 +2,18 @@
 // infrastructure that codebase needs (repository, CI, database, cache, DNS) in one resource.
 import { z } from 'zod';
 import {
-  ageColumn,
   dnsLabel,
   envList,
   hostname,
   immutable,
-  type KindDefinition,
   kindStatus,
   objectName,
-  phaseColumn,
   port,
   quantity,
-  readyColumn,
   resourceRequirements,
   withRules,
 } from './common.ts';
+import { column, defineKind } from './kind.ts';
 
 // Keep in step with the registry in operator/src/agents.ts (a unit test checks).
 // Keep in step with the registry in operator/src/agents.ts (a unit test checks).
@@ -293,35 +290,20 @@ export const projectStatus = kindStatus('Project', PROJECT_PHASES, {
     .meta({ description: 'DNS names and records, once created.' }),
 });
 
-export const projectKind: KindDefinition = {
-  kind: 'Project',
-  plural: 'projects',
-  singular: 'project',
-  shortNames: ['proj'],
+export const projectKind = defineKind('Project', ['proj'], projectSpec, projectStatus, {
   description:
     'A Project is an isolated workspace where a coding agent works on one codebase, with its git repository, CI, database, cache and DNS names.',
-  spec: projectSpec,
-  status: projectStatus,
   rootRules: [
     {
       rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
       message: 'metadata.name must be a DNS label (lower-case letters, digits and -, at most 63 characters)',
     },
   ],
-  printerColumns: [
-    phaseColumn,
-    readyColumn,
-    { name: 'Agent', type: 'string', jsonPath: '.spec.agent.provider', description: 'The coding agent' },
-    {
-      name: 'Repo',
-      type: 'string',
-      jsonPath: '.status.repo.url',
-      description: 'Repository URL',
-      priority: 1,
-    },
-    ageColumn,
+  details: [
+    column('Agent', '.spec.agent.provider', 'The coding agent'),
+    column('Repo', '.status.repo.url', 'Repository URL', { priority: 1 }),
   ],
-};
+});
 
 export type ProjectSpec = z.infer<typeof projectSpec>;
 export type ProjectStatus = z.infer<typeof projectStatus>;

@@ -1,20 +1,8 @@
 // Session: an interactive use of a Project's workspace (commands, a preview URL) that expires.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  kindStatus,
-  phaseColumn,
-  port,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, port, projectRef, timestamp, withRules } from './common.ts';
 import { parseDuration } from './duration.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 export const sessionSpec = withRules(
   z
@@ -67,30 +55,15 @@ export const sessionStatus = kindStatus('Session', SESSION_PHASES, {
   lastActivityAt: timestamp('When a command last ran in the Session.').optional(),
 });
 
-export const sessionKind: KindDefinition = {
-  kind: 'Session',
-  plural: 'sessions',
-  singular: 'session',
-  shortNames: ['sess'],
+export const sessionKind = defineKind('Session', ['sess'], sessionSpec, sessionStatus, {
   description:
     "A Session is an interactive use of a Project's workspace: commands streamed through pods/exec and an optional preview URL, until it expires.",
-  spec: sessionSpec,
-  status: sessionStatus,
-  printerColumns: [
-    projectColumn,
-    phaseColumn,
-    readyColumn,
-    { name: 'Preview', type: 'string', jsonPath: '.status.previewURL', description: 'Preview URL' },
-    {
-      name: 'Expires',
-      type: 'date',
-      jsonPath: '.status.expiresAt',
-      description: 'When it expires',
-      priority: 1,
-    },
-    ageColumn,
+  lead: [projectColumn],
+  details: [
+    column('Preview', '.status.previewURL', 'Preview URL'),
+    column('Expires', '.status.expiresAt', 'When it expires', { type: 'date', priority: 1 }),
   ],
-};
+});
 
 export type SessionSpec = z.infer<typeof sessionSpec>;
 export type SessionStatus = z.infer<typeof sessionStatus>;

@@ -1,19 +1,8 @@
 // WorkItem: a task for the shared pool of warm workers: an agent prompt, a shell command, or a
 // build/test/deploy through the Project's CI; retried, cancellable, de-duplicated by key.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  kindStatus,
-  phaseColumn,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 export const WORK_TYPES = ['agent', 'shell', 'build', 'test', 'deploy'] as const;
 
@@ -145,24 +134,14 @@ export const workItemStatus = kindStatus('WorkItem', WORK_PHASES, {
   message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
 });
 
-export const workItemKind: KindDefinition = {
-  kind: 'WorkItem',
-  plural: 'workitems',
-  singular: 'workitem',
-  shortNames: ['wi'],
+export const workItemKind = defineKind('WorkItem', ['wi'], workItemSpec, workItemStatus, {
   description:
     'A WorkItem is a task (agent prompt, shell command, build, test or deploy) queued for the pool of warm workers, with retries, cancellation and idempotency.',
-  spec: workItemSpec,
-  status: workItemStatus,
-  printerColumns: [
-    projectColumn,
-    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'What runs' },
-    phaseColumn,
-    readyColumn,
-    { name: 'Worker', type: 'string', jsonPath: '.status.worker', description: 'Worker it is bound to' },
-    { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts', description: 'Attempts started' },
+  lead: [projectColumn, column('Type', '.spec.type', 'What runs')],
+  details: [
+    column('Worker', '.status.worker', 'Worker it is bound to'),
+    column('Attempts', '.status.attempts', 'Attempts started', { type: 'integer' }),
     { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', priority: 1 },
-    ageColumn,
   ],
   // A worker watches `status.worker=<its name>`: binding is then the one status write.
   selectableFields: [
@@ -171,7 +150,7 @@ export const workItemKind: KindDefinition = {
     { jsonPath: '.spec.projectRef.name' },
     { jsonPath: '.spec.type' },
   ],
-};
+});
 
 export type WorkItemSpec = z.infer<typeof workItemSpec>;
 export type WorkItemStatus = z.infer<typeof workItemStatus>;
