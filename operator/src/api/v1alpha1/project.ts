@@ -16,7 +16,6 @@ import {
 import { column, defineKind } from './kind.ts';
 
 // Keep in step with the registry in operator/src/agents.ts (a unit test checks).
-// Keep in step with the registry in operator/src/agents.ts (a unit test checks).
 export const AGENT_PROVIDER_NAMES = ['claude-code', 'opencode'] as const;
 export const TEMPLATE_COMPONENTS = ['service', 'worker', 'cli', 'app-react', 'app-astro'] as const;
 
