@@ -1,6 +1,6 @@
 // /projects: list, create, get, patch and delete Projects.
 import { z } from 'zod';
-import { projectSpec, projectStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { projectSpec } from '../../../operator/src/api/v1alpha1/index.ts';
 import { requireNoWider, requireProject } from '../auth/access.ts';
 import { invalid } from '../http/errors.ts';
 import { mergePatch } from '../http/merge-patch.ts';
@@ -23,7 +23,7 @@ import {
   visible,
 } from './objects.ts';
 
-const projectView = presented(projectSpec, projectStatus);
+const projectView = presented('Project');
 const projectParams = z.object({ project: projectName });
 
 export function projectRoutes(ctx: ShimContext) {
