@@ -13,6 +13,7 @@ import {
   cached,
   createObject,
   deleteObject,
+  deletion,
   KIND_API,
   labels,
   listQuery,
@@ -126,13 +127,9 @@ export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, co
       summary: `Delete a ${kind}`,
       scope: api.write,
       status: 202,
-      response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
-      handler: async ({ params, query, principal }) => {
-        const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        cached(ctx.cache, principal.key, kind, namespace, params.id);
-        await deleteObject(ctx.client, kind, namespace, params.id);
-        return { name: params.id, namespace, deleting: true };
-      },
+      response: deletion,
+      handler: async ({ params, query, principal }) =>
+        deleteObject(ctx, principal.key, kind, namespaceFor(ctx, principal.key, query.namespace), params.id),
     }),
   ];
 }

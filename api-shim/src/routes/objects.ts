@@ -209,11 +209,18 @@ export async function patchObject<K extends Kind>(
   return PARSE[kind](patched);
 }
 
+/** What a DELETE answers: the object's coordinates, and that its deletion has begun. */
+export const deletion = z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() });
+
+/** Deletes a cached object the key may see (404/403 otherwise); answers as `deletion` says. */
 export async function deleteObject(
-  client: KubeClient,
+  ctx: ShimContext,
+  key: ApiKey,
   kind: Kind,
   namespace: string,
   name: string,
-): Promise<void> {
-  await client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
+) {
+  cached(ctx.cache, key, kind, namespace, name);
+  await ctx.client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
+  return { name, namespace, deleting: true };
 }

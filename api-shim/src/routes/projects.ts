@@ -11,6 +11,7 @@ import {
   cached,
   createObject,
   deleteObject,
+  deletion,
   labels,
   listQuery,
   namespaceFor,
@@ -131,13 +132,11 @@ export function projectRoutes(ctx: ShimContext) {
       params: projectParams,
       query: namespaceQuery,
       status: 202,
-      response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
+      response: deletion,
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        cached(ctx.cache, principal.key, 'Project', namespace, params.project);
-        await deleteObject(ctx.client, 'Project', namespace, params.project);
-        return { name: params.project, namespace, deleting: true };
+        return deleteObject(ctx, principal.key, 'Project', namespace, params.project);
       },
     }),
   ];
