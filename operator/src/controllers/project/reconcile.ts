@@ -6,21 +6,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { FIELD_MANAGER } from '../../api/constants.ts';
 import { PROJECTS } from '../../api/resources.ts';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
-import type { OperatorConfig } from '../../config.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
-import {
-  isConflict,
-  isNotFound,
-  type KubeClient,
-  type KubeObject,
-  type Resource,
-} from '../../runtime/client.ts';
+import { isConflict, isNotFound, type KubeObject, type Resource } from '../../runtime/client.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import { errorMessage } from '../../shared/fields.ts';
+import type { ReconcilerDeps } from '../deps.ts';
 import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
@@ -29,17 +22,13 @@ import { type PodView, projectStatus } from './status.ts';
 /** A Secret as cached by the operator: its key names only, never its values. */
 export type SecretView = KubeObject & { dataKeys: string[] };
 
-export interface ProjectDeps {
-  client: KubeClient;
-  events: EventRecorder;
-  config: OperatorConfig;
+export interface ProjectDeps extends ReconcilerDeps {
   projects: Store<LiveProject & KubeObject>;
   pods: Store<PodView>;
   secrets: Store<SecretView>;
   /** Stores of the children applied by hash, by resource. */
   children: Map<Resource, Store<KubeObject>>;
   externals: ProjectExternals;
-  now?: () => Date;
 }
 
 /** The resource a desired child is applied through, by its kind. */
