@@ -3,7 +3,6 @@
 // subscription reaches no further than the key that made it.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import {
   CREATED_BY_KEY_ANNOTATION,
@@ -24,6 +23,7 @@ import { route } from '../http/route.ts';
 import type { SecretObject } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import { projectName } from './objects.ts';
+import { secretDeletion } from './own-secrets.ts';
 
 const webhookView = z.object({
   id: z.string(),
@@ -139,23 +139,12 @@ export function webhookRoutes(ctx: ShimContext) {
         return view(secret, sub);
       },
     }),
-    route({
-      method: 'DELETE',
-      url: '/webhooks/:id',
+    secretDeletion(ctx, 'webhooks', {
       summary: 'Delete a webhook subscription',
-      tag: 'webhooks',
-      scope: 'webhooks:write',
       params: idParams,
-      status: 202,
-      response: z.object({ id: z.string(), deleting: z.boolean() }),
-      handler: async ({ params, principal }) => {
-        const { sub } = find(params.id);
-        requireNoWider(principal.key, sub);
-        await ctx.client.delete(SECRETS, ctx.config.namespace, webhookSecretName(params.id)).catch((err) => {
-          throw isNotFound(err) ? notFound(`webhook ${params.id}`) : err;
-        });
-        return { id: params.id, deleting: true };
-      },
+      reach: (id) => find(id).sub,
+      secretName: webhookSecretName,
+      what: 'webhook',
     }),
   ];
 }
