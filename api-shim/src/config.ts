@@ -2,11 +2,10 @@
 // the loader of the shared surface (flags > env > --config file > defaults).
 import { z } from 'zod';
 import {
+  commandOptions,
   kubeconfigField,
-  loadOptions,
   logLevelField,
-  type OptionSpec,
-  optionsOf,
+  workerNamespaceField,
 } from '../../operator/src/shared/options.ts';
 
 export const shimConfig = z.object({
@@ -58,18 +57,9 @@ export const shimConfig = z.object({
         default: 'default',
       },
     }),
-  workerNamespace: z
-    .string()
-    .min(1)
-    .describe("namespace of the workers' heartbeat Leases")
-    .meta({
-      option: {
-        flag: 'worker-namespace',
-        env: 'RDEV_WORKER_NAMESPACE',
-        help: "namespace of the workers' heartbeat Leases (the operator's --worker-namespace)",
-        default: 'rdev-system',
-      },
-    }),
+  workerNamespace: workerNamespaceField(
+    "namespace of the workers' heartbeat Leases (the operator's --worker-namespace)",
+  ),
   bootstrapKeySecret: z
     .string()
     .optional()
@@ -138,9 +128,5 @@ export const shimConfig = z.object({
 
 export type ShimConfig = z.infer<typeof shimConfig>;
 
-/** Every option of `rdev shim`, in --help order. */
-export const SHIM_OPTIONS: OptionSpec[] = optionsOf(shimConfig);
-
-export function loadShimConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ShimConfig {
-  return loadOptions(shimConfig, argv, env);
-}
+/** Every option of `rdev shim`, in --help order, and the loader of its configuration. */
+export const { options: SHIM_OPTIONS, load: loadShimConfig } = commandOptions(shimConfig);

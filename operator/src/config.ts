@@ -3,12 +3,12 @@
 // environment variables, then an optional YAML/JSON file (--config), then defaults.
 import { z } from 'zod';
 import {
+  commandOptions,
   healthAddrField,
   kubeconfigField,
-  loadOptions,
   logLevelField,
-  type OptionSpec,
-  optionsOf,
+  woodpeckerFields,
+  workerNamespaceField,
 } from './shared/options.ts';
 
 const listOf = z.array(z.string().min(1));
@@ -221,18 +221,9 @@ export const operatorConfig = z.object({
         default: 60,
       },
     }),
-  workerNamespace: z
-    .string()
-    .min(1)
-    .describe("namespace of the workers' heartbeat Leases")
-    .meta({
-      option: {
-        flag: 'worker-namespace',
-        env: 'RDEV_WORKER_NAMESPACE',
-        help: "namespace where workers keep their heartbeat Leases (the workers' own namespace)",
-        default: 'rdev-system',
-      },
-    }),
+  workerNamespace: workerNamespaceField(
+    "namespace where workers keep their heartbeat Leases (the workers' own namespace)",
+  ),
   maxRunning: z
     .number()
     .int()
@@ -396,31 +387,7 @@ export const operatorConfig = z.object({
     })
     .describe('the git forge (Gitea)'),
   ci: z
-    .object({
-      url: z
-        .string()
-        .url()
-        .optional()
-        .describe('root URL of the Woodpecker server')
-        .meta({
-          option: {
-            flag: 'woodpecker-url',
-            env: 'RDEV_WOODPECKER_URL',
-            help: 'root URL of the Woodpecker server that runs Project CI',
-          },
-        }),
-      secret: z
-        .string()
-        .optional()
-        .describe('Secret (namespace/name) with WOODPECKER_TOKEN')
-        .meta({
-          option: {
-            flag: 'woodpecker-secret',
-            env: 'RDEV_WOODPECKER_SECRET',
-            help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
-          },
-        }),
-    })
+    .object(woodpeckerFields('root URL of the Woodpecker server that runs Project CI'))
     .default({})
     .describe('continuous integration (Woodpecker)'),
   dns: z
@@ -499,10 +466,8 @@ export const operatorConfig = z.object({
 
 export type OperatorConfig = z.infer<typeof operatorConfig>;
 
-/** Every option of `rdev operator`, in --help order. */
-export const OPTIONS: OptionSpec[] = optionsOf(operatorConfig);
-
-/** Builds the operator's configuration from arguments, environment and the --config file. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  return loadOptions(operatorConfig, argv, env);
-}
+/**
+ * Every option of `rdev operator`, in --help order, and the loader that builds the operator's
+ * configuration from arguments, environment and the --config file.
+ */
+export const { options: OPTIONS, load: loadConfig } = commandOptions(operatorConfig);

@@ -4,8 +4,7 @@
 // outside the zone is refused (Cloudflare would append the zone name), since rdev never means that.
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { FaultInjector, type RequestRecord } from './faults.ts';
-import { bearerToken, type FakeReply, type FakeRequest, jsonBody, startFakeServer } from './server.ts';
+import { bearerToken, type FakeReply, type FakeRequest, FakeService, jsonBody } from './server.ts';
 
 export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
@@ -89,21 +88,16 @@ class Refusal extends Error {
   }
 }
 
-export class FakeCloudflare {
-  readonly faults = new FaultInjector();
-  readonly requests: RequestRecord[] = [];
-  /** Runs before each request is handled: set it to make something happen at that moment. */
-  onRequest: ((request: { method: string; path: string }) => void) | undefined;
-  /** The SDK's baseURL: http://127.0.0.1:<port>/client/v4 */
-  url = '';
+/** A fake Cloudflare API; its `url` is the SDK's baseURL, http://127.0.0.1:<port>/client/v4. */
+export class FakeCloudflare extends FakeService {
   readonly token: string;
   readonly zones: FakeZone[];
   readonly #tokens = new Map<string, TokenScope>();
   readonly #records = new Map<string, FakeDnsRecord>();
   readonly #commentLimit: number;
-  #close: () => Promise<void> = async () => undefined;
 
   private constructor(options: FakeCloudflareOptions) {
+    super();
     this.token = options.token ?? 'cf-test-token';
     this.#tokens.set(this.token, {});
     this.zones = (options.zones ?? ['example.dev']).map((name) => ({ id: newId(), name }));
@@ -112,27 +106,19 @@ export class FakeCloudflare {
 
   static async start(options: FakeCloudflareOptions = {}): Promise<FakeCloudflare> {
     const fake = new FakeCloudflare(options);
-    const server = await startFakeServer({
-      handle: (req) => fake.#handle(req),
+    await fake.listen(
+      (req) => fake.#handle(req),
       // 971 is Cloudflare's rate-limit code; for other injected statuses it varies, so 1000 + status
-      faultReply: (status, message) =>
+      (status, message) =>
         status === 429
           ? failure(429, {
               code: 971,
               message: message ?? 'Please wait and consider throttling your request speed',
             })
           : failure(status, { code: 1000 + status, message: message ?? `injected ${status}` }),
-      faults: fake.faults,
-      log: fake.requests,
-      before: (req) => fake.onRequest?.({ method: req.method, path: req.path }),
-    });
-    fake.url = `${server.origin}/client/v4`;
-    fake.#close = server.close;
+      '/client/v4',
+    );
     return fake;
-  }
-
-  close(): Promise<void> {
-    return this.#close();
   }
 
   /** The first zone (or the one named): its id is what the provider is configured with. */

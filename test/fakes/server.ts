@@ -3,7 +3,7 @@
 // lives in memory, so a request is handled atomically, as one transaction of the real service).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FaultInjector, RequestRecord } from './faults.ts';
+import { FaultInjector, type RequestRecord } from './faults.ts';
 
 export interface FakeRequest {
   method: string;
@@ -153,4 +153,39 @@ export function bearerToken(request: FakeRequest): string | undefined {
   const header = request.headers.authorization;
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   return match?.[1];
+}
+
+/**
+ * What every fake service has besides its own state and routes: the faults to inject, the log of
+ * requests, a hook run before each one, its URL once it listens, and close().
+ */
+export abstract class FakeService {
+  readonly faults = new FaultInjector();
+  readonly requests: RequestRecord[] = [];
+  /** Runs before each request is handled: set it to make something happen at that moment. */
+  onRequest: ((request: { method: string; path: string }) => void) | undefined;
+  /** Where its API is: the server's origin, and the API's base path if it has one. */
+  url = '';
+  #close: () => Promise<void> = async () => undefined;
+
+  /** Serves `handle` on a free port, answering injected faults with `faultReply`. */
+  protected async listen(
+    handle: FakeServerOptions['handle'],
+    faultReply: FakeServerOptions['faultReply'],
+    basePath = '',
+  ): Promise<void> {
+    const server = await startFakeServer({
+      handle,
+      faultReply,
+      faults: this.faults,
+      log: this.requests,
+      before: (req) => this.onRequest?.({ method: req.method, path: req.path }),
+    });
+    this.url = `${server.origin}${basePath}`;
+    this.#close = server.close;
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
 }

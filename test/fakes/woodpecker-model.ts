@@ -1,5 +1,6 @@
 // The JSON shapes of the Woodpecker fake, after Woodpecker's server/model (Repo, Pipeline,
 // Workflow, Step, LogEntry), keeping the fields a client may read.
+import type { PipelineStatus } from '../../operator/src/providers/ci/woodpecker-client.ts';
 
 /** A repository on the forge (Gitea) that Woodpecker can see. */
 export interface ForgeRepo {
@@ -20,20 +21,7 @@ export interface FakeUser {
   admin: boolean;
 }
 
-export const PIPELINE_STATUSES = [
-  'created',
-  'pending',
-  'running',
-  'success',
-  'failure',
-  'killed',
-  'canceled',
-  'error',
-  'blocked',
-  'declined',
-  'skipped',
-] as const;
-export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+export type { PipelineStatus };
 
 export interface FakeRepo {
   id: number;

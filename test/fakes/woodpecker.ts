@@ -5,8 +5,8 @@
 // Woodpecker's handlers answer them (c.String / AbortWithStatus).
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { FaultInjector, type RequestRecord } from './faults.ts';
-import { bearerToken, type FakeReply, type FakeRequest, jsonBody, startFakeServer } from './server.ts';
+import { isFinished } from '../../operator/src/providers/ci/woodpecker-client.ts';
+import { bearerToken, type FakeReply, type FakeRequest, FakeService, jsonBody } from './server.ts';
 import type {
   FakeLogEntry,
   FakePipeline,
@@ -33,26 +33,12 @@ export interface FakeWoodpeckerOptions {
   forgeLookup?: (id: number) => Promise<ForgeRepo | undefined>;
 }
 
-const TERMINAL: ReadonlySet<PipelineStatus> = new Set([
-  'success',
-  'failure',
-  'killed',
-  'canceled',
-  'error',
-  'declined',
-  'skipped',
-]);
 const unix = () => Math.floor(Date.now() / 1000);
 const text = (status: number, message = STATUS_CODES[status] ?? ''): FakeReply => ({ status, body: message });
 const json = (body: unknown): FakeReply => ({ status: 200, body });
 
-export class FakeWoodpecker {
-  readonly faults = new FaultInjector();
-  readonly requests: RequestRecord[] = [];
-  /** Runs before each request is handled: set it to make something happen at that moment. */
-  onRequest: ((request: { method: string; path: string }) => void) | undefined;
-  /** http://127.0.0.1:<port> (the API is under /api). */
-  url = '';
+/** A fake Woodpecker server; its `url` is http://127.0.0.1:<port> (the API is under /api). */
+export class FakeWoodpecker extends FakeService {
   readonly token: string;
   readonly #tokens = new Map<string, FakeUser>();
   readonly #forge = new Map<number, ForgeRepo>();
@@ -63,9 +49,9 @@ export class FakeWoodpecker {
   readonly #forgeURL: string;
   readonly #forgeLookup: FakeWoodpeckerOptions['forgeLookup'];
   #nextId = 1;
-  #close: () => Promise<void> = async () => undefined;
 
   private constructor(options: FakeWoodpeckerOptions) {
+    super();
     this.token = options.token ?? 'wp-test-token';
     this.#tokens.set(this.token, { id: 1, login: 'rdev-ci', admin: true });
     for (const repo of options.knownForgeRepos ?? []) this.addForgeRepo(repo);
@@ -76,20 +62,11 @@ export class FakeWoodpecker {
 
   static async start(options: FakeWoodpeckerOptions = {}): Promise<FakeWoodpecker> {
     const fake = new FakeWoodpecker(options);
-    const server = await startFakeServer({
-      handle: (req) => fake.#route(req),
-      faultReply: (status, message) => text(status, message),
-      faults: fake.faults,
-      log: fake.requests,
-      before: (req) => fake.onRequest?.({ method: req.method, path: req.path }),
-    });
-    fake.url = server.origin;
-    fake.#close = server.close;
+    await fake.listen(
+      (req) => fake.#route(req),
+      (status, message) => text(status, message),
+    );
     return fake;
-  }
-
-  close(): Promise<void> {
-    return this.#close();
   }
 
   /** Makes a forge repository visible to Woodpecker (created on Gitea). */
@@ -126,7 +103,7 @@ export class FakeWoodpecker {
     pipeline.status = status;
     pipeline.updated = now;
     if (status !== 'pending' && status !== 'created' && !pipeline.started) pipeline.started = now;
-    if (TERMINAL.has(status)) pipeline.finished = now;
+    if (isFinished(status)) pipeline.finished = now;
     for (const workflow of pipeline.workflows) {
       workflow.state = status;
       workflow.started = pipeline.started || undefined;
@@ -138,7 +115,7 @@ export class FakeWoodpecker {
         else step.state = status;
         step.exit_code = step.state === 'failure' ? (options.exitCode ?? 1) : 0;
         if (step.state !== 'pending' && step.state !== 'created') step.start_time ??= now;
-        if (TERMINAL.has(step.state)) step.end_time = now;
+        if (isFinished(step.state)) step.end_time = now;
       });
     }
   }

@@ -1,7 +1,6 @@
 // /checkouts: the shared child routes, and checkin — set spec.checkin, which revokes the
 // credentials and opens a pull request.
 import { z } from 'zod';
-import { checkoutSpec, checkoutStatus } from '../../../operator/src/api/v1alpha1/index.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { childRoutes, idParams } from './children.ts';
@@ -10,15 +9,7 @@ import { current, namespaceFor, namespaceQuery, patchObject, present, presented 
 
 export function checkoutRoutes(ctx: ShimContext) {
   return [
-    ...childRoutes(ctx, {
-      kind: 'Checkout',
-      collection: 'checkouts',
-      tag: 'checkouts',
-      read: 'projects:read',
-      write: 'projects:execute',
-      spec: checkoutSpec,
-      status: checkoutStatus,
-    }),
+    ...childRoutes(ctx, 'Checkout', 'checkouts'),
     route({
       method: 'POST',
       url: '/checkouts/:id/checkin',
@@ -31,7 +22,7 @@ export function checkoutRoutes(ctx: ShimContext) {
         title: z.string().min(1).max(255).describe('title of the pull request'),
         body: z.string().max(65536).optional().describe('description of the pull request'),
       }),
-      response: presented(checkoutSpec, checkoutStatus),
+      response: presented('Checkout'),
       handler: async ({ params, query, body, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const checkout = await current(ctx, principal.key, 'Checkout', namespace, params.id);

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { requireProject } from '../auth/access.ts';
-import type { Scope } from '../auth/scopes.ts';
 import type { Kind } from '../cache.ts';
 import { invalid, notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
@@ -13,8 +12,9 @@ import type { ShimContext } from './context.ts';
 import {
   cached,
   createObject,
-  current,
   deleteObject,
+  deletion,
+  KIND_API,
   labels,
   listQuery,
   namespaceFor,
@@ -27,17 +27,6 @@ import {
   visible,
 } from './objects.ts';
 
-export interface ChildKind {
-  kind: Exclude<Kind, 'Project'>;
-  /** Path segment: /projects/{p}/<collection>, /<collection>/{id}. */
-  collection: string;
-  tag: string;
-  read: Scope;
-  write: Scope;
-  spec: z.ZodType;
-  status: z.ZodType;
-}
-
 export const idParams = z.object({ id: objectName });
 
 /** The Project must exist: from the cache, or (just created, not yet cached) from the API server. */
@@ -48,36 +37,43 @@ async function requireProjectExists(ctx: ShimContext, namespace: string, project
   });
 }
 
-export function childRoutes(ctx: ShimContext, c: ChildKind): Route[] {
-  const view = presented(c.spec, c.status);
-  const projectParams = z.object({ project: projectName });
+/**
+ * The shared routes of `kind`, under `collection` (/projects/{p}/<collection>, /<collection>/{id},
+ * also the routes' tag); the scopes that read and write it are those of KIND_API.
+ */
+export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, collection: string): Route[] {
+  const api = KIND_API[kind];
+  const view = presented(kind);
+  // The routes on a Project's objects of the kind, and those on one of them by name.
+  const ofProject = {
+    url: `/projects/:project/${collection}`,
+    tag: collection,
+    params: z.object({ project: projectName }),
+  };
+  const byName = { url: `/${collection}/:id`, tag: collection, params: idParams, query: namespaceQuery };
   return [
     route({
       method: 'GET',
-      url: `/projects/:project/${c.collection}`,
-      summary: `List the ${c.kind}s of a Project`,
-      tag: c.tag,
-      scope: c.read,
-      params: projectParams,
+      ...ofProject,
+      summary: `List the ${kind}s of a Project`,
+      scope: api.read,
       query: listQuery,
       response: z.array(view),
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
         return pageOf(
-          c.kind,
-          visible(ctx.cache, principal.key, c.kind, { namespace, project: params.project }),
+          kind,
+          visible(ctx.cache, principal.key, kind, { namespace, project: params.project }),
           query,
         );
       },
     }),
     route({
       method: 'POST',
-      url: `/projects/:project/${c.collection}`,
-      summary: `Create a ${c.kind} of a Project (spec.projectRef comes from the path; no name: one is generated)`,
-      tag: c.tag,
-      scope: c.write,
-      params: projectParams,
+      ...ofProject,
+      summary: `Create a ${kind} of a Project (spec.projectRef comes from the path; no name: one is generated)`,
+      scope: api.write,
       query: namespaceQuery,
       body: z.object({
         name: objectName.optional(),
@@ -95,34 +91,31 @@ export function childRoutes(ctx: ShimContext, c: ChildKind): Route[] {
           ]);
         }
         const spec = { ...(body.spec ?? {}), projectRef: { name: params.project } };
-        validate(c.spec, spec, 'body.spec');
+        validate(api.spec, spec, 'body.spec');
         await requireProjectExists(ctx, namespace, params.project);
         const created = await createObject(
           ctx.client,
           principal.key,
-          c.kind,
+          kind,
           { namespace, name: body.name, generateName: `${params.project}-`, labels: body.labels },
           spec,
         );
-        return present(c.kind, created);
+        return present(kind, created);
       },
     }),
     route({
       method: 'GET',
-      url: `/${c.collection}/:id`,
-      summary: `Read a ${c.kind}`,
-      tag: c.tag,
-      scope: c.read,
-      params: idParams,
-      query: namespaceQuery,
+      ...byName,
+      summary: `Read a ${kind}`,
+      scope: api.read,
       response: view,
       handler: async ({ params, query, principal }) =>
         present(
-          c.kind,
+          kind,
           cached(
             ctx.cache,
             principal.key,
-            c.kind,
+            kind,
             namespaceFor(ctx, principal.key, query.namespace),
             params.id,
           ),
@@ -130,20 +123,13 @@ export function childRoutes(ctx: ShimContext, c: ChildKind): Route[] {
     }),
     route({
       method: 'DELETE',
-      url: `/${c.collection}/:id`,
-      summary: `Delete a ${c.kind}`,
-      tag: c.tag,
-      scope: c.write,
-      params: idParams,
-      query: namespaceQuery,
+      ...byName,
+      summary: `Delete a ${kind}`,
+      scope: api.write,
       status: 202,
-      response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
-      handler: async ({ params, query, principal }) => {
-        const namespace = namespaceFor(ctx, principal.key, query.namespace);
-        await current(ctx, principal.key, c.kind, namespace, params.id);
-        await deleteObject(ctx.client, c.kind, namespace, params.id);
-        return { name: params.id, namespace, deleting: true };
-      },
+      response: deletion,
+      handler: async ({ params, query, principal }) =>
+        deleteObject(ctx, principal.key, kind, namespaceFor(ctx, principal.key, query.namespace), params.id),
     }),
   ];
 }

@@ -3,21 +3,14 @@
 // missed, or a `reset` event when this replica no longer holds it (re-read, then carry on).
 import { z } from 'zod';
 import { canReachProject } from '../auth/access.ts';
-import { hasScope, type Scope } from '../auth/scopes.ts';
-import { KINDS, type Kind } from '../cache.ts';
+import { hasScope } from '../auth/scopes.ts';
+import { KINDS } from '../cache.ts';
 import type { PhaseEvent } from '../events/feed.ts';
 import { invalid } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
 import type { ShimContext } from './context.ts';
-import { projectName } from './objects.ts';
-
-const READ_SCOPE: Record<Kind, Scope> = {
-  Project: 'projects:read',
-  Checkout: 'projects:read',
-  Session: 'sessions:read',
-  WorkItem: 'work:read',
-};
+import { KIND_API, projectName } from './objects.ts';
 
 export function eventRoutes(ctx: ShimContext) {
   return [
@@ -49,7 +42,7 @@ export function eventRoutes(ctx: ShimContext) {
         if (unknown.length)
           throw invalid(`query.kind: unknown kinds ${unknown.join(', ')}; use ${KINDS.join(', ')}`);
         const kinds = new Set(
-          KINDS.filter((k) => asked.includes(k) && hasScope(principal.key.scopes, READ_SCOPE[k])),
+          KINDS.filter((k) => asked.includes(k) && hasScope(principal.key.scopes, KIND_API[k].read)),
         );
         const wanted = (e: PhaseEvent) =>
           kinds.has(e.kind) &&

@@ -11,8 +11,6 @@ export function healthRoutes(
   api: () => Route[],
   version: string,
 ): Route[] {
-  let document: unknown;
-  let page: string | undefined;
   return [
     route({
       method: 'GET',
@@ -45,27 +43,27 @@ export function healthRoutes(
         reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },
     }),
-    route({
-      method: 'GET',
-      url: '/openapi.json',
-      summary: 'This API, as an OpenAPI 3.1 document',
-      tag: 'docs',
-      raw: true,
-      handler: async ({ reply }) => {
-        document ??= openApiDocument(api(), version);
-        reply.type('application/json').send(document);
-      },
-    }),
-    route({
-      method: 'GET',
-      url: '/docs',
-      summary: 'This API, as a web page',
-      tag: 'docs',
-      raw: true,
-      handler: async ({ reply }) => {
-        page ??= docsPage(api(), version);
-        reply.type('text/html; charset=utf-8').send(page);
-      },
-    }),
+    descriptionRoute('/openapi.json', 'This API, as an OpenAPI 3.1 document', 'application/json', () =>
+      openApiDocument(api(), version),
+    ),
+    descriptionRoute('/docs', 'This API, as a web page', 'text/html; charset=utf-8', () =>
+      docsPage(api(), version),
+    ),
   ];
+}
+
+/** A description of the API, made at its first request (every route is registered by then) and kept. */
+function descriptionRoute(url: string, summary: string, type: string, make: () => unknown): Route {
+  let made: unknown;
+  return route({
+    method: 'GET',
+    url,
+    summary,
+    tag: 'docs',
+    raw: true,
+    handler: async ({ reply }) => {
+      made ??= make();
+      reply.type(type).send(made);
+    },
+  });
 }

@@ -2,7 +2,6 @@
 // can hand on no more than it holds: scopes it has, namespaces and projects it reaches.
 import { z } from 'zod';
 import { durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
-import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import { requireNoWider } from '../auth/access.ts';
 import { SCOPES } from '../auth/scopes.ts';
@@ -19,6 +18,7 @@ import {
 } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import { projectName } from './objects.ts';
+import { secretDeletion } from './own-secrets.ts';
 
 const keyView = z.object({
   id: z.string(),
@@ -116,23 +116,12 @@ export function keyRoutes(ctx: ShimContext) {
       response: keyView,
       handler: async ({ params }) => publicKey(find(params.id)),
     }),
-    route({
-      method: 'DELETE',
-      url: '/keys/:id',
+    secretDeletion(ctx, 'keys', {
       summary: 'Revoke an API key (it stops working within a second)',
-      tag: 'keys',
-      scope: 'keys:write',
       params: idParams,
-      status: 202,
-      response: z.object({ id: z.string(), deleting: z.boolean() }),
-      handler: async ({ params, principal }) => {
-        const target = find(params.id);
-        requireNoWider(principal.key, target);
-        await ctx.client.delete(SECRETS, ctx.config.namespace, keySecretName(params.id)).catch((err) => {
-          throw isNotFound(err) ? notFound(`API key ${params.id}`) : err;
-        });
-        return { id: params.id, deleting: true };
-      },
+      reach: find,
+      secretName: keySecretName,
+      what: 'API key',
     }),
   ];
 }

@@ -1,9 +1,20 @@
 // What every resource route shares: names in paths, the presented form of an object, reading
 // from the cache with the key's reach checked, and writes annotated with the key that made them.
 import { z } from 'zod';
-import { API_VERSION } from '../../../operator/src/api/v1alpha1/index.ts';
+import {
+  API_VERSION,
+  checkoutSpec,
+  checkoutStatus,
+  projectSpec,
+  projectStatus,
+  sessionSpec,
+  sessionStatus,
+  workItemSpec,
+  workItemStatus,
+} from '../../../operator/src/api/v1alpha1/index.ts';
 import { isNotFound, type KubeClient } from '../../../operator/src/runtime/client.ts';
 import { canReachProject, requestNamespace, requireProject } from '../auth/access.ts';
+import type { Scope } from '../auth/scopes.ts';
 import type { Kind, KindObjects, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES, PARSE } from '../cache.ts';
 import { notFound } from '../http/errors.ts';
@@ -83,7 +94,19 @@ export function present(kind: Kind, obj: RdevObject) {
   };
 }
 
-export const presented = (spec: z.ZodType, status: z.ZodType) =>
+/**
+ * How the API serves each kind: its spec and status (what writes are validated against, what
+ * answers show) and the scopes that read and write it.
+ */
+export const KIND_API: Record<Kind, { spec: z.ZodType; status: z.ZodType; read: Scope; write: Scope }> = {
+  Project: { spec: projectSpec, status: projectStatus, read: 'projects:read', write: 'projects:write' },
+  Session: { spec: sessionSpec, status: sessionStatus, read: 'sessions:read', write: 'sessions:execute' },
+  Checkout: { spec: checkoutSpec, status: checkoutStatus, read: 'projects:read', write: 'projects:execute' },
+  WorkItem: { spec: workItemSpec, status: workItemStatus, read: 'work:read', write: 'work:write' },
+};
+
+/** An object of `kind` as the API shows it (the schema of what present() returns). */
+export const presented = (kind: Kind) =>
   z.object({
     kind: z.string(),
     name: z.string(),
@@ -96,8 +119,8 @@ export const presented = (spec: z.ZodType, status: z.ZodType) =>
     deletingSince: z.string().optional(),
     labels: z.record(z.string(), z.string()),
     annotations: z.record(z.string(), z.string()),
-    spec,
-    status,
+    spec: KIND_API[kind].spec,
+    status: KIND_API[kind].status,
   });
 
 // Plain code-unit order: names are ASCII, and localeCompare would cost more than the rest of a list.
@@ -210,11 +233,18 @@ export async function patchObject<K extends Kind>(
   return PARSE[kind](patched);
 }
 
+/** What a DELETE answers: the object's coordinates, and that its deletion has begun. */
+export const deletion = z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() });
+
+/** Deletes a cached object the key may see (404/403 otherwise); answers as `deletion` says. */
 export async function deleteObject(
-  client: KubeClient,
+  ctx: ShimContext,
+  key: ApiKey,
   kind: Kind,
   namespace: string,
   name: string,
-): Promise<void> {
-  await client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
+) {
+  await current(ctx, key, kind, namespace, name);
+  await ctx.client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
+  return { name, namespace, deleting: true };
 }

@@ -1,6 +1,6 @@
 // /projects: list, create, get, patch and delete Projects.
 import { z } from 'zod';
-import { projectSpec, projectStatus } from '../../../operator/src/api/v1alpha1/index.ts';
+import { projectSpec } from '../../../operator/src/api/v1alpha1/index.ts';
 import { requireNoWider, requireProject } from '../auth/access.ts';
 import { invalid } from '../http/errors.ts';
 import { mergePatch } from '../http/merge-patch.ts';
@@ -12,6 +12,7 @@ import {
   createObject,
   current,
   deleteObject,
+  deletion,
   labels,
   listQuery,
   namespaceFor,
@@ -24,7 +25,7 @@ import {
   visible,
 } from './objects.ts';
 
-const projectView = presented(projectSpec, projectStatus);
+const projectView = presented('Project');
 const projectParams = z.object({ project: projectName });
 
 export function projectRoutes(ctx: ShimContext) {
@@ -132,13 +133,11 @@ export function projectRoutes(ctx: ShimContext) {
       params: projectParams,
       query: namespaceQuery,
       status: 202,
-      response: z.object({ name: z.string(), namespace: z.string(), deleting: z.boolean() }),
+      response: deletion,
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        await current(ctx, principal.key, 'Project', namespace, params.project);
-        await deleteObject(ctx.client, 'Project', namespace, params.project);
-        return { name: params.project, namespace, deleting: true };
+        return deleteObject(ctx, principal.key, 'Project', namespace, params.project);
       },
     }),
   ];

@@ -2,7 +2,6 @@
 // streams back as server-sent events (stdout, stderr, then exit or error).
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
-import { sessionSpec, sessionStatus } from '../../../operator/src/api/v1alpha1/index.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
@@ -21,15 +20,7 @@ export const execBody = z.object({
 
 export function sessionRoutes(ctx: ShimContext) {
   return [
-    ...childRoutes(ctx, {
-      kind: 'Session',
-      collection: 'sessions',
-      tag: 'sessions',
-      read: 'sessions:read',
-      write: 'sessions:execute',
-      spec: sessionSpec,
-      status: sessionStatus,
-    }),
+    ...childRoutes(ctx, 'Session', 'sessions'),
     route({
       method: 'POST',
       url: '/sessions/:id/exec',

@@ -3,10 +3,13 @@
 // subscription reaches no further than the key that made it.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import {
+  CREATED_BY_KEY_ANNOTATION,
   DELIVERIES_ANNOTATION,
+  deliveryRecord,
+  EVENT_PATTERN,
+  ID_PATTERN,
   newWebhookId,
   parseDeliveries,
   type Subscription,
@@ -20,20 +23,8 @@ import { route } from '../http/route.ts';
 import type { SecretObject } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import { projectName } from './objects.ts';
+import { secretDeletion } from './own-secrets.ts';
 
-const EVENT = /^(\*|(project|session|checkout|workitem)\.(\*|[a-z]+))$/;
-
-const delivery = z.object({
-  id: z.string(),
-  type: z.string(),
-  namespace: z.string(),
-  name: z.string(),
-  at: z.string(),
-  attempts: z.number(),
-  outcome: z.enum(['delivered', 'failed', 'retrying']),
-  status: z.number().optional(),
-  error: z.string().optional(),
-});
 const webhookView = z.object({
   id: z.string(),
   url: z.string(),
@@ -42,9 +33,9 @@ const webhookView = z.object({
   projects: z.array(z.string()),
   createdBy: z.string().optional(),
   createdAt: z.string().optional(),
-  deliveries: z.array(delivery).describe('the last deliveries, newest first'),
+  deliveries: z.array(deliveryRecord).describe('the last deliveries, newest first'),
 });
-const idParams = z.object({ id: z.string().regex(/^[a-z0-9]{12}$/, 'not a webhook id') });
+const idParams = z.object({ id: z.string().regex(ID_PATTERN, 'not a webhook id') });
 
 function view(secret: Pick<SecretObject, 'metadata'>, sub: Subscription) {
   const annotations = secret.metadata.annotations ?? {};
@@ -54,7 +45,7 @@ function view(secret: Pick<SecretObject, 'metadata'>, sub: Subscription) {
     events: sub.events,
     namespaces: sub.namespaces,
     projects: sub.projects,
-    createdBy: annotations['rdev.dev/created-by-key'],
+    createdBy: annotations[CREATED_BY_KEY_ANNOTATION],
     createdAt: secret.metadata.creationTimestamp,
     deliveries: parseDeliveries(annotations[DELIVERIES_ANNOTATION]),
   };
@@ -97,7 +88,7 @@ export function webhookRoutes(ctx: ShimContext) {
           .max(2048)
           .describe('where deliveries are POSTed'),
         events: z
-          .array(z.string().regex(EVENT, 'an event is *, <kind>.* or <kind>.<phase>, lower case'))
+          .array(z.string().regex(EVENT_PATTERN, 'an event is *, <kind>.* or <kind>.<phase>, lower case'))
           .min(1)
           .max(50)
           .describe('e.g. ["workitem.succeeded", "project.*"]'),
@@ -148,23 +139,12 @@ export function webhookRoutes(ctx: ShimContext) {
         return view(secret, sub);
       },
     }),
-    route({
-      method: 'DELETE',
-      url: '/webhooks/:id',
+    secretDeletion(ctx, 'webhooks', {
       summary: 'Delete a webhook subscription',
-      tag: 'webhooks',
-      scope: 'webhooks:write',
       params: idParams,
-      status: 202,
-      response: z.object({ id: z.string(), deleting: z.boolean() }),
-      handler: async ({ params, principal }) => {
-        const { sub } = find(params.id);
-        requireNoWider(principal.key, sub);
-        await ctx.client.delete(SECRETS, ctx.config.namespace, webhookSecretName(params.id)).catch((err) => {
-          throw isNotFound(err) ? notFound(`webhook ${params.id}`) : err;
-        });
-        return { id: params.id, deleting: true };
-      },
+      reach: (id) => find(id).sub,
+      secretName: webhookSecretName,
+      what: 'webhook',
     }),
   ];
 }

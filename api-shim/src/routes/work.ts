@@ -1,6 +1,5 @@
 // /work: the shared child routes, cancel, and logs — the item's output as server-sent events
 // (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes.
-import { workItemSpec, workItemStatus } from '../../../operator/src/api/v1alpha1/index.ts';
 import { isFinished, type LiveWorkItem } from '../../../operator/src/shared/work-phases.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
@@ -12,15 +11,7 @@ import { appendedText } from './output.ts';
 
 export function workRoutes(ctx: ShimContext) {
   return [
-    ...childRoutes(ctx, {
-      kind: 'WorkItem',
-      collection: 'work',
-      tag: 'work',
-      read: 'work:read',
-      write: 'work:write',
-      spec: workItemSpec,
-      status: workItemStatus,
-    }),
+    ...childRoutes(ctx, 'WorkItem', 'work'),
     route({
       method: 'POST',
       url: '/work/:id/cancel',
@@ -29,7 +20,7 @@ export function workRoutes(ctx: ShimContext) {
       scope: 'work:write',
       params: idParams,
       query: namespaceQuery,
-      response: presented(workItemSpec, workItemStatus),
+      response: presented('WorkItem'),
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const item = await current(ctx, principal.key, 'WorkItem', namespace, params.id);

@@ -25,17 +25,42 @@ export interface Started<C, P> {
   log: Logger;
 }
 
+/** What a command is: its summary, its options (and notes for --help), its start and its run. */
+export interface CommandSpec<C, P> {
+  summary: string;
+  schema: OptionSchema & z.ZodType<C>;
+  notes?: string;
+  /** Checks what the schema cannot and makes what the command needs, given the cluster's config. */
+  prepare: (config: C, kubeConfig: KubeConfig) => P;
+  /** Runs the started command; resolves with the exit code. */
+  run: (started: Started<C, P>) => Promise<number>;
+}
+
+/** A subcommand that starts as every command does (see startCommand), then runs. */
+export function command<C extends { logLevel: string; kubeconfig?: string }, P>(
+  name: string,
+  spec: CommandSpec<C, P>,
+): Command {
+  return {
+    summary: spec.summary,
+    async run(args) {
+      const started = startCommand(name, args, spec);
+      return typeof started === 'number' ? started : spec.run(started);
+    },
+  };
+}
+
 /**
  * The start every command shares. With --help: prints the options of `schema` (and `notes`),
- * exit code 0. Otherwise: loads the configuration and hands it to `prepare`, which checks what
- * the schema cannot and makes what the command needs; an error in either is printed with a
- * pointer to --help, exit code 2. Then makes the logger and logs the configuration, secrets
- * masked. Returns the exit code when the command is done.
+ * exit code 0. Otherwise: loads the configuration and hands it, with the cluster it names, to
+ * `prepare`, which checks what the schema cannot and makes what the command needs; an error in
+ * any of these is printed with a pointer to --help, exit code 2. Then makes the logger and logs
+ * the configuration, secrets masked. Returns the exit code when the command is done.
  */
-export function startCommand<C extends { logLevel: string }, P>(
+function startCommand<C extends { logLevel: string; kubeconfig?: string }, P>(
   name: string,
   args: string[],
-  spec: { schema: OptionSchema & z.ZodType<C>; prepare: (config: C) => P; notes?: string },
+  spec: CommandSpec<C, P>,
 ): Started<C, P> | number {
   if (args.includes('--help') || args.includes('-h')) {
     const notes = spec.notes ? `\n\n${spec.notes}` : '';
@@ -48,7 +73,7 @@ export function startCommand<C extends { logLevel: string }, P>(
   let prepared: P;
   try {
     config = loadOptions(spec.schema, args);
-    prepared = spec.prepare(config);
+    prepared = spec.prepare(config, kubeConfigFor(config));
   } catch (err) {
     console.error(
       `rdev ${name}: ${err instanceof Error ? err.message : String(err)}\nRun \`rdev ${name} --help\` for the options.`,

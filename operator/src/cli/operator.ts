@@ -8,22 +8,17 @@ import { registerWorkControllers } from '../controllers/workitem/index.ts';
 import { Manager } from '../runtime/manager.ts';
 import { ConfigError } from '../shared/options.ts';
 import { registerWebhookDelivery } from '../webhooks/index.ts';
-import { type Command, kubeConfigFor, parseAddress, startCommand } from './command.ts';
+import { command, parseAddress } from './command.ts';
 
-export const operatorCommand: Command = {
+export const operatorCommand = command('operator', {
   summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',
-  async run(args) {
-    const started = startCommand('operator', args, {
-      schema: operatorConfig,
-      prepare(config) {
-        const kubeConfig = kubeConfigFor(config);
-        if (config.namespaces.length > 1)
-          throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
-        return kubeConfig;
-      },
-    });
-    if (typeof started === 'number') return started;
-    const { config, prepared: kubeConfig, log } = started;
+  schema: operatorConfig,
+  prepare(config, kubeConfig) {
+    if (config.namespaces.length > 1)
+      throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
+    return kubeConfig;
+  },
+  async run({ config, prepared: kubeConfig, log }) {
     const listen = [parseAddress(config.healthAddr), parseAddress(config.metricsAddr)].filter(
       (a, i, all): a is { host: string; port: number } =>
         a !== undefined && all.findIndex((b) => b?.host === a.host && b?.port === a.port) === i,
@@ -54,4 +49,4 @@ export const operatorCommand: Command = {
     }
     return new Promise<number>(() => undefined); // runs until a signal stops the manager
   },
-};
+});

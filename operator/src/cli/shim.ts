@@ -2,24 +2,19 @@
 import { shimConfig } from '../../../api-shim/src/config.ts';
 import { createShim } from '../../../api-shim/src/shim.ts';
 import { ConfigError } from '../shared/options.ts';
-import { type Command, exitOnSignals, kubeConfigFor, parseAddress, startCommand } from './command.ts';
+import { command, exitOnSignals, parseAddress } from './command.ts';
 
-export const shimCommand: Command = {
+export const shimCommand = command('shim', {
   summary: 'serve the REST API for bots and CI systems that hold an API key',
-  async run(args) {
-    const started = startCommand('shim', args, {
-      schema: shimConfig,
-      prepare(config) {
-        const kubeConfig = kubeConfigFor(config);
-        const listen = parseAddress(config.listen);
-        if (!listen) throw new ConfigError('--listen: an address is required');
-        return { kubeConfig, listen };
-      },
-      notes:
-        '$RDEV_BOOTSTRAP_KEY: an admin API key known only to this process (instead of --bootstrap-key-secret)',
-    });
-    if (typeof started === 'number') return started;
-    const { config, prepared, log } = started;
+  schema: shimConfig,
+  prepare(config, kubeConfig) {
+    const listen = parseAddress(config.listen);
+    if (!listen) throw new ConfigError('--listen: an address is required');
+    return { kubeConfig, listen };
+  },
+  notes:
+    '$RDEV_BOOTSTRAP_KEY: an admin API key known only to this process (instead of --bootstrap-key-secret)',
+  async run({ config, prepared, log }) {
     const bootstrapKey = process.env.RDEV_BOOTSTRAP_KEY || undefined;
     const shim = await createShim(prepared.kubeConfig, { ...config, bootstrapKey }, log);
     await shim.app.listen(prepared.listen);
@@ -31,4 +26,4 @@ export const shimCommand: Command = {
     log.info('caches synced: ready');
     return new Promise<number>(() => undefined);
   },
-};
+});

@@ -3,20 +3,16 @@ import { createServer } from 'node:http';
 import { KubeClient } from '../runtime/client.ts';
 import { workerConfig } from '../worker/config.ts';
 import { Worker } from '../worker/worker.ts';
-import { type Command, exitOnSignals, kubeConfigFor, parseAddress, startCommand } from './command.ts';
+import { command, exitOnSignals, parseAddress } from './command.ts';
 
-export const workerCommand: Command = {
+export const workerCommand = command('worker', {
   summary: 'run WorkItems bound to this worker (one per worker pod)',
-  async run(args) {
-    const started = startCommand('worker', args, {
-      schema: workerConfig,
-      prepare: (config) => ({
-        client: new KubeClient(kubeConfigFor(config)),
-        health: parseAddress(config.healthAddr),
-      }),
-    });
-    if (typeof started === 'number') return started;
-    const { config, prepared, log } = started;
+  schema: workerConfig,
+  prepare: (config, kubeConfig) => ({
+    client: new KubeClient(kubeConfig),
+    health: parseAddress(config.healthAddr),
+  }),
+  async run({ config, prepared, log }) {
     const worker = new Worker({ client: prepared.client, config, log });
     if (prepared.health) {
       const server = createServer((req, res) => {
@@ -39,4 +35,4 @@ export const workerCommand: Command = {
     }
     return new Promise<number>(() => undefined);
   },
-};
+});

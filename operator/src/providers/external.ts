@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LiveProject } from '../api/v1alpha1/index.ts';
 import type { ConditionUpdate } from '../runtime/conditions.ts';
+import { errorMessage } from '../shared/fields.ts';
 import { type ConnectionSecrets, generatePassword } from './credentials.ts';
 import { type ExternalClient, type ExternalContext, NotConfiguredError, WaitingError } from './ports.ts';
 
@@ -203,5 +204,3 @@ export async function finalizeExternal<Ids>(
     if (!(error instanceof NotConfiguredError)) throw error;
   }
 }
-
-export const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -65,6 +65,18 @@ export interface ControllerOptions {
   queue?: WorkQueue<string>;
 }
 
+/** A handler that calls `handle` with every object an event names: an update's old one and its new one. */
+function onEveryObject<T extends KubeObject>(handle: (obj: T) => void): EventHandler<T> {
+  return {
+    add: handle,
+    update: (old, obj) => {
+      handle(old);
+      handle(obj);
+    },
+    delete: handle,
+  };
+}
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue<string>;
@@ -98,29 +110,14 @@ export class Controller {
       );
       if (ref) this.queue.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name);
     };
-    return {
-      add: enqueueOwner,
-      update: (old, obj) => {
-        enqueueOwner(old);
-        enqueueOwner(obj);
-      },
-      delete: enqueueOwner,
-    };
+    return onEveryObject(enqueueOwner);
   }
 
   /** Handler that enqueues the keys `map` derives from any object. */
   mapHandler<T extends KubeObject>(map: (obj: T) => string[]): EventHandler<T> {
-    const enqueue = (obj: T) => {
+    return onEveryObject((obj) => {
       for (const key of map(obj)) this.queue.add(key);
-    };
-    return {
-      add: enqueue,
-      update: (old, obj) => {
-        enqueue(old);
-        enqueue(obj);
-      },
-      delete: enqueue,
-    };
+    });
   }
 
   /** Starts the workers; they run until stop() or until `signal` aborts (lost leadership). */

@@ -83,6 +83,37 @@ export const healthAddrField = z
     },
   });
 
+/** Where the workers keep their heartbeat Leases: the operator schedules by them, the shim shows them. */
+export const workerNamespaceField = (help: string) =>
+  z
+    .string()
+    .min(1)
+    .describe("namespace of the workers' heartbeat Leases")
+    .meta({
+      option: { flag: 'worker-namespace', env: 'RDEV_WORKER_NAMESPACE', help, default: 'rdev-system' },
+    });
+
+/** The Woodpecker server and its token, as the operator (registering repositories) and the worker take them. */
+export const woodpeckerFields = (urlHelp: string) => ({
+  url: z
+    .string()
+    .url()
+    .optional()
+    .describe('root URL of the Woodpecker server')
+    .meta({ option: { flag: 'woodpecker-url', env: 'RDEV_WOODPECKER_URL', help: urlHelp } }),
+  secret: z
+    .string()
+    .optional()
+    .describe('Secret (namespace/name) with WOODPECKER_TOKEN')
+    .meta({
+      option: {
+        flag: 'woodpecker-secret',
+        env: 'RDEV_WOODPECKER_SECRET',
+        help: 'namespace/name of a Secret with WOODPECKER_TOKEN',
+      },
+    }),
+});
+
 /** A config schema whose fields (or the fields of its nested objects) are options. */
 export type OptionSchema = z.ZodObject;
 
@@ -199,6 +230,15 @@ export function loadOptions<S extends OptionSchema>(
     throw new ConfigError(`${spec ? `--${spec.flag}` : issue?.path.join('.')}: ${issue?.message}`);
   }
   return parsed.data;
+}
+
+/** A command's option table (in --help order) and its loader, both derived from its config schema. */
+export function commandOptions<S extends OptionSchema>(schema: S) {
+  return {
+    options: optionsOf(schema),
+    load: (argv: string[], env: NodeJS.ProcessEnv = process.env): z.infer<S> =>
+      loadOptions(schema, argv, env),
+  };
 }
 
 /** Whether --help and docs/ show a default: an empty list is none. */

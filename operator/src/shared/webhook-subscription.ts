@@ -14,9 +14,11 @@ export const DELIVERIES_ANNOTATION = 'rdev.dev/deliveries';
 export const MAX_RECORDED_DELIVERIES = 10;
 
 const NAME_PREFIX = 'rdev-webhook-';
-const ID_PATTERN = /^[a-z0-9]{12}$/;
+/** A subscription id: 12 lowercase letters or digits. */
+export const ID_PATTERN = /^[a-z0-9]{12}$/;
 const KINDS = ['project', 'session', 'checkout', 'workitem'] as const;
-const EVENT_PATTERN = new RegExp(`^(\\*|(${KINDS.join('|')})\\.(\\*|[a-z]+))$`);
+/** An event a subscription asks for: `*`, `<kind>.*` or `<kind>.<phase>`. */
+export const EVENT_PATTERN = new RegExp(`^(\\*|(${KINDS.join('|')})\\.(\\*|[a-z]+))$`);
 
 export interface Subscription {
   id: string;
@@ -61,7 +63,8 @@ export interface EventFacts {
   project?: string;
 }
 
-const deliveryRecord = z.object({
+/** One delivery as the operator records it on the subscription (and the shim shows it). */
+export const deliveryRecord = z.object({
   id: z.string(),
   type: z.string(),
   namespace: z.string(),

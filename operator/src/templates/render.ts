@@ -17,6 +17,7 @@
 import { Eta } from 'eta';
 import { parseAllDocuments } from 'yaml';
 import { TEMPLATE_COMPONENTS } from '../api/v1alpha1/project.ts';
+import { errorMessage, field } from '../shared/fields.ts';
 import { boundedName } from '../shared/naming.ts';
 import {
   checkRelativePath,
@@ -130,7 +131,7 @@ function render(source: string, template: string, context: object): string {
   try {
     return eta.renderString(template, context);
   } catch (error) {
-    throw new TemplateError(`${source}: ${(error as Error).message}`, { cause: error });
+    throw new TemplateError(`${source}: ${errorMessage(error)}`, { cause: error });
   }
 }
 
@@ -152,7 +153,7 @@ function resolveSelection(selection: TemplateSelection): {
       `the template "${name}" takes no components (got ${listOf(requested)}): components belong to the monorepo template`,
     );
   }
-  const unknown = requested.filter((c) => !(TEMPLATE_COMPONENTS as readonly string[]).includes(c));
+  const unknown = requested.filter((c) => !TEMPLATE_COMPONENTS.some((known) => known === c));
   if (unknown.length > 0) {
     throw new TemplateError(
       `unknown component ${listOf(unknown)}: expected some of ${listOf(TEMPLATE_COMPONENTS)}`,
@@ -188,7 +189,7 @@ function readManifest(tree: TemplateTree, source: string, standalone: boolean): 
   try {
     raw = JSON.parse(file.content);
   } catch (error) {
-    throw new TemplateError(`${source}/unit.json: ${(error as Error).message}`, { cause: error });
+    throw new TemplateError(`${source}/unit.json: ${errorMessage(error)}`, { cause: error });
   }
   const parsed = unitManifestIn(tree).safeParse(raw);
   if (!parsed.success) {
@@ -250,10 +251,10 @@ function unitContexts(
   components: TemplateComponent[],
   vars: TemplateVariables,
 ): UnitContext[] {
-  const sources =
+  const sources: { key: string; source: string }[] =
     name === 'monorepo'
-      ? components.map((c) => ({ key: c as string, source: `components/${c}` }))
-      : [{ key: name as string, source: name as string }];
+      ? components.map((c) => ({ key: c, source: `components/${c}` }))
+      : [{ key: name, source: name }];
   const units = sources.map(({ key, source }): UnitContext => {
     const { image, ...manifest } = readManifest(tree, source, name !== 'monorepo');
     const single = manifest.dir === '.';
@@ -391,6 +392,7 @@ export function renderTemplateTree(
       );
     }
     const files = unitFiles(tree, unit.source, unit);
+    // Object.entries types every key as a string; these are UNIT_PARTS' own keys.
     for (const [part, file] of Object.entries(UNIT_PARTS) as [keyof typeof UNIT_PARTS, string][]) {
       const template = files.get(`parts/${file}`);
       if (template) unit.parts[part] = render(template.path, template.file.content, unitContext);
@@ -436,7 +438,7 @@ function checkOutput(file: RenderedFile, source: string): void {
     try {
       JSON.parse(file.content);
     } catch (error) {
-      fail(`is not valid JSON: ${(error as Error).message}`);
+      fail(`is not valid JSON: ${errorMessage(error)}`);
     }
   }
   if (!/\.ya?ml$/.test(file.path)) return;
@@ -449,16 +451,16 @@ function checkOutput(file: RenderedFile, source: string): void {
 }
 
 function checkPipeline(pipeline: unknown, fail: (message: string) => never): void {
-  const steps = (pipeline as { steps?: unknown } | null)?.steps;
+  const steps = field(pipeline, 'steps');
   if (!Array.isArray(steps) || steps.length === 0) fail('has no list of steps');
   const names = new Set<string>();
-  for (const step of steps as Record<string, unknown>[]) {
-    const name = step?.name;
+  for (const step of steps) {
+    const name = field(step, 'name');
     if (typeof name !== 'string' || name === '') fail('has a step without a name');
-    if (names.has(name as string)) fail(`has two steps named "${name}"`);
-    names.add(name as string);
-    if (typeof step.image !== 'string') fail(`has a step "${name}" without an image`);
-    if ((step.commands === undefined) === (step.settings === undefined)) {
+    if (names.has(name)) fail(`has two steps named "${name}"`);
+    names.add(name);
+    if (typeof field(step, 'image') !== 'string') fail(`has a step "${name}" without an image`);
+    if ((field(step, 'commands') === undefined) === (field(step, 'settings') === undefined)) {
       fail(`has a step "${name}" that needs either commands or settings (a plugin)`);
     }
   }

@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../shared/fields.ts';
 
 /** templates/ at the repository root; a container image may ship its own (RenderOptions). */
 export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -64,7 +65,7 @@ export function loadTemplateTree(dir: string): TemplateTree {
     walk('');
   } catch (error) {
     if (error instanceof TemplateError) throw error;
-    throw new TemplateError(`cannot read the templates in ${dir}: ${(error as Error).message}`, {
+    throw new TemplateError(`cannot read the templates in ${dir}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

@@ -2,7 +2,7 @@
 // what it knows; the rest (module path, image, Secret names) is derived here, once, so that the
 // templates never compute names of their own.
 import { z } from 'zod';
-import { dnsLabel, hostname } from '../api/v1alpha1/common.ts';
+import { dnsLabel, hostname, port } from '../api/v1alpha1/common.ts';
 import type { TEMPLATE_COMPONENTS } from '../api/v1alpha1/project.ts';
 import { boundedName } from '../shared/naming.ts';
 
@@ -71,11 +71,7 @@ export const templateVariables = z
     namespace: dnsLabel('Namespace of the Project, where CI deploys to.'),
     domain: hostname('Base domain the operator derives host names from.').optional(),
     siteHost: hostname('The host name the Project is served on; absent without DNS.').optional(),
-    previewPort: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    previewPort: port()
       .default(3000)
       .meta({ description: 'Port of the workspace preview (spec.workspace.previewPort).' }),
     repo: z.strictObject({

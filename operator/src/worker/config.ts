@@ -2,14 +2,7 @@
 // the same loader as the operator's (flags > env > --config file > defaults).
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import {
-  healthAddrField,
-  kubeconfigField,
-  loadOptions,
-  logLevelField,
-  type OptionSpec,
-  optionsOf,
-} from '../shared/options.ts';
+import { commandOptions, healthAddrField, kubeconfigField, logLevelField } from '../shared/options.ts';
 import { WORKER_NAME_PATTERN } from '../shared/worker-names.ts';
 
 export const workerConfig = z.object({
@@ -202,8 +195,5 @@ export const workerConfig = z.object({
 
 export type WorkerConfig = z.infer<typeof workerConfig>;
 
-/** Every option of `rdev worker`, in --help order. */
-export const WORKER_OPTIONS: OptionSpec[] = optionsOf(workerConfig);
-
-export const loadWorkerConfig = (argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerConfig =>
-  loadOptions(workerConfig, argv, env);
+/** Every option of `rdev worker`, in --help order, and the loader of its configuration. */
+export const { options: WORKER_OPTIONS, load: loadWorkerConfig } = commandOptions(workerConfig);

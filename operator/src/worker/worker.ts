@@ -11,7 +11,6 @@ import { WORKSPACE_CONTAINER } from '../api/constants.ts';
 import { PROJECTS, WORK_ITEMS } from '../api/resources.ts';
 import { parseProject, parseWorkItem } from '../api/v1alpha1/index.ts';
 import { type WoodpeckerClient, woodpeckerClient } from '../providers/ci/woodpecker-client.ts';
-import { errorMessage } from '../providers/external.ts';
 import { NotConfiguredError } from '../providers/ports.ts';
 import {
   afterAttempt,
@@ -26,6 +25,7 @@ import { patchStatus } from '../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
 import { Informer } from '../runtime/informer.ts';
 import { PODS, type Pod } from '../runtime/resources.ts';
+import { errorMessage } from '../shared/fields.ts';
 import { execInPod } from '../shared/pod-exec.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';

@@ -1,19 +1,8 @@
 // Checkout: a lease on a branch of a Project's repository with temporary git credentials;
 // checking in opens a pull request for review.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  lifecycleStatus,
-  phaseColumn,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 /**
  * A git branch name, as `git check-ref-format --branch` accepts it, restricted to characters
@@ -90,62 +79,43 @@ export const checkoutSpec = withRules(
 
 export const CHECKOUT_PHASES = ['Pending', 'Active', 'Review', 'Merged', 'Closed', 'Expired'] as const;
 
-export const checkoutStatus = z
-  .object({
-    ...lifecycleStatus(CHECKOUT_PHASES),
-    branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
-    cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
-    credentialsSecret: z
-      .string()
-      .max(253)
-      .optional()
-      .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
-    expiresAt: timestamp('When the credentials are revoked.').optional(),
-    token: z
-      .object({
-        name: z.string().max(255).meta({ description: 'Name of the access token in the git forge.' }),
-        revoked: z.boolean().optional().meta({ description: 'Whether the token has been revoked.' }),
-      })
-      .optional()
-      .meta({
-        description:
-          'The access token leased: recorded before it is created, so that nothing can leave it behind unrevoked.',
-      }),
-    pullRequest: z
-      .object({
-        number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
-        url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
-      })
-      .optional()
-      .meta({ description: 'The pull request opened by checkin.' }),
-  })
-  .meta({ description: 'The observed state of the Checkout.' });
+export const checkoutStatus = kindStatus('Checkout', CHECKOUT_PHASES, {
+  branch: z.string().max(200).optional().meta({ description: 'The branch checked out.' }),
+  cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
+  credentialsSecret: z
+    .string()
+    .max(253)
+    .optional()
+    .meta({ description: 'Secret holding the temporary git credentials (username, token).' }),
+  expiresAt: timestamp('When the credentials are revoked.').optional(),
+  token: z
+    .object({
+      name: z.string().max(255).meta({ description: 'Name of the access token in the git forge.' }),
+      revoked: z.boolean().optional().meta({ description: 'Whether the token has been revoked.' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'The access token leased: recorded before it is created, so that nothing can leave it behind unrevoked.',
+    }),
+  pullRequest: z
+    .object({
+      number: z.number().int().min(1).meta({ description: 'Number of the pull request.' }),
+      url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
+    })
+    .optional()
+    .meta({ description: 'The pull request opened by checkin.' }),
+});
 
-export const checkoutKind: KindDefinition = {
-  kind: 'Checkout',
-  plural: 'checkouts',
-  singular: 'checkout',
-  shortNames: ['co'],
+export const checkoutKind = defineKind('Checkout', ['co'], checkoutSpec, checkoutStatus, {
   description:
     "A Checkout leases a branch of a Project's repository with temporary git credentials; checking in opens a pull request and revokes them.",
-  spec: checkoutSpec,
-  status: checkoutStatus,
-  printerColumns: [
-    projectColumn,
-    { name: 'Branch', type: 'string', jsonPath: '.status.branch', description: 'The branch checked out' },
-    phaseColumn,
-    readyColumn,
-    { name: 'PR', type: 'string', jsonPath: '.status.pullRequest.url', description: 'Pull request' },
-    {
-      name: 'Expires',
-      type: 'date',
-      jsonPath: '.status.expiresAt',
-      description: 'When credentials end',
-      priority: 1,
-    },
-    ageColumn,
+  lead: [projectColumn, column('Branch', '.status.branch', 'The branch checked out')],
+  details: [
+    column('PR', '.status.pullRequest.url', 'Pull request'),
+    column('Expires', '.status.expiresAt', 'When credentials end', { type: 'date', priority: 1 }),
   ],
-};
+});
 
 export type CheckoutSpec = z.infer<typeof checkoutSpec>;
 export type CheckoutStatus = z.infer<typeof checkoutStatus>;

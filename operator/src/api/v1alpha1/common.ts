@@ -227,50 +227,31 @@ export const conditions = () =>
 export const observedGeneration = () =>
   z.number().int().min(0).meta({ description: 'The .metadata.generation the status was computed from.' });
 
-/** The fields every kind's status starts with: phase, observedGeneration and conditions. */
-export const lifecycleStatus = <const P extends readonly [string, ...string[]]>(phases: P) => ({
-  phase: z
-    .enum(phases)
-    .optional()
-    .meta({ description: `Lifecycle phase: ${phases.join(', ')}.` }),
-  observedGeneration: observedGeneration().optional(),
-  conditions: conditions().optional(),
-});
+/**
+ * The status of the kind `kind`: the fields every kind's status starts with (phase,
+ * observedGeneration and conditions), then its own `fields`.
+ */
+export const kindStatus = <const P extends readonly [string, ...string[]], F extends z.ZodRawShape>(
+  kind: string,
+  phases: P,
+  fields: F,
+) =>
+  z
+    .object({
+      phase: z
+        .enum(phases)
+        .optional()
+        .meta({ description: `Lifecycle phase: ${phases.join(', ')}.` }),
+      observedGeneration: observedGeneration().optional(),
+      conditions: conditions().optional(),
+      ...fields,
+    })
+    .meta({ description: `The observed state of the ${kind}.` });
 
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).meta({ description });
 
-/** What the printer columns, shortNames and categories of a kind's CRD are made of. */
-export interface PrinterColumn {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
-  jsonPath: string;
-  description?: string;
-  priority?: number;
-}
-
-export const readyColumn: PrinterColumn = {
-  name: 'Ready',
-  type: 'string',
-  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-  description: 'Whether the resource is ready',
-};
-export const phaseColumn: PrinterColumn = {
-  name: 'Phase',
-  type: 'string',
-  jsonPath: '.status.phase',
-  description: 'Where the resource is in its lifecycle',
-};
-export const projectColumn: PrinterColumn = {
-  name: 'Project',
-  type: 'string',
-  jsonPath: '.spec.projectRef.name',
-  description: 'The Project it belongs to',
-};
-export const ageColumn: PrinterColumn = {
-  name: 'Age',
-  type: 'date',
-  jsonPath: '.metadata.creationTimestamp',
-};
+/** A TCP port number; the caller describes it (after a default, so that the description comes first). */
+export const port = () => z.number().int().min(1).max(65535);
 
 /** Object metadata as the shim and tests handle it; the API server owns its validation. */
 export const objectMeta = z
@@ -282,19 +263,3 @@ export const objectMeta = z
     annotations: z.record(z.string(), z.string()).optional(),
   })
   .loose();
-
-/** Everything the CRD generator needs to know about one kind. */
-export interface KindDefinition {
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  description: string;
-  spec: z.ZodType;
-  status: z.ZodType;
-  /** Rules on the whole object (they may read metadata.name). */
-  rootRules?: CelRule[];
-  printerColumns: PrinterColumn[];
-  /** Fields usable in field selectors (`kubectl get --field-selector`, watches). */
-  selectableFields?: { jsonPath: string }[];
-}

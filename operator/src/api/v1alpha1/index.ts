@@ -2,14 +2,16 @@
 // types and the shim's request validation.
 import { z } from 'zod';
 import { checkoutKind, checkoutSpec, checkoutStatus } from './checkout.ts';
-import { API_VERSION, type KindDefinition, objectMeta } from './common.ts';
+import { API_VERSION, objectMeta } from './common.ts';
+import type { KindDefinition } from './kind.ts';
 import { createdMeta, liveMeta, liveParser } from './live.ts';
 import { projectKind, projectSpec, projectStatus } from './project.ts';
 import { sessionKind, sessionSpec, sessionStatus } from './session.ts';
 import { workItemKind, workItemSpec, workItemStatus } from './workitem.ts';
 
 export * from './checkout.ts';
-export { API_VERSION, type CelRule, GROUP, type KindDefinition, VERSION } from './common.ts';
+export { API_VERSION, type CelRule, GROUP, VERSION } from './common.ts';
+export type { KindDefinition } from './kind.ts';
 export * from './project.ts';
 export * from './session.ts';
 export * from './workitem.ts';

@@ -2,22 +2,19 @@
 // infrastructure that codebase needs (repository, CI, database, cache, DNS) in one resource.
 import { z } from 'zod';
 import {
-  ageColumn,
   dnsLabel,
   envList,
   hostname,
   immutable,
-  type KindDefinition,
-  lifecycleStatus,
+  kindStatus,
   objectName,
-  phaseColumn,
+  port,
   quantity,
-  readyColumn,
   resourceRequirements,
   withRules,
 } from './common.ts';
+import { column, defineKind } from './kind.ts';
 
-// Keep in step with the registry in operator/src/agents.ts (a unit test checks).
 // Keep in step with the registry in operator/src/agents.ts (a unit test checks).
 export const AGENT_PROVIDER_NAMES = ['claude-code', 'opencode'] as const;
 export const TEMPLATE_COMPONENTS = ['service', 'worker', 'cli', 'app-react', 'app-astro'] as const;
@@ -64,11 +61,7 @@ const workspace = z
     storageClassName: objectName(
       'StorageClass of the workspace volume; the cluster default when unset.',
     ).optional(),
-    previewPort: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
+    previewPort: port()
       .default(3000)
       .meta({ description: 'Port the workspace serves its preview or site on (exposed by a Service).' }),
     resources: resourceRequirements().optional(),
@@ -183,7 +176,7 @@ export const projectSpec = withRules(
         .object({
           warm: z.number().int().min(0).max(20).optional().meta({
             description:
-              'Idle, Ready runner Pods kept for WorkItems to claim. Unset: one while the Project has had a WorkItem within the operator\'s --runner-idle, else none.',
+              "Idle, Ready runner Pods kept for WorkItems to claim. Unset: one while the Project has had a WorkItem within the operator's --runner-idle, else none.",
           }),
         })
         .prefault({})
@@ -231,119 +224,101 @@ const secretName = (what: string) =>
     .max(253)
     .meta({ description: `Secret holding the ${what}.` });
 
-export const projectStatus = z
-  .object({
-    ...lifecycleStatus(PROJECT_PHASES),
-    workspace: z
-      .object({
-        podName: z.string().max(253).optional().meta({ description: 'Name of the workspace Pod.' }),
-        serviceName: z.string().max(253).optional().meta({ description: 'Name of the preview Service.' }),
-      })
-      .optional()
-      .meta({ description: 'The workspace in the cluster.' }),
-    repo: z
-      .object({
-        id: z.number().int().optional().meta({ description: 'Repository id in Gitea.' }),
-        fullName: z.string().max(256).optional().meta({ description: 'owner/name of the repository.' }),
-        url: z.string().max(2048).optional().meta({ description: 'Web URL of the repository.' }),
-        cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
-      })
-      .optional()
-      .meta({ description: 'The git repository, once created.' }),
-    ci: z
-      .object({ repoId: z.number().int().optional().meta({ description: 'Repository id in Woodpecker.' }) })
-      .optional()
-      .meta({ description: 'The CI registration, once made.' }),
-    database: z
-      .object({
-        engine: z
-          .enum(['postgres', 'cockroachdb'])
-          .optional()
-          .meta({ description: 'Engine the database was created on.' }),
-        name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
-        user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
-        secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),
-        passwordRotation: z.string().max(253).optional().meta({
-          description: 'The value of the rdev.dev/rotate-database-password annotation last acted on.',
-        }),
-      })
-      .optional()
-      .meta({ description: 'The database, once created.' }),
-    cache: z
-      .object({
-        user: z.string().max(128).optional().meta({ description: 'Name of the Redis ACL user.' }),
-        prefix: z.string().max(128).optional().meta({ description: 'Key prefix the user is confined to.' }),
-        secretName: secretName('cache credentials (REDIS_URL)').optional(),
-        passwordRotation: z
-          .string()
-          .max(253)
-          .optional()
-          .meta({ description: 'The value of the rdev.dev/rotate-cache-password annotation last acted on.' }),
-      })
-      .optional()
-      .meta({ description: 'The cache user, once created.' }),
-    runners: z
-      .object({
-        warm: z.number().int().min(0).meta({ description: 'Idle, Ready runners.' }),
-        busy: z.number().int().min(0).meta({ description: 'Runners serving an attempt.' }),
-      })
-      .optional()
-      .meta({ description: 'The runner pool.' }),
-    dns: z
-      .object({
-        hostnames: z
-          .array(z.string().max(253).meta({ description: 'A host name.' }))
-          .max(32)
-          .optional()
-          .meta({ description: 'Host names served.' }),
-        records: z
-          .array(
-            z
-              .object({
-                id: z.string().max(64).meta({ description: 'Record id at the DNS provider.' }),
-                name: z.string().max(253).meta({ description: 'Record name.' }),
-                type: z.string().max(16).meta({ description: 'Record type (A, AAAA, CNAME).' }),
-              })
-              .meta({ description: 'A DNS record created for the Project.' }),
-          )
-          .max(64)
-          .optional()
-          .meta({ description: 'DNS records created, with their provider ids.' }),
-      })
-      .optional()
-      .meta({ description: 'DNS names and records, once created.' }),
-  })
-  .meta({ description: 'The observed state of the Project.' });
+export const projectStatus = kindStatus('Project', PROJECT_PHASES, {
+  workspace: z
+    .object({
+      podName: z.string().max(253).optional().meta({ description: 'Name of the workspace Pod.' }),
+      serviceName: z.string().max(253).optional().meta({ description: 'Name of the preview Service.' }),
+    })
+    .optional()
+    .meta({ description: 'The workspace in the cluster.' }),
+  repo: z
+    .object({
+      id: z.number().int().optional().meta({ description: 'Repository id in Gitea.' }),
+      fullName: z.string().max(256).optional().meta({ description: 'owner/name of the repository.' }),
+      url: z.string().max(2048).optional().meta({ description: 'Web URL of the repository.' }),
+      cloneURL: z.string().max(2048).optional().meta({ description: 'HTTPS clone URL of the repository.' }),
+    })
+    .optional()
+    .meta({ description: 'The git repository, once created.' }),
+  ci: z
+    .object({ repoId: z.number().int().optional().meta({ description: 'Repository id in Woodpecker.' }) })
+    .optional()
+    .meta({ description: 'The CI registration, once made.' }),
+  database: z
+    .object({
+      engine: z
+        .enum(['postgres', 'cockroachdb'])
+        .optional()
+        .meta({ description: 'Engine the database was created on.' }),
+      name: z.string().max(63).optional().meta({ description: 'Name of the database.' }),
+      user: z.string().max(63).optional().meta({ description: 'Name of the login role.' }),
+      secretName: secretName('database credentials (DATABASE_URL, PG*)').optional(),
+      passwordRotation: z.string().max(253).optional().meta({
+        description: 'The value of the rdev.dev/rotate-database-password annotation last acted on.',
+      }),
+    })
+    .optional()
+    .meta({ description: 'The database, once created.' }),
+  cache: z
+    .object({
+      user: z.string().max(128).optional().meta({ description: 'Name of the Redis ACL user.' }),
+      prefix: z.string().max(128).optional().meta({ description: 'Key prefix the user is confined to.' }),
+      secretName: secretName('cache credentials (REDIS_URL)').optional(),
+      passwordRotation: z
+        .string()
+        .max(253)
+        .optional()
+        .meta({ description: 'The value of the rdev.dev/rotate-cache-password annotation last acted on.' }),
+    })
+    .optional()
+    .meta({ description: 'The cache user, once created.' }),
+  runners: z
+    .object({
+      warm: z.number().int().min(0).meta({ description: 'Idle, Ready runners.' }),
+      busy: z.number().int().min(0).meta({ description: 'Runners serving an attempt.' }),
+    })
+    .optional()
+    .meta({ description: 'The runner pool.' }),
+  dns: z
+    .object({
+      hostnames: z
+        .array(z.string().max(253).meta({ description: 'A host name.' }))
+        .max(32)
+        .optional()
+        .meta({ description: 'Host names served.' }),
+      records: z
+        .array(
+          z
+            .object({
+              id: z.string().max(64).meta({ description: 'Record id at the DNS provider.' }),
+              name: z.string().max(253).meta({ description: 'Record name.' }),
+              type: z.string().max(16).meta({ description: 'Record type (A, AAAA, CNAME).' }),
+            })
+            .meta({ description: 'A DNS record created for the Project.' }),
+        )
+        .max(64)
+        .optional()
+        .meta({ description: 'DNS records created, with their provider ids.' }),
+    })
+    .optional()
+    .meta({ description: 'DNS names and records, once created.' }),
+});
 
-export const projectKind: KindDefinition = {
-  kind: 'Project',
-  plural: 'projects',
-  singular: 'project',
-  shortNames: ['proj'],
+export const projectKind = defineKind('Project', ['proj'], projectSpec, projectStatus, {
   description:
     'A Project is an isolated workspace where a coding agent works on one codebase, with its git repository, CI, database, cache and DNS names.',
-  spec: projectSpec,
-  status: projectStatus,
   rootRules: [
     {
       rule: "size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
       message: 'metadata.name must be a DNS label (lower-case letters, digits and -, at most 63 characters)',
     },
   ],
-  printerColumns: [
-    phaseColumn,
-    readyColumn,
-    { name: 'Agent', type: 'string', jsonPath: '.spec.agent.provider', description: 'The coding agent' },
-    {
-      name: 'Repo',
-      type: 'string',
-      jsonPath: '.status.repo.url',
-      description: 'Repository URL',
-      priority: 1,
-    },
-    ageColumn,
+  details: [
+    column('Agent', '.spec.agent.provider', 'The coding agent'),
+    column('Repo', '.status.repo.url', 'Repository URL', { priority: 1 }),
   ],
-};
+});
 
 export type ProjectSpec = z.infer<typeof projectSpec>;
 export type ProjectStatus = z.infer<typeof projectStatus>;

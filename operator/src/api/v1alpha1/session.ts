@@ -1,19 +1,8 @@
 // Session: an interactive use of a Project's workspace (commands, a preview URL) that expires.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  lifecycleStatus,
-  phaseColumn,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, port, projectRef, timestamp, withRules } from './common.ts';
 import { parseDuration } from './duration.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 export const sessionSpec = withRules(
   z
@@ -28,12 +17,7 @@ export const sessionSpec = withRules(
       ),
       preview: z
         .object({
-          port: z
-            .number()
-            .int()
-            .min(1)
-            .max(65535)
-            .meta({ description: 'Port inside the Pod to expose at the preview URL.' }),
+          port: port().meta({ description: 'Port inside the Pod to expose at the preview URL.' }),
         })
         .optional()
         .meta({ description: 'Exposes a port of the workspace at a preview URL.' }),
@@ -60,44 +44,26 @@ export const sessionSpec = withRules(
 
 export const SESSION_PHASES = ['Pending', 'Active', 'Expired', 'Terminated'] as const;
 
-export const sessionStatus = z
-  .object({
-    ...lifecycleStatus(SESSION_PHASES),
-    podName: z.string().max(253).optional().meta({ description: 'The Pod commands of this Session run in.' }),
-    previewURL: z
-      .string()
-      .max(2048)
-      .optional()
-      .meta({ description: 'URL of the preview, when one is exposed.' }),
-    expiresAt: timestamp('When the Session expires unless activity keeps it (ttl from creation).').optional(),
-    lastActivityAt: timestamp('When a command last ran in the Session.').optional(),
-  })
-  .meta({ description: 'The observed state of the Session.' });
+export const sessionStatus = kindStatus('Session', SESSION_PHASES, {
+  podName: z.string().max(253).optional().meta({ description: 'The Pod commands of this Session run in.' }),
+  previewURL: z
+    .string()
+    .max(2048)
+    .optional()
+    .meta({ description: 'URL of the preview, when one is exposed.' }),
+  expiresAt: timestamp('When the Session expires unless activity keeps it (ttl from creation).').optional(),
+  lastActivityAt: timestamp('When a command last ran in the Session.').optional(),
+});
 
-export const sessionKind: KindDefinition = {
-  kind: 'Session',
-  plural: 'sessions',
-  singular: 'session',
-  shortNames: ['sess'],
+export const sessionKind = defineKind('Session', ['sess'], sessionSpec, sessionStatus, {
   description:
     "A Session is an interactive use of a Project's workspace: commands streamed through pods/exec and an optional preview URL, until it expires.",
-  spec: sessionSpec,
-  status: sessionStatus,
-  printerColumns: [
-    projectColumn,
-    phaseColumn,
-    readyColumn,
-    { name: 'Preview', type: 'string', jsonPath: '.status.previewURL', description: 'Preview URL' },
-    {
-      name: 'Expires',
-      type: 'date',
-      jsonPath: '.status.expiresAt',
-      description: 'When it expires',
-      priority: 1,
-    },
-    ageColumn,
+  lead: [projectColumn],
+  details: [
+    column('Preview', '.status.previewURL', 'Preview URL'),
+    column('Expires', '.status.expiresAt', 'When it expires', { type: 'date', priority: 1 }),
   ],
-};
+});
 
 export type SessionSpec = z.infer<typeof sessionSpec>;
 export type SessionStatus = z.infer<typeof sessionStatus>;

@@ -1,19 +1,8 @@
 // WorkItem: a task for the shared pool of warm workers: an agent prompt, a shell command, or a
 // build/test/deploy through the Project's CI; retried, cancellable, de-duplicated by key.
 import { z } from 'zod';
-import {
-  ageColumn,
-  duration,
-  immutable,
-  type KindDefinition,
-  lifecycleStatus,
-  phaseColumn,
-  projectColumn,
-  projectRef,
-  readyColumn,
-  timestamp,
-  withRules,
-} from './common.ts';
+import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { column, defineKind, projectColumn } from './kind.ts';
 
 export const WORK_TYPES = ['agent', 'shell', 'build', 'test', 'deploy'] as const;
 
@@ -132,54 +121,41 @@ export const workItemSpec = withRules(
 
 export const WORK_PHASES = ['Queued', 'Scheduled', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
 
-export const workItemStatus = z
-  .object({
-    ...lifecycleStatus(WORK_PHASES),
-    attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
-    worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
-    startedAt: timestamp('When the current or last attempt started.').optional(),
-    finishedAt: timestamp('When the item finished.').optional(),
-    exitCode: z.number().int().optional().meta({ description: 'Exit code of the last attempt.' }),
-    outputTail: z
-      .string()
-      .max(70000)
-      .optional()
-      .meta({ description: 'The last 64 KiB of output of the last attempt.' }),
-    nextAttemptAt: timestamp('When the next attempt may start, after a failed one.').optional(),
-    duplicateOf: z
-      .string()
-      .max(253)
-      .optional()
-      .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
-    message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
-    runner: z
-      .object({
-        podName: z.string().max(253).meta({ description: 'The Pod the current or last attempt runs in.' }),
-      })
-      .optional()
-      .meta({ description: 'Where the current or last attempt runs; set when the item is bound.' }),
-  })
-  .meta({ description: 'The observed state of the WorkItem.' });
+export const workItemStatus = kindStatus('WorkItem', WORK_PHASES, {
+  attempts: z.number().int().min(0).optional().meta({ description: 'Attempts started so far.' }),
+  worker: z.string().max(253).optional().meta({ description: 'The worker the item is bound to.' }),
+  startedAt: timestamp('When the current or last attempt started.').optional(),
+  finishedAt: timestamp('When the item finished.').optional(),
+  exitCode: z.number().int().optional().meta({ description: 'Exit code of the last attempt.' }),
+  outputTail: z
+    .string()
+    .max(70000)
+    .optional()
+    .meta({ description: 'The last 64 KiB of output of the last attempt.' }),
+  nextAttemptAt: timestamp('When the next attempt may start, after a failed one.').optional(),
+  duplicateOf: z
+    .string()
+    .max(253)
+    .optional()
+    .meta({ description: 'The WorkItem with the same idempotencyKey that this one defers to.' }),
+  message: z.string().max(4096).optional().meta({ description: 'Why the item is in its phase.' }),
+  runner: z
+    .object({
+      podName: z.string().max(253).meta({ description: 'The Pod the current or last attempt runs in.' }),
+    })
+    .optional()
+    .meta({ description: 'Where the current or last attempt runs; set when the item is bound.' }),
+});
 
-export const workItemKind: KindDefinition = {
-  kind: 'WorkItem',
-  plural: 'workitems',
-  singular: 'workitem',
-  shortNames: ['wi'],
+export const workItemKind = defineKind('WorkItem', ['wi'], workItemSpec, workItemStatus, {
   description:
     'A WorkItem is a task (agent prompt, shell command, build, test or deploy) queued for the pool of warm workers, with retries, cancellation and idempotency.',
-  spec: workItemSpec,
-  status: workItemStatus,
-  printerColumns: [
-    projectColumn,
-    { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'What runs' },
-    phaseColumn,
-    readyColumn,
-    { name: 'Worker', type: 'string', jsonPath: '.status.worker', description: 'Worker it is bound to' },
-    { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts', description: 'Attempts started' },
-    { name: 'Runner', type: 'string', jsonPath: '.status.runner.podName', description: 'Pod it runs in', priority: 1 },
+  lead: [projectColumn, column('Type', '.spec.type', 'What runs')],
+  details: [
+    column('Worker', '.status.worker', 'Worker it is bound to'),
+    column('Attempts', '.status.attempts', 'Attempts started', { type: 'integer' }),
+    column('Runner', '.status.runner.podName', 'Pod it runs in', { priority: 1 }),
     { name: 'Priority', type: 'integer', jsonPath: '.spec.priority', priority: 1 },
-    ageColumn,
   ],
   // A worker watches `status.worker=<its name>`: binding is then the one status write.
   selectableFields: [
@@ -188,7 +164,7 @@ export const workItemKind: KindDefinition = {
     { jsonPath: '.spec.projectRef.name' },
     { jsonPath: '.spec.type' },
   ],
-};
+});
 
 export type WorkItemSpec = z.infer<typeof workItemSpec>;
 export type WorkItemStatus = z.infer<typeof workItemStatus>;

@@ -8,6 +8,7 @@ import { anyOf, deletionStarted, generationChanged, type Predicate } from '../..
 import type { Manager } from '../../runtime/manager.ts';
 import { SECRETS } from '../../runtime/resources.ts';
 import { indexByProject } from '../../shared/project-index.ts';
+import { reconcilerDeps } from '../deps.ts';
 import { checkoutReconciler } from './reconcile.ts';
 
 /** Whether status records a token's name (read from any object the informer delivers). */
@@ -30,9 +31,7 @@ export function registerCheckoutController(manager: Manager, config: OperatorCon
     .withWorkers(config.workers)
     .complete(
       checkoutReconciler({
-        client: manager.client,
-        events: manager.events,
-        config,
+        ...reconcilerDeps(manager, config),
         checkouts: checkouts.store,
         projects: manager.informer<LiveProject & KubeObject>(PROJECTS).store,
         secrets: manager.informer<KubeObject>(SECRETS).store,

@@ -6,32 +6,27 @@
 // never expire by themselves: the Checkout is their expiry.
 import { CHECKOUTS } from '../../api/resources.ts';
 import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
-import type { OperatorConfig } from '../../config.ts';
 import { readAdminSecret, requireKey } from '../../providers/admin.ts';
-import { errorMessage } from '../../providers/external.ts';
 import { type GiteaCheckoutClient, giteaCheckoutClient } from '../../providers/git/gitea-checkout.ts';
 import { readGiteaAccess } from '../../providers/index.ts';
 import { NotConfiguredError } from '../../providers/ports.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
-import type { KubeClient, KubeObject } from '../../runtime/client.ts';
+import type { KubeObject } from '../../runtime/client.ts';
 import { isNotFound } from '../../runtime/client.ts';
 import type { Reconciler, Result } from '../../runtime/controller.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
+import { errorMessage } from '../../shared/fields.ts';
+import type { ReconcilerDeps } from '../deps.ts';
 import { desiredCredentialsSecret } from './desired.ts';
 import { branchOf, expiresAt, FIELD_MANAGER, FINALIZER, secretNameOf, tokenNameOf } from './names.ts';
 import { type CheckoutObserved, checkoutStatus, isFinal, type Observation, repoOf } from './status.ts';
 
-export interface CheckoutDeps {
-  client: KubeClient;
-  events: EventRecorder;
-  config: OperatorConfig;
+export interface CheckoutDeps extends ReconcilerDeps {
   checkouts: Store<LiveCheckout & KubeObject>;
   projects: Store<LiveProject & KubeObject>;
   secrets: Store<KubeObject>;
-  now?: () => Date;
 }
 
 const WAIT_MS = 5_000;

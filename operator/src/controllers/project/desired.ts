@@ -3,16 +3,7 @@
 // reference to the Project (garbage collection removes it with the Project) and a hash of its
 // desired content, so the reconciler writes only when something changed.
 import { createHash } from 'node:crypto';
-import type {
-  V1EnvVar,
-  V1NetworkPolicy,
-  V1NetworkPolicyEgressRule,
-  V1PersistentVolumeClaim,
-  V1Pod,
-  V1Secret,
-  V1Service,
-  V1ServiceAccount,
-} from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { AGENT_PROVIDERS } from '../../agents.ts';
 import { WORKSPACE_CONTAINER } from '../../api/constants.ts';
 import type { LiveProject, Project } from '../../api/v1alpha1/index.ts';
@@ -69,7 +60,7 @@ const meta = (project: LiveProject, name: string) => ({
   labels: childLabels(project.metadata.name),
 });
 
-export function desiredServiceAccount(project: LiveProject): Json<V1ServiceAccount> {
+export function desiredServiceAccount(project: LiveProject): Json<k8s.V1ServiceAccount> {
   return owned(project, {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -81,7 +72,7 @@ export function desiredServiceAccount(project: LiveProject): Json<V1ServiceAccou
 export function desiredVolumeClaim(
   project: LiveProject,
   config: OperatorConfig,
-): Json<V1PersistentVolumeClaim> {
+): Json<k8s.V1PersistentVolumeClaim> {
   const storageClassName = project.spec.workspace.storageClassName ?? config.storageClassName;
   return owned(project, {
     apiVersion: 'v1',
@@ -95,7 +86,7 @@ export function desiredVolumeClaim(
   });
 }
 
-export function desiredService(project: LiveProject, config: OperatorConfig): Json<V1Service> {
+export function desiredService(project: LiveProject, config: OperatorConfig): Json<k8s.V1Service> {
   const metadata = meta(project, serviceName(project.metadata.name));
   // With external-dns in the cluster, these annotations are the whole of the Project's DNS.
   const dns =
@@ -123,8 +114,11 @@ const CLUSTER_DNS = {
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
-export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfig): Json<V1NetworkPolicy> {
-  const egress: Json<V1NetworkPolicyEgressRule>[] = [
+export function desiredNetworkPolicy(
+  project: LiveProject,
+  config: OperatorConfig,
+): Json<k8s.V1NetworkPolicy> {
+  const egress: Json<k8s.V1NetworkPolicyEgressRule>[] = [
     {
       // DNS through the cluster's DNS Pods only: port 53 anywhere would be a tunnel out.
       to: [CLUSTER_DNS],
@@ -157,7 +151,7 @@ export function desiredNetworkPolicy(project: LiveProject, config: OperatorConfi
 }
 
 /** The generated credentials: created once (a new token on every reconcile would be useless). */
-export function desiredCredentialsSecret(project: LiveProject, token: string): Json<V1Secret> {
+export function desiredCredentialsSecret(project: LiveProject, token: string): Json<k8s.V1Secret> {
   return owned(project, {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -176,12 +170,12 @@ export function desiredPod(
   envSecrets: string[] = [],
   /** Changes with every password rotation, so that the Pod restarts with the new one. */
   credentialsVersion = '/',
-): Json<V1Pod> | undefined {
+): Json<k8s.V1Pod> | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
   const name = project.metadata.name;
   const provider = AGENT_PROVIDERS[project.spec.agent.provider];
-  const env: Json<V1EnvVar>[] = [
+  const env: Json<k8s.V1EnvVar>[] = [
     { name: 'RDEV_PROJECT', value: name },
     { name: 'RDEV_NAMESPACE', value: project.metadata.namespace },
     { name: 'RDEV_AGENT', value: project.spec.agent.provider },
@@ -256,7 +250,7 @@ export function desiredPod(
 export function desiredChildren(
   project: LiveProject,
   config: OperatorConfig,
-): Json<V1ServiceAccount | V1PersistentVolumeClaim | V1Service | V1NetworkPolicy>[] {
+): Json<k8s.V1ServiceAccount | k8s.V1PersistentVolumeClaim | k8s.V1Service | k8s.V1NetworkPolicy>[] {
   return [
     desiredServiceAccount(project),
     desiredVolumeClaim(project, config),

@@ -14,6 +14,7 @@ import {
 import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, SECRETS, type Secret } from '../../runtime/resources.ts';
+import { reconcilerDeps } from '../deps.ts';
 import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
 import { projectReconciler, type SecretView } from './reconcile.ts';
 import type { PodView } from './status.ts';
@@ -50,9 +51,7 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     },
   });
   const reconciler = projectReconciler({
-    client: manager.client,
-    events: manager.events,
-    config,
+    ...reconcilerDeps(manager, config),
     projects: projects.store,
     pods: manager.informer<PodView>(PODS).store,
     secrets: manager.informer<SecretView>(SECRETS).store,

@@ -6,21 +6,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { FIELD_MANAGER } from '../../api/constants.ts';
 import { PROJECTS } from '../../api/resources.ts';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
-import type { OperatorConfig } from '../../config.ts';
-import { errorMessage } from '../../providers/external.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
-import {
-  isConflict,
-  isNotFound,
-  type KubeClient,
-  type KubeObject,
-  type Resource,
-} from '../../runtime/client.ts';
+import { isConflict, isNotFound, type KubeObject, type Resource } from '../../runtime/client.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
+import { errorMessage } from '../../shared/fields.ts';
+import type { ReconcilerDeps } from '../deps.ts';
 import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
@@ -29,22 +22,23 @@ import { type PodView, projectStatus } from './status.ts';
 /** A Secret as cached by the operator: its key names only, never its values. */
 export type SecretView = KubeObject & { dataKeys: string[] };
 
-export interface ProjectDeps {
-  client: KubeClient;
-  events: EventRecorder;
-  config: OperatorConfig;
+export interface ProjectDeps extends ReconcilerDeps {
   projects: Store<LiveProject & KubeObject>;
   pods: Store<PodView>;
   secrets: Store<SecretView>;
   /** Stores of the children applied by hash, by resource. */
   children: Map<Resource, Store<KubeObject>>;
   externals: ProjectExternals;
-  now?: () => Date;
 }
 
-const RESOURCE_OF_KIND = Object.fromEntries(APPLIED_CHILDREN.map((r) => [r.kind, r]));
+/** The resource a desired child is applied through, by its kind. */
+function resourceOf(kind: string | undefined): Resource {
+  const resource = APPLIED_CHILDREN.find((r) => r.kind === kind);
+  if (!resource) throw new Error(`no resource is applied for a child of kind ${kind}`);
+  return resource;
+}
 
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value ?? {})) as unknown;
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? {}));
 
 export function projectReconciler(deps: ProjectDeps): Reconciler {
   const { client, config } = deps;
@@ -64,7 +58,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       log.info('finalized');
       return undefined;
     }
-    const project = (await addFinalizer(client, PROJECTS, cached, FINALIZER)) as LiveProject & KubeObject;
+    const project = await addFinalizer(client, PROJECTS, cached, FINALIZER);
     const { name, namespace } = project.metadata;
 
     const ref = project.spec.agent.credentialsSecretRef;
@@ -122,7 +116,7 @@ async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<v
   const { client, config } = deps;
   const { name, namespace } = project.metadata;
   for (const child of desiredChildren(project, config)) {
-    const resource = RESOURCE_OF_KIND[child.kind ?? ''] as Resource;
+    const resource = resourceOf(child.kind);
     const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata?.name}`);
     if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH]) continue;
     await applyObject(client, resource, child, { fieldManager: FIELD_MANAGER });

@@ -7,6 +7,7 @@ import type { OperatorConfig } from '../../config.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { INGRESSES, PODS, SECRETS, SERVICES } from '../../runtime/resources.ts';
 import { indexByProject } from '../../shared/project-index.ts';
+import { reconcilerDeps } from '../deps.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
@@ -28,9 +29,7 @@ export function registerSessionController(manager: Manager, config: OperatorConf
     .withWorkers(config.workers)
     .complete(
       sessionReconciler({
-        client: manager.client,
-        events: manager.events,
-        config,
+        ...reconcilerDeps(manager, config),
         sessions: sessions.store,
         projects: manager.informer<LiveProject>(PROJECTS).store,
         pods: manager.informer<PodView>(PODS).store,

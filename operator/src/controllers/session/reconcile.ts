@@ -6,22 +6,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
 import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
-import type { OperatorConfig } from '../../config.ts';
 import { applyObject, applyStatus, controllerOf } from '../../runtime/apply.ts';
 import {
   apiVersionOf,
   isConflict,
   isNotFound,
-  type KubeClient,
   type KubeObject,
   type Resource,
 } from '../../runtime/client.ts';
 import { findCondition } from '../../runtime/conditions.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
 import { INGRESSES, PODS, SERVICES } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
+import type { ReconcilerDeps } from '../deps.ts';
 import { childLabels, workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
@@ -41,12 +39,9 @@ import {
 import { PREVIEW_DNS_FINALIZER, type PreviewDns } from './preview-dns.ts';
 import { type SessionObserved, sessionStatus } from './status.ts';
 
-export interface SessionDeps {
-  client: KubeClient;
+export interface SessionDeps extends ReconcilerDeps {
   /** Preview DNS records, when configured (else the preview domain has a wildcard record). */
   dns?: PreviewDns;
-  events: EventRecorder;
-  config: OperatorConfig;
   sessions: Store<LiveSession>;
   projects: Store<LiveProject>;
   pods: Store<PodView>;
@@ -54,7 +49,6 @@ export interface SessionDeps {
   secrets: Store<SecretView>;
   services: Store<KubeObject>;
   ingresses: Store<KubeObject>;
-  now?: () => Date;
 }
 
 type PodBinding = Pick<SessionObserved, 'pod' | 'noPod'> & { selector: Record<string, string> };

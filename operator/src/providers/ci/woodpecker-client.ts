@@ -19,6 +19,7 @@ export const PIPELINE_STATUSES = [
   'declined',
   'skipped',
 ] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
 const FINAL: ReadonlySet<string> = new Set(PIPELINE_STATUSES.slice(4));
 /** Whether a pipeline in this status has finished (unknown statuses count as unfinished). */
