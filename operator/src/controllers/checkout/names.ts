@@ -1,6 +1,6 @@
 // A Checkout's names and deadline: pure functions of the Checkout, stable across passes, so that
 // the token and the credentials Secret a pass looks for are those an earlier pass made.
-import { parseDuration } from '../../api/v1alpha1/duration.ts';
+import { durationMs } from '../../api/v1alpha1/duration.ts';
 import type { LiveCheckout } from '../../api/v1alpha1/index.ts';
 import { boundedName, shortHash } from '../../shared/naming.ts';
 
@@ -15,6 +15,5 @@ export const tokenNameOf = (co: LiveCheckout) =>
 
 /** When the credentials end: creation plus spec.ttl (fixed, whatever happens meanwhile). */
 export function expiresAt(co: LiveCheckout): Date {
-  const ttl = parseDuration(co.spec.ttl) ?? 4 * 3_600_000;
-  return new Date(Date.parse(co.metadata.creationTimestamp) + ttl);
+  return new Date(Date.parse(co.metadata.creationTimestamp) + durationMs(co.spec.ttl));
 }
