@@ -12,6 +12,7 @@ import { KubeClient, type KubeObject, type Resource } from '../../operator/src/r
 import {
   EVENTS,
   PODS,
+  type Pod,
   PVCS,
   SECRETS,
   SERVICE_ACCOUNTS,
@@ -39,7 +40,7 @@ beforeAll(async () => {
 });
 
 const gone = (r: Resource, name: string) => isGone(() => client.get(r, ns.name, name));
-const pod = (name: string) => client.get<RdevLive>(PODS, ns.name, workspaceName(name));
+const pod = (name: string) => client.get<Pod>(PODS, ns.name, workspaceName(name));
 
 /** Every kind of child the Project controls, with the name its child of that kind has. */
 const CHILDREN: [Resource, (p: string) => string][] = OWNED_RESOURCES.map((r) => [
@@ -174,9 +175,13 @@ describe('a Project', () => {
     await projects.phase(name, 'Ready');
     const first = await pod(name);
     await disrupt(workspaceName(name));
-    await eventually(
-      async () => (await pod(name).catch(() => undefined))?.metadata.uid !== first.metadata.uid,
-    );
+    // A new Pod, not merely the old one gone, and Running: then the Project is Ready again.
+    await eventually(async () => {
+      const next = await pod(name).catch(() => undefined);
+      return (
+        next !== undefined && next.metadata.uid !== first.metadata.uid && next.status?.phase === 'Running'
+      );
+    });
     await projects.phase(name, 'Ready');
   });
 
