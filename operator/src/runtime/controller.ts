@@ -103,8 +103,9 @@ export class Controller {
   }
 
   /** Handler that enqueues the controller owner (of kind `owner`) of a changed child. */
-  ownsHandler<T extends KubeObject>(owner: Resource): EventHandler<T> {
+  ownsHandler<T extends KubeObject>(owner: Resource, filter?: (obj: T) => boolean): EventHandler<T> {
     const enqueueOwner = (obj: T) => {
+      if (filter && !filter(obj)) return;
       const ref = obj.metadata.ownerReferences?.find(
         (o) => o.controller && o.kind === owner.kind && o.apiVersion === apiVersionOf(owner),
       );
@@ -196,7 +197,7 @@ export type InformerOf = <T extends KubeObject>(resource: Resource) => Informer<
 /** Fluent construction, bound to a manager's shared informers. */
 export class ControllerBuilder {
   private primary: { resource: Resource; predicates: Predicate[] } | undefined;
-  private readonly children: Resource[] = [];
+  private readonly children: { resource: Resource; filter?: (obj: KubeObject) => boolean }[] = [];
   /** Handlers of watches(), each put on its informer when the manager wires the controller. */
   private readonly watched: ((informer: InformerOf, controller: Controller) => void)[] = [];
   private workers = 1;
@@ -221,9 +222,12 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** A child resource: a change to one enqueues its controller owner of the primary kind. */
-  owns(resource: Resource): this {
-    this.children.push(resource);
+  /**
+   * A child resource: a change to one enqueues its controller owner of the primary kind (only for
+   * the children `filter` passes, when given: those the reconciler reads).
+   */
+  owns(resource: Resource, filter?: (obj: KubeObject) => boolean): this {
+    this.children.push({ resource, filter });
     return this;
   }
 
@@ -258,7 +262,8 @@ export class ControllerBuilder {
     this.register(controller, (informer) => {
       if (primary) {
         informer(primary.resource).on(controller.forHandler(primary.predicates));
-        for (const child of this.children) informer(child).on(controller.ownsHandler(primary.resource));
+        for (const child of this.children)
+          informer(child.resource).on(controller.ownsHandler(primary.resource, child.filter));
       }
       for (const watch of this.watched) watch(informer, controller);
     });

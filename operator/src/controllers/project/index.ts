@@ -15,6 +15,7 @@ import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, SECRETS, type Secret } from '../../runtime/resources.ts';
 import { reconcilerDeps } from '../deps.ts';
+import { isRunner } from '../runner/names.ts';
 import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
 import { projectReconciler, type SecretView } from './reconcile.ts';
 import type { PodView } from './status.ts';
@@ -62,7 +63,9 @@ export function registerProjectController(manager: Manager, config: OperatorConf
   const controller = manager
     .controller('project')
     .for(PROJECTS, [anyOf(generationChanged, deletionStarted, labelsChanged, annotationsChanged)]);
-  for (const r of OWNED_RESOURCES) controller.owns(r);
+  // Warm runners are the Project's too, but the runner pool looks after them: their churn must not
+  // wake the Project's reconcile.
+  for (const r of OWNED_RESOURCES) controller.owns(r, r === PODS ? (pod) => !isRunner(pod) : undefined);
   controller
     .watches(SECRETS, (secret) =>
       projects.store

@@ -14,7 +14,7 @@ import { workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import { workspaceTemplate } from '../session/desired.ts';
 import { type Claim, claimPatch, desiredRunnerPod } from './desired.ts';
-import { ATTEMPT_LABEL, coldRunnerName, ROLE_LABEL, RUNNER_ROLE } from './names.ts';
+import { ATTEMPT_LABEL, coldRunnerName, isRunner } from './names.ts';
 import { pickIdle } from './status.ts';
 
 export interface ClaimDeps {
@@ -29,8 +29,6 @@ export interface ClaimDeps {
 
 /** How long a runner claimed by this process is kept from other claims while the cache catches up. */
 const PROMISE_MS = 30_000;
-
-const isRunner = (pod: Pod) => pod.metadata.labels?.[ROLE_LABEL] === RUNNER_ROLE;
 
 /** Pipeline items (build, test, deploy without a command, on a Project with CI) run in CI, not in a Pod. */
 export function runsInCI(item: LiveWorkItem, project: LiveProject | undefined): boolean {

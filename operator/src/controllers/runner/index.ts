@@ -9,16 +9,14 @@ import { PODS, type Pod, SECRETS } from '../../runtime/resources.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import { PROJECT_INDEX } from '../workitem/scheduler.ts';
-import { PROJECT_LABEL, ROLE_LABEL, RUNNER_ROLE } from './names.ts';
+import { isRunner, PROJECT_LABEL } from './names.ts';
 import { runnerPoolReconciler } from './reconcile.ts';
 
 export function registerRunnerController(manager: Manager, config: OperatorConfig): void {
   const items = manager.informer<LiveWorkItem>(WORK_ITEMS).store;
   const projectOfRunner = (pod: Pod) => {
     const project = pod.metadata.labels?.[PROJECT_LABEL];
-    return pod.metadata.labels?.[ROLE_LABEL] === RUNNER_ROLE && project
-      ? [`${pod.metadata.namespace}/${project}`]
-      : [];
+    return isRunner(pod) && project ? [`${pod.metadata.namespace}/${project}`] : [];
   };
   manager
     .controller('runner-pool')

@@ -11,8 +11,9 @@ export const ATTEMPT_LABEL = 'rdev.dev/attempt';
 export const PROJECT_LABEL = 'rdev.dev/project';
 export const FIELD_MANAGER = 'rdev-runners';
 
-/** Selects the runners of every Project (the runner informer's selector). */
-export const RUNNER_SELECTOR = `${ROLE_LABEL}=${RUNNER_ROLE}`;
+/** Whether a Pod is a runner. */
+export const isRunner = (pod: { metadata: { labels?: Record<string, string> } }) =>
+  pod.metadata.labels?.[ROLE_LABEL] === RUNNER_ROLE;
 
 /** A label value for a name of up to 253 characters: itself when it fits, else bounded with a hash. */
 export const labelValue = (name: string) =>

@@ -30,17 +30,25 @@ export interface RunnerPoolDeps {
 
 /** How long a created runner counts as on its way before the cache is trusted again. */
 const EXPECT_MS = 60_000;
+/**
+ * status.runners is written at most this often per Project: under a burst the figures change with
+ * every claim, and each write wakes every watcher of the Project. The pass after the window writes
+ * what is true then (recomputed from the caches, nothing held in memory but the time).
+ */
+const STATUS_EVERY_MS = 1_000;
 
 export function runnerPoolReconciler(deps: RunnerPoolDeps) {
   const now = deps.now ?? (() => new Date());
   /** Warm runners created per Project and not yet seen in the cache (ReplicaSet-style expectations). */
   const expected = new Map<string, Map<string, number>>();
+  const lastStatus = new Map<string, number>();
 
   return async function reconcile(key: string, ctx: { log: Logger }): Promise<Result | undefined> {
     const project = deps.projects.get(key);
     // A Project being deleted takes its runners along (owner references): nothing to keep.
     if (!project || project.metadata.deletionTimestamp) {
       expected.delete(key);
+      lastStatus.delete(key);
       return undefined;
     }
     const { namespace } = project.metadata;
@@ -86,24 +94,33 @@ export function runnerPoolReconciler(deps: RunnerPoolDeps) {
       if (plan.create > 0) ctx.log.debug({ created: plan.create }, 'warm runners started');
     }
 
+    let statusDueMs: number | undefined;
     const shown = project.status?.runners;
     if (shown?.warm !== plan.status.warm || shown?.busy !== plan.status.busy) {
-      await deps.client
-        .patch(
-          PROJECTS,
-          namespace,
-          project.metadata.name,
-          { status: { runners: plan.status } },
-          'merge',
-          {
-            fieldManager: FIELD_MANAGER,
-          },
-          'status',
-        )
-        .catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
+      const since = at.getTime() - (lastStatus.get(key) ?? 0);
+      if (since < STATUS_EVERY_MS) statusDueMs = STATUS_EVERY_MS - since;
+      else {
+        lastStatus.set(key, at.getTime());
+        const patch = { status: { runners: plan.status } };
+        await deps.client
+          .patch(
+            PROJECTS,
+            namespace,
+            project.metadata.name,
+            patch,
+            'merge',
+            { fieldManager: FIELD_MANAGER },
+            'status',
+          )
+          .catch((err) => {
+            if (!isNotFound(err)) throw err;
+          });
+      }
     }
-    return plan.requeueAfterMs !== undefined ? { requeueAfter: plan.requeueAfterMs + 1 } : undefined;
+    const wake = Math.min(
+      plan.requeueAfterMs ?? Number.POSITIVE_INFINITY,
+      statusDueMs ?? Number.POSITIVE_INFINITY,
+    );
+    return Number.isFinite(wake) ? { requeueAfter: wake + 1 } : undefined;
   };
 }

@@ -11,6 +11,7 @@ import { reconcilerDeps } from '../deps.ts';
 import { MANAGED_BY_SELECTOR } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
+import { isRunner } from '../runner/names.ts';
 import { previewDns } from './preview-dns.ts';
 import { sessionReconciler } from './reconcile.ts';
 
@@ -25,7 +26,10 @@ export function registerSessionController(manager: Manager, config: OperatorConf
     .owns(SERVICES)
     .owns(INGRESSES)
     .watches(PROJECTS, (p) => ofProject(p.metadata.namespace, p.metadata.name))
-    .watches(PODS, (pod) => ofProject(pod.metadata.namespace, pod.metadata.labels?.['rdev.dev/project']))
+    // The Project's workspace Pod (a shared Session's): not its runners.
+    .watches(PODS, (pod) =>
+      isRunner(pod) ? [] : ofProject(pod.metadata.namespace, pod.metadata.labels?.['rdev.dev/project']),
+    )
     .withWorkers(config.workers)
     .complete(
       sessionReconciler({
