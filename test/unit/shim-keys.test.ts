@@ -155,6 +155,43 @@ describe('scopes and reach', () => {
   });
 });
 
+describe('a key minting another', () => {
+  const none = { namespaces: [], projects: [] };
+
+  it('keeps the child within its client CIDRs, IPv4 and IPv6', () => {
+    const pinned = key({ cidrs: ['10.0.0.0/8', 'fd00::/8'] });
+    for (const cidrs of [['10.1.0.0/16'], ['10.1.2.3'], ['10.0.0.0/8', 'fd12::/16'], ['fd00::1']]) {
+      expect(() => requireNoWider(pinned, { ...none, cidrs }), cidrs.join()).not.toThrow();
+    }
+    for (const cidrs of [
+      [],
+      ['0.0.0.0/0'],
+      ['10.0.0.0/7'],
+      ['11.0.0.1'],
+      ['10.0.0.0/8', '::/0'],
+      ['fe80::1'],
+    ]) {
+      expect(() => requireNoWider(pinned, { ...none, cidrs }), cidrs.join()).toThrow(
+        /limited to the client addresses 10.0.0.0\/8, fd00::\/8/,
+      );
+    }
+    expect(() => requireNoWider(key(), { ...none, cidrs: [] })).not.toThrow();
+    expect(() => requireNoWider(key(), { ...none, cidrs: ['0.0.0.0/0'] })).not.toThrow();
+  });
+
+  it('lets the child expire no later than itself', () => {
+    const expiring = key({ expiresAt: '2030-01-01T00:00:00Z' });
+    expect(() => requireNoWider(expiring, { ...none, expiresAt: '2029-12-31T23:00:00Z' })).not.toThrow();
+    expect(() => requireNoWider(expiring, { ...none, expiresAt: '2030-01-01T01:00:00+01:00' })).not.toThrow();
+    for (const expiresAt of [undefined, '2030-01-01T00:00:01Z']) {
+      expect(() => requireNoWider(expiring, { ...none, expiresAt }), String(expiresAt)).toThrow(
+        /expires at 2030-01-01T00:00:00Z: a key it makes must expire no later/,
+      );
+    }
+    expect(() => requireNoWider(key(), { ...none, expiresAt: undefined })).not.toThrow();
+  });
+});
+
 describe('per-key rate limit', () => {
   it('allows a burst, then one request per refill, and says how long to wait', () => {
     let now = 0;

@@ -1,7 +1,7 @@
 // Where a key reaches: its namespaces and projects (empty lists: everywhere), and which
 // namespace a request means when it names none.
 import { forbidden } from '../http/errors.ts';
-import type { ApiKey } from '../keys/api-key.ts';
+import { type ApiKey, cidrWithin } from '../keys/api-key.ts';
 import { hasScope, type Scope } from './scopes.ts';
 
 export const canReachNamespace = (key: ApiKey, namespace: string) =>
@@ -32,10 +32,19 @@ export function requestNamespace(key: ApiKey, asked: string | undefined, fallbac
   return fallback;
 }
 
-/** A key may hand on only what it holds itself: scopes and reach no wider than its own. */
+/**
+ * A key may hand on only what it holds itself: scopes and reach no wider than its own, client
+ * addresses within its own and an expiry no later than its own.
+ */
 export function requireNoWider(
   key: ApiKey,
-  wanted: { scopes?: readonly Scope[]; namespaces: readonly string[]; projects: readonly string[] },
+  wanted: {
+    scopes?: readonly Scope[];
+    namespaces: readonly string[];
+    projects: readonly string[];
+    cidrs?: readonly string[];
+    expiresAt?: string | undefined;
+  },
 ): void {
   const missing = (wanted.scopes ?? []).filter((s) => !hasScope(key.scopes, s));
   if (missing.length)
@@ -51,5 +60,15 @@ export function requireNoWider(
     (wanted.projects.length === 0 || wanted.projects.some((p) => !key.projects.includes(p)))
   ) {
     throw forbidden(`the API key ${key.id} is limited to the projects ${key.projects.join(', ')}`);
+  }
+  const cidrs = wanted.cidrs ?? [];
+  if (key.cidrs.length && (cidrs.length === 0 || cidrs.some((c) => !cidrWithin(key.cidrs, c)))) {
+    throw forbidden(`the API key ${key.id} is limited to the client addresses ${key.cidrs.join(', ')}`);
+  }
+  if (
+    key.expiresAt &&
+    (wanted.expiresAt === undefined || !(Date.parse(wanted.expiresAt) <= Date.parse(key.expiresAt)))
+  ) {
+    throw forbidden(`the API key ${key.id} expires at ${key.expiresAt}: a key it makes must expire no later`);
   }
 }

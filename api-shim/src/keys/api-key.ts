@@ -87,6 +87,20 @@ export function addressAllowed(cidrs: readonly string[], address: string): boole
   return blocks.check(ip, family);
 }
 
+/** Whether every address of `cidr` lies in one of `within` (a CIDR inside a wider one of its family). */
+export function cidrWithin(within: readonly string[], cidr: string): boolean {
+  const [address = '', bits] = cidr.split('/');
+  const max = isIPv4(address) ? 32 : 128;
+  const size = bits === undefined ? max : Number(bits);
+  return within.some((outer) => {
+    const [net = '', outerBits] = outer.split('/');
+    if (isIPv4(net) !== isIPv4(address)) return false;
+    // Networks nest: one no larger than `outer` that shares an address with it lies inside it.
+    const outerSize = outerBits === undefined ? max : Number(outerBits);
+    return size >= outerSize && addressAllowed([outer], address);
+  });
+}
+
 /** The key a Secret describes, or why it describes none. */
 export function apiKeyFromSecret(secret: KeySecret): ApiKey | { invalid: string } {
   const name = secret.metadata.name;

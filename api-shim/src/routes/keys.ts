@@ -1,5 +1,6 @@
 // /keys: API keys. A key is shown once, when it is made; afterwards only its hash exists. A key
-// can hand on no more than it holds: scopes it has, namespaces and projects it reaches.
+// can hand on no more than it holds: scopes it has, namespaces and projects it reaches, client
+// addresses it is accepted from, and time it has left.
 import { z } from 'zod';
 import { durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
@@ -47,8 +48,11 @@ export const createKeyBody = z.object({
     .array(z.string().max(64).refine(isCidr, 'not a CIDR'))
     .max(100)
     .default([])
-    .describe('client addresses it is accepted from (empty: any)'),
-  expiresAt: z.iso.datetime({ offset: true }).optional().describe('when it stops working'),
+    .describe('client addresses it is accepted from (empty: any); within the creator’s'),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('when it stops working; no later than the creator’s expiry'),
   expiresIn: z
     .string()
     .max(32)
@@ -86,10 +90,16 @@ export function keyRoutes(ctx: ShimContext) {
         if (body.expiresAt && body.expiresIn) throw invalid('give expiresAt or expiresIn, not both');
         const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
         const projects = body.projects.length ? body.projects : principal.key.projects;
-        requireNoWider(principal.key, { scopes: body.scopes, namespaces, projects });
         const expiresAt =
           body.expiresAt ??
           (body.expiresIn ? new Date(Date.now() + durationMs(body.expiresIn)).toISOString() : undefined);
+        requireNoWider(principal.key, {
+          scopes: body.scopes,
+          namespaces,
+          projects,
+          cidrs: body.cidrs,
+          expiresAt,
+        });
         const key = generateKey();
         const record = {
           id: generateKeyId(),
@@ -119,7 +129,12 @@ export function keyRoutes(ctx: ShimContext) {
     secretDeletion(ctx, 'keys', {
       summary: 'Revoke an API key (it stops working within a second)',
       params: idParams,
-      reach: find,
+      // Revoking takes power away: the revoker must reach as far as the key, but its own client
+      // addresses and expiry need not cover the key's (a short-lived key may revoke a long-lived one).
+      reach: (id) => {
+        const { scopes, namespaces, projects } = find(id);
+        return { scopes, namespaces, projects };
+      },
       secretName: keySecretName,
       what: 'API key',
     }),
