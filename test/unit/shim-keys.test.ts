@@ -3,6 +3,8 @@ import { canReachProject, requestNamespace, requireNoWider } from '../../api-shi
 import { presentedKey } from '../../api-shim/src/auth/authenticate.ts';
 import { KeyRateLimiter } from '../../api-shim/src/auth/rate-limit.ts';
 import { hasScope } from '../../api-shim/src/auth/scopes.ts';
+import { HttpError } from '../../api-shim/src/http/errors.ts';
+import { validate } from '../../api-shim/src/http/validate.ts';
 import {
   type ApiKey,
   addressAllowed,
@@ -13,6 +15,7 @@ import {
   isCidr,
   sameHash,
 } from '../../api-shim/src/keys/api-key.ts';
+import { createKeyBody } from '../../api-shim/src/routes/keys.ts';
 
 const key = (over: Partial<ApiKey> = {}): ApiKey => ({
   id: 'abc123',
@@ -189,6 +192,36 @@ describe('a key minting another', () => {
       );
     }
     expect(() => requireNoWider(key(), { ...none, expiresAt: undefined })).not.toThrow();
+  });
+});
+
+describe('a new key’s expiry', () => {
+  const body = { name: 'ci', scopes: ['work:read'] };
+  const rejection = (over: Record<string, unknown>) => {
+    try {
+      validate(createKeyBody, { ...body, ...over }, 'body');
+    } catch (err) {
+      if (err instanceof HttpError) return { status: err.status, details: err.details };
+      throw err;
+    }
+    return undefined;
+  };
+
+  it('lies in the future', () => {
+    const past = new Date(Date.now() - 60_000).toISOString();
+    expect(rejection({ expiresAt: past })).toEqual({
+      status: 400,
+      details: [{ path: 'body.expiresAt', message: expect.stringMatching(/in the past/) }],
+    });
+    for (const expiresIn of ['0s', '0h', '0m0s']) {
+      expect(rejection({ expiresIn }), expiresIn).toEqual({
+        status: 400,
+        details: [{ path: 'body.expiresIn', message: expect.stringMatching(/longer than zero/) }],
+      });
+    }
+    expect(rejection({ expiresAt: new Date(Date.now() + 60_000).toISOString() })).toBeUndefined();
+    expect(rejection({ expiresIn: '30m' })).toBeUndefined();
+    expect(rejection({})).toBeUndefined();
   });
 });
 

@@ -51,12 +51,15 @@ export const createKeyBody = z.object({
     .describe('client addresses it is accepted from (empty: any); within the creator’s'),
   expiresAt: z.iso
     .datetime({ offset: true })
+    // Checked when the request arrives: a key expired on its first use is a mistake, not a key.
+    .refine((t) => Date.parse(t) > Date.now(), 'in the past: a key must expire later than now')
     .optional()
     .describe('when it stops working; no later than the creator’s expiry'),
   expiresIn: z
     .string()
     .max(32)
     .refine((d) => parseDuration(d) !== undefined, 'not a duration such as 720h or 30m')
+    .refine((d) => (parseDuration(d) ?? 1) > 0, 'must be longer than zero')
     .optional()
     .describe('or: how long it works from now'),
 });
