@@ -2,12 +2,12 @@
 // validation, in that order, then answers in the {data, meta} envelope. Errors answer in one
 // shape; request logs carry the key id, never the key.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyRequest, LogController } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { KeyRateLimiter } from './auth/rate-limit.ts';
 import { hasScope } from './auth/scopes.ts';
-import { errorResponse, forbidden, HttpError } from './http/errors.ts';
+import { errorResponse, forbidden, HttpError, invalid } from './http/errors.ts';
 import { ShimMetrics } from './http/metrics.ts';
 import { Page } from './http/page.ts';
 import type { Route } from './http/route.ts';
@@ -23,6 +23,22 @@ import { queueRoutes } from './routes/queue.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { workRoutes } from './routes/work.ts';
+
+/**
+ * The longest path parameter any route declares: an object name (a DNS subdomain, 253 characters).
+ * Fastify's default (100) would answer longer ones with its own 414 before any route is reached.
+ */
+export const MAX_PARAM_LENGTH = 253;
+
+/** Answers `err` in the error envelope; a 500 is logged with the request id. */
+function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, headers } = errorResponse(err);
+  if (status >= 500) request.log.error({ err, keyId: request.keyId }, 'request failed');
+  reply
+    .code(status)
+    .headers(headers)
+    .send({ ...body, meta: { requestId: String(request.id) } });
+}
 
 export interface ServerOptions {
   log: Logger;
@@ -66,6 +82,18 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors of the router itself (a longer parameter, a malformed URL) answer in the envelope too.
+    frameworkErrors: (err, request, reply) =>
+      sendError(
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? invalid(`a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, [
+              { path: 'path', message: `longer than ${MAX_PARAM_LENGTH} characters` },
+            ])
+          : err,
+        request,
+        reply,
+      ),
   });
   // JSON only: anything else is a 415, not a string a route would then reject as a 400.
   app.removeContentTypeParser('text/plain');
@@ -91,14 +119,7 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
       'request',
     );
   });
-  app.setErrorHandler((err, request, reply) => {
-    const { status, body, headers } = errorResponse(err);
-    if (status >= 500) request.log.error({ err, keyId: request.keyId }, 'request failed');
-    reply
-      .code(status)
-      .headers(headers)
-      .send({ ...body, meta: { requestId: String(request.id) } });
-  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` },

@@ -1,0 +1,49 @@
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ShimContext } from '../../api-shim/src/routes/context.ts';
+import { buildServer } from '../../api-shim/src/server.ts';
+
+// Nothing here reaches a handler: every request is answered by routing or authentication.
+const app = buildServer(
+  { config: { namespace: 'rdev-system', defaultNamespace: 'default' } } as ShimContext,
+  {
+    log: pino({ level: 'silent' }),
+    version: 'test',
+    rateLimit: 100,
+    rateBurst: 100,
+    bodyLimit: 1 << 20,
+    trustProxy: false,
+  },
+);
+afterAll(() => app.close());
+
+describe('the shim’s router', () => {
+  it('routes path parameters as long as the longest name (253 characters)', async () => {
+    const name = `${'a'.repeat(61)}.`.repeat(4).padEnd(253, 'b');
+    expect(name).toHaveLength(253);
+    for (const [method, url] of [
+      ['GET', `/work/${name}`],
+      ['DELETE', `/work/${name}`],
+      ['POST', `/work/${name}/cancel`],
+      ['GET', `/work/${name}/logs`],
+      ['GET', `/sessions/${name}`],
+      ['POST', `/sessions/${name}/exec`],
+      ['DELETE', `/checkouts/${name}`],
+      ['POST', `/checkouts/${name}/checkin`],
+    ] as const) {
+      const res = await app.inject({ method, url });
+      // Routed: authentication answers, in the error envelope.
+      expect(res.statusCode, `${method} ${url.slice(0, 20)}`).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+    }
+  });
+
+  it('answers a longer parameter with a 400 in the error envelope', async () => {
+    const res = await app.inject({ method: 'GET', url: `/work/${'a'.repeat(254)}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringMatching(/longer than 253/) },
+      meta: { requestId: expect.any(String) },
+    });
+  });
+});
