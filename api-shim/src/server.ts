@@ -100,6 +100,22 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
   const routes: Route[] = [];
   routes.push(...healthRoutes(ctx, metrics, () => routes, options.version), ...apiRoutes(ctx));
 
+  // A known path asked with a method it lacks is a 405 naming those it has, answered before the
+  // body is read (a body a route would never take is no reason for a 400 or 415).
+  const methods = [...new Set(routes.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))];
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const allow = methods.filter((method) => app.findRoute({ method, url: request.url })).sort();
+    if (allow.length === 0) return;
+    sendError(
+      new HttpError(405, `${request.method} is not allowed here; allowed: ${allow.join(', ')}`, undefined, {
+        allow: allow.join(', '),
+      }),
+      request,
+      reply,
+    );
+    return reply;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });

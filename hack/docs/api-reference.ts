@@ -53,8 +53,9 @@ running shim shows them.
 
 Authenticate with \`Authorization: Bearer rdev_…\` or \`X-API-Key: rdev_…\`. Answers are
 \`{data, meta: {requestId}}\`; errors are \`{error: {code, message, details}, meta}\` with 400
-(\`details\`: each field at fault), 401, 403, 404, 409, 413, 415, 422, 429 (\`Retry-After\`),
-500, 502. \`/health\`, \`/ready\`, \`/metrics\`, \`/openapi.json\` and \`/docs\` need no key.
+(\`details\`: each field at fault), 401, 403, 404, 405 (a method the path lacks; \`Allow\` lists
+those it has), 409, 413, 415, 422, 429 (\`Retry-After\`), 500, 502.
+\`/health\`, \`/ready\`, \`/metrics\`, \`/openapi.json\` and \`/docs\` need no key.
 
 ${sections.join('\n\n')}
 `;

@@ -46,4 +46,29 @@ describe('the shim’s router', () => {
       meta: { requestId: expect.any(String) },
     });
   });
+
+  it('answers an undeclared method on a known path with 405 and Allow, in the error envelope', async () => {
+    for (const [method, url, allow] of [
+      ['PUT', '/projects/shop', 'DELETE, GET, HEAD, PATCH'],
+      ['PATCH', '/work/item-1?namespace=a', 'DELETE, GET, HEAD'],
+      ['DELETE', '/projects', 'GET, HEAD, POST'],
+      ['GET', '/sessions/s1/exec', 'POST'],
+      ['OPTIONS', '/keys', 'GET, HEAD, POST'],
+    ] as const) {
+      const res = await app.inject({ method, url, payload: method === 'GET' ? undefined : 'x' });
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow, `${method} ${url}`).toBe(allow);
+      expect(res.json()).toMatchObject({
+        error: { code: 'method_not_allowed', message: expect.stringContaining(allow) },
+        meta: { requestId: expect.any(String) },
+      });
+    }
+  });
+
+  it('still answers 404 for a path no route declares', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nothing/here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers.allow).toBeUndefined();
+    expect(res.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
 });
