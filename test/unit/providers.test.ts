@@ -42,6 +42,19 @@ describe('postgres dialect', () => {
   });
 });
 
+describe('the lock around create, update and delete', () => {
+  it('is a session advisory lock per database on PostgreSQL, where a killed statement holds it', () => {
+    expect(postgres.lock).toEqual({
+      take: 'SELECT pg_advisory_lock(hashtext($1))',
+      release: 'SELECT pg_advisory_unlock(hashtext($1))',
+    });
+  });
+
+  it('is absent on CockroachDB, which has no advisory locks', () => {
+    expect(cockroachdb.lock).toBeUndefined();
+  });
+});
+
 describe('cockroachdb dialect', () => {
   it('uses IF NOT EXISTS, users, owners and grants', () => {
     expect(cockroachdb.ensureRole('r', 'p', false)).toEqual([

@@ -25,6 +25,13 @@ export interface Dialect {
   databaseOwner: string;
   /** Error codes meaning "already exists" (a concurrent or interrupted create). */
   duplicateCodes: string[];
+  /**
+   * A session-level lock per database name (one parameter: the name), taken around create,
+   * update and delete. A statement of an operator killed mid-create runs on in the server, which
+   * holds that session's lock until the statement ends: a delete waits for it instead of dropping
+   * first and leaving what the statement then makes. Undefined where the engine has none.
+   */
+  lock?: { take: string; release: string };
 }
 
 export const postgres: Dialect = {
@@ -46,6 +53,10 @@ export const postgres: Dialect = {
   roleExists: 'SELECT 1 FROM pg_roles WHERE rolname = $1',
   databaseOwner: 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1',
   duplicateCodes: ['42710', '42P04', '23505'],
+  lock: {
+    take: 'SELECT pg_advisory_lock(hashtext($1))',
+    release: 'SELECT pg_advisory_unlock(hashtext($1))',
+  },
 };
 
 export const cockroachdb: Dialect = {

@@ -21,6 +21,8 @@ export interface DatabaseIds {
 
 interface Admin {
   pool: pg.Pool;
+  /** Where statements run: the pool, or one connection of it holding the resource's lock. */
+  db: pg.Pool | pg.PoolClient;
   dialect: Dialect;
   host: string;
   port: string;
@@ -91,8 +93,10 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
       'DATABASE',
       '5432',
     );
+    const pool = poolFor(endpoint.url);
     return {
-      pool: poolFor(endpoint.url),
+      pool,
+      db: pool,
       dialect: DIALECTS[engine],
       host: endpoint.host,
       port: endpoint.port,
@@ -100,7 +104,28 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
   }
 
   async function exec(a: Admin, statements: string[]): Promise<void> {
-    for (const sql of statements) await a.pool.query(sql);
+    for (const sql of statements) await a.db.query(sql);
+  }
+
+  /** Runs `work` on one connection holding the database's lock, where the engine has one. */
+  async function locked<T>(a: Admin, ids: DatabaseIds, work: (a: Admin) => Promise<T>): Promise<T> {
+    const lock = a.dialect.lock;
+    if (!lock) return work(a);
+    const conn = await a.pool.connect();
+    let broken = false;
+    try {
+      await conn.query(lock.take, [ids.name]);
+      try {
+        return await work({ ...a, db: conn });
+      } finally {
+        // A failed unlock ends the session instead, which releases the lock as well.
+        await conn.query(lock.release, [ids.name]).catch(() => {
+          broken = true;
+        });
+      }
+    } finally {
+      conn.release(broken);
+    }
   }
 
   /** Runs statements that may meet what a concurrent or interrupted attempt made ("already exists"). */
@@ -116,8 +141,8 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
   }
 
   async function state(a: Admin, ids: DatabaseIds) {
-    const role = await a.pool.query(a.dialect.roleExists, [ids.user]);
-    const db = await a.pool.query<{ owner: string }>(a.dialect.databaseOwner, [ids.name]);
+    const role = await a.db.query(a.dialect.roleExists, [ids.user]);
+    const db = await a.db.query<{ owner: string }>(a.dialect.databaseOwner, [ids.name]);
     return { roleExists: (role.rowCount ?? 0) > 0, owner: db.rows[0]?.owner };
   }
 
@@ -132,23 +157,25 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
   /** Creates the role and its database (observed missing), the database the role's alone. */
   async function create(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
     const ids = databaseIds(ctx.project);
-    const a = await admin(ids.engine);
-    await setRole(a, ids, passwordOf(ctx), false);
-    await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
-    await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
-    return ids;
+    return locked(await admin(ids.engine), ids, async (a) => {
+      await setRole(a, ids, passwordOf(ctx), false);
+      await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
+      await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
+      return ids;
+    });
   }
 
   /** Alters the role's password, and makes or gives back whatever part is missing or not the role's. */
   async function update(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
     const ids = databaseIds(ctx.project);
-    const a = await admin(ids.engine);
-    const { roleExists, owner } = await state(a, ids);
-    await setRole(a, ids, passwordOf(ctx), roleExists);
-    if (owner === undefined) await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
-    else if (owner !== ids.user) await exec(a, a.dialect.setOwner(ids.name, ids.user));
-    await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
-    return ids;
+    return locked(await admin(ids.engine), ids, async (a) => {
+      const { roleExists, owner } = await state(a, ids);
+      await setRole(a, ids, passwordOf(ctx), roleExists);
+      if (owner === undefined) await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
+      else if (owner !== ids.user) await exec(a, a.dialect.setOwner(ids.name, ids.user));
+      await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
+      return ids;
+    });
   }
 
   return {
@@ -177,8 +204,7 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
     update,
 
     async delete(ids) {
-      const a = await admin(ids.engine);
-      await exec(a, a.dialect.drop(ids.name, ids.user));
+      await locked(await admin(ids.engine), ids, (a) => exec(a, a.dialect.drop(ids.name, ids.user)));
     },
   };
 }
