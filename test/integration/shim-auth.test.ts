@@ -246,8 +246,21 @@ describe('a key limited to client addresses', () => {
 });
 
 describe('key lifetime', () => {
-  it('an expired key is refused with 401', async () => {
-    const key = await shim.key(['projects:read'], { expiresAt: new Date(Date.now() - 1000).toISOString() });
+  it('a key cannot be made expired; once its expiry passes it is refused with 401', async () => {
+    const past = await shim.call('POST', '/keys', {
+      body: {
+        name: 'expired',
+        scopes: ['projects:read'],
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      },
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error?.details).toEqual([expect.objectContaining({ path: 'body.expiresAt' })]);
+
+    const expiresAt = new Date(Date.now() + 5000);
+    const key = await shim.key(['projects:read'], { expiresAt: expiresAt.toISOString() });
+    expect((await shim.call('GET', '/projects', { key })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now() + 100)));
     const answer = await shim.call('GET', '/projects', { key });
     expect(answer.status).toBe(401);
     expect(answer.body.error?.message).toContain('expired');
