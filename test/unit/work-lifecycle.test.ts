@@ -6,7 +6,6 @@ import {
   isNoop,
   itemKey,
   MAX_RETRY_DELAY_MS,
-  projectKey,
   queued,
   retryDelayMs,
   running,
@@ -16,6 +15,7 @@ import {
   ttlRemainingMs,
   waitMs,
 } from '../../operator/src/queue/lifecycle.ts';
+import { projectKeyOf } from '../../operator/src/shared/project-index.ts';
 import {
   isBound,
   isFinished,
@@ -105,7 +105,7 @@ describe('keys', () => {
       spec: { projectRef: { name: 'web' } },
     });
     expect(itemKey(i)).toBe('acme/build-7');
-    expect(projectKey(i)).toBe('acme/web');
+    expect(projectKeyOf(i)).toBe('acme/web');
   });
 });
 

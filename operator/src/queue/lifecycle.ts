@@ -18,7 +18,6 @@ const STATUS_FIELDS = workItemStatus.keyof().options;
 export const OUTPUT_TAIL_BYTES = 64 * 1024;
 export const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
-export const projectKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.spec.projectRef.name}`;
 export const itemKey = (item: LiveWorkItem) => `${item.metadata.namespace}/${item.metadata.name}`;
 
 /** Delay before attempt `attempts + 1`: retryBackoff, doubled per failed attempt, capped. */

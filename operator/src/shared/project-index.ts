@@ -5,10 +5,13 @@ import type { KubeObject, Resource } from '../runtime/client.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { keyOf, type Store } from '../runtime/store.ts';
 
-const PROJECT_INDEX = 'project';
+export const PROJECT_INDEX = 'project';
 
 /** An object that belongs to a Project, as its kind's parse makes it. */
 export type OfProject = KubeObject & { spec: { projectRef: { name: string } } };
+
+/** Its Project's key, namespace/name: the value of PROJECT_INDEX. */
+export const projectKeyOf = (o: OfProject) => `${o.metadata.namespace}/${o.spec.projectRef.name}`;
 
 export interface ProjectIndex<T extends KubeObject> {
   store: Store<T>;
@@ -27,7 +30,7 @@ export function indexByProject<T extends OfProject>(
 ): ProjectIndex<T> {
   const { store } = manager.configureInformer(resource, {
     parse,
-    indexers: { [PROJECT_INDEX]: (o) => [`${o.metadata.namespace}/${o.spec.projectRef.name}`] },
+    indexers: { [PROJECT_INDEX]: (o) => [projectKeyOf(o)] },
   });
   return {
     store,

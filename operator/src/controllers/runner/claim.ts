@@ -9,6 +9,7 @@ import type { OperatorConfig } from '../../config.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
 import { PODS, type Pod } from '../../runtime/resources.ts';
 import { CONTROLLER_UID_INDEX, type Store } from '../../runtime/store.ts';
+import { projectKeyOf } from '../../shared/project-index.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
 import { workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
@@ -38,6 +39,16 @@ export function runsInCI(item: LiveWorkItem, project: LiveProject | undefined): 
     !item.spec.command &&
     project?.status?.ci?.repoId !== undefined
   );
+}
+
+/**
+ * What runners of the Project are built from: its workspace Pod as the Project controller would
+ * build it now (undefined when it must not run), given the key names of its credentials Secret.
+ */
+export function runnerTemplate(project: LiveProject, config: OperatorConfig, secrets: Store<SecretView>) {
+  const ref = project.spec.agent.credentialsSecretRef;
+  const keys = ref ? secrets.get(`${project.metadata.namespace}/${ref.name}`)?.dataKeys : undefined;
+  return workspaceTemplate(project, config, keys);
 }
 
 /** The runners owned by `owner` (a Project: its idle ones; a WorkItem: those claimed for it). */
@@ -76,8 +87,7 @@ export function runnerClaims(deps: ClaimDeps) {
 
   /** The Pod the attempt runs in, or undefined when it runs in CI or its Project cannot run Pods. */
   return async function podFor(item: LiveWorkItem, attempt: number): Promise<string | undefined> {
-    const namespace = item.metadata.namespace;
-    const project = deps.projects.get(`${namespace}/${item.spec.projectRef.name}`);
+    const project = deps.projects.get(projectKeyOf(item));
     if (!project || runsInCI(item, project)) return undefined;
     if (item.spec.runIn === 'workspace')
       return project.status?.workspace?.podName ?? workspaceName(project.metadata.name);
@@ -88,12 +98,7 @@ export function runnerClaims(deps: ClaimDeps) {
     if (mine) return mine.metadata.name;
     const claimed = await claimIdle(project, claim);
     if (claimed) return claimed;
-    const ref = project.spec.agent.credentialsSecretRef;
-    const template = workspaceTemplate(
-      project,
-      deps.config,
-      ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
-    );
+    const template = runnerTemplate(project, deps.config, deps.secrets);
     if (!template) return undefined;
     const name = coldRunnerName(item.metadata.name, attempt);
     try {

@@ -6,9 +6,9 @@ import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, type Pod, SECRETS } from '../../runtime/resources.ts';
+import { PROJECT_INDEX, projectKeyOf } from '../../shared/project-index.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
 import type { SecretView } from '../project/reconcile.ts';
-import { PROJECT_INDEX } from '../workitem/scheduler.ts';
 import { isRunner, PROJECT_LABEL } from './names.ts';
 import { runnerPoolReconciler } from './reconcile.ts';
 
@@ -22,7 +22,7 @@ export function registerRunnerController(manager: Manager, config: OperatorConfi
     .controller('runner-pool')
     .for(PROJECTS)
     .watches(PODS, projectOfRunner)
-    .watches<LiveWorkItem>(WORK_ITEMS, (item) => [`${item.metadata.namespace}/${item.spec.projectRef.name}`])
+    .watches<LiveWorkItem>(WORK_ITEMS, (item) => [projectKeyOf(item)])
     .withWorkers(config.workers)
     .complete(
       runnerPoolReconciler({

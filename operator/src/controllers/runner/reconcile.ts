@@ -11,8 +11,7 @@ import { PODS, type Pod } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
 import type { SecretView } from '../project/reconcile.ts';
-import { workspaceTemplate } from '../session/desired.ts';
-import { runnersOf } from './claim.ts';
+import { runnersOf, runnerTemplate } from './claim.ts';
 import { desiredRunnerPod } from './desired.ts';
 import { FIELD_MANAGER, warmRunnerName } from './names.ts';
 import { planPool } from './status.ts';
@@ -57,12 +56,7 @@ export function runnerPoolReconciler(deps: RunnerPoolDeps) {
     const pending = expected.get(key) ?? new Map<string, number>();
     for (const [name, since] of pending)
       if (deps.pods.get(`${namespace}/${name}`) || at.getTime() - since > EXPECT_MS) pending.delete(name);
-    const ref = project.spec.agent.credentialsSecretRef;
-    const template = workspaceTemplate(
-      project,
-      deps.config,
-      ref ? deps.secrets.get(`${namespace}/${ref.name}`)?.dataKeys : undefined,
-    );
+    const template = runnerTemplate(project, deps.config, deps.secrets);
     const plan = planPool({
       project,
       runnable: template !== undefined,

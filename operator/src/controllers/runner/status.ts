@@ -4,6 +4,7 @@
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { Pod } from '../../runtime/resources.ts';
 import { isFinished, type LiveWorkItem } from '../../shared/work-phases.ts';
+import { isPodReady } from '../session/status.ts';
 import { ATTEMPT_LABEL, WORK_ITEM_LABEL } from './names.ts';
 
 export interface PoolInput {
@@ -33,10 +34,7 @@ export interface PoolPlan {
 
 const isDeleting = (pod: Pod) => pod.metadata.deletionTimestamp !== undefined;
 const hasEnded = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-export const isReady = (pod: Pod) =>
-  !isDeleting(pod) &&
-  pod.status?.phase === 'Running' &&
-  (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (pod: Pod) => !isDeleting(pod) && isPodReady(pod);
 
 /**
  * The pool size: spec.runners.warm when set; otherwise one while the Project has had a WorkItem

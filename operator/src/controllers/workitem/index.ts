@@ -9,6 +9,7 @@ import { idempotencyGroup } from '../../queue/idempotency.ts';
 import type { KubeObject } from '../../runtime/client.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { LEASES, PODS, type Pod, SECRETS } from '../../runtime/resources.ts';
+import { PROJECT_INDEX, projectKeyOf } from '../../shared/project-index.ts';
 import { isBound, type LiveWorkItem } from '../../shared/work-phases.ts';
 import { WORKER_LEASE_SELECTOR } from '../../shared/worker-names.ts';
 import { type LeaseObject, type PoolStatus, WorkerPool } from '../../shared/worker-pool.ts';
@@ -16,7 +17,7 @@ import type { SecretView } from '../project/reconcile.ts';
 import { runnerClaims } from '../runner/claim.ts';
 import { registerRunnerController } from '../runner/index.ts';
 import { itemReconciler } from './item.ts';
-import { IDEMPOTENCY_INDEX, POOL_KEY, PROJECT_INDEX, scheduler } from './scheduler.ts';
+import { IDEMPOTENCY_INDEX, POOL_KEY, scheduler } from './scheduler.ts';
 
 const WORKER_INDEX = 'worker';
 const POOL_FIELDS: readonly (keyof PoolStatus)[] = ['workers', 'capacity', 'busy', 'idle', 'queued'];
@@ -43,7 +44,7 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
         return group ? [group] : [];
       },
       [WORKER_INDEX]: (item) => (isBound(item) && item.status?.worker ? [item.status.worker] : []),
-      [PROJECT_INDEX]: (item) => [`${item.metadata.namespace}/${item.spec.projectRef.name}`],
+      [PROJECT_INDEX]: (item) => [projectKeyOf(item)],
     },
   });
   const pool = new WorkerPool();

@@ -6,19 +6,18 @@
 import type { Logger } from 'pino';
 import { WORK_ITEMS } from '../../api/resources.ts';
 import { canonicalOf, idempotencyGroup } from '../../queue/idempotency.ts';
-import { itemKey, projectKey, queued, scheduled, waitMs } from '../../queue/lifecycle.ts';
+import { itemKey, queued, scheduled, waitMs } from '../../queue/lifecycle.ts';
 import { type Binding, type Candidate, type Limits, plan } from '../../queue/plan.ts';
 import { patchStatus } from '../../queue/status-patch.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
 import type { Result } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { Store } from '../../runtime/store.ts';
+import { projectKeyOf } from '../../shared/project-index.ts';
 import { isBound, isWaiting, type LiveWorkItem } from '../../shared/work-phases.ts';
 import { type PoolStatus, poolStatus, type WorkerPool } from '../../shared/worker-pool.ts';
 
 export const IDEMPOTENCY_INDEX = 'idempotencyGroup';
-/** WorkItems by their Project's key, namespace/name. */
-export const PROJECT_INDEX = 'project';
 /** The scheduler's one work-queue key. */
 export const POOL_KEY = 'pool';
 
@@ -70,7 +69,7 @@ export function scheduler(deps: SchedulerDeps) {
       }
       assumed.delete(key);
       if (isBound(item)) {
-        count(item.status?.worker ?? '', projectKey(item));
+        count(item.status?.worker ?? '', projectKeyOf(item));
         continue;
       }
       if (!isWaiting(item) || item.spec.cancel || item.metadata.deletionTimestamp) continue;
@@ -82,7 +81,7 @@ export function scheduler(deps: SchedulerDeps) {
       }
       candidates.push({
         key,
-        project: projectKey(item),
+        project: projectKeyOf(item),
         priority: item.spec.priority,
         age: `${item.metadata.creationTimestamp ?? ''}/${item.metadata.name}`,
       });
