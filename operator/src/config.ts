@@ -334,7 +334,7 @@ export const operatorConfig = z.object({
           option: {
             flag: 'gitea-secret',
             env: 'RDEV_GITEA_SECRET',
-            help: 'namespace/name of a Secret with GITEA_TOKEN (an owner of the organisation) and optional WEBHOOK_SECRET',
+            help: "namespace/name of a Secret with GITEA_TOKEN (a site administrator's: it creates each Project's git user) and optional WEBHOOK_SECRET",
           },
         }),
       organization: z
@@ -357,19 +357,6 @@ export const operatorConfig = z.object({
           default: [],
         },
       }),
-      checkoutBotSecret: z
-        .string()
-        .optional()
-        .describe(
-          'Secret (namespace/name) with username and password of the bot user Checkout tokens belong to',
-        )
-        .meta({
-          option: {
-            flag: 'checkout-bot-secret',
-            env: 'RDEV_CHECKOUT_BOT_SECRET',
-            help: 'namespace/name of a Secret with username and password of the Gitea bot user that Checkout tokens are made for',
-          },
-        }),
       checkoutPollSeconds: z
         .number()
         .int()

@@ -24,14 +24,15 @@ import { SECRETS } from '../../operator/src/runtime/resources.ts';
 import { Store } from '../../operator/src/runtime/store.ts';
 
 const NS = 'team';
-const BOT = 'rdev-bot';
+/** The Project's git identity. */
+const BOT = 'rdev-0123456789abcdef';
 const CREATED = '2026-11-24T10:00:00Z';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** What both fakes were asked, in order: `status <phase>` marks a status write. */
 let calls: string[] = [];
 
-/** Gitea's branch, collaborator, token and pull-request endpoints for one repository, acme/shop. */
+/** Gitea's branch, token and pull-request endpoints for one repository, acme/shop. */
 class FakeGitea {
   readonly tokens = new Set<string>();
   readonly branches = new Set(['main']);
@@ -83,7 +84,6 @@ class FakeGitea {
     if (ref !== undefined)
       return this.branches.has(ref) ? send(200, [{ ref: `refs/heads/${ref}` }]) : send(404, {});
     if (deletedBranch !== undefined) return send(this.branches.delete(deletedBranch) ? 204 : 404);
-    if (route === `PUT ${repo}/collaborators/${BOT}`) return send(204);
     if (route === `POST /users/${BOT}/tokens`) {
       if (this.failTokenCreation) return send(500, { message: 'database is locked' });
       if (this.tokens.has(body.name ?? '')) return send(400, { message: 'token name has been used' });
@@ -119,7 +119,10 @@ class FakeGitea {
 /** Any object the fake API server holds: a Checkout, a Project (status.repo) or a Secret. */
 type Obj = KubeObject & {
   spec?: Record<string, unknown>;
-  status?: CheckoutStatus & { repo?: { fullName?: string; cloneURL?: string } };
+  status?: CheckoutStatus & {
+    repo?: { fullName?: string; cloneURL?: string };
+    gitIdentity?: { username: string; secretName: string };
+  };
   data?: Record<string, string>;
 };
 
@@ -199,15 +202,23 @@ beforeEach(() => {
   gitea.failTokenCreation = false;
   kube.put(SECRETS, { metadata: { name: 'gitea', namespace: 'rdev' }, data: { GITEA_TOKEN: b64('admin') } });
   kube.put(SECRETS, {
-    metadata: { name: 'bot', namespace: 'rdev' },
-    data: { username: b64(BOT), password: b64('pw') },
+    metadata: { name: 'shop-git-identity', namespace: NS },
+    data: {
+      username: b64(BOT),
+      password: b64('pw'),
+      email: b64(`${BOT}@users.rdev.invalid`),
+      name: b64('rdev team/shop'),
+    },
   });
   kube.put(PROJECTS, {
     apiVersion: 'rdev.dev/v1alpha1',
     kind: 'Project',
     metadata: { name: 'shop', namespace: NS, uid: 'p-1' },
     spec: {},
-    status: { repo: { fullName: 'acme/shop', cloneURL: 'https://git.test/acme/shop.git' } },
+    status: {
+      repo: { fullName: 'acme/shop', cloneURL: 'https://git.test/acme/shop.git' },
+      gitIdentity: { username: BOT, secretName: 'shop-git-identity' },
+    },
   });
   kube.put(CHECKOUTS, {
     apiVersion: 'rdev.dev/v1alpha1',
@@ -224,12 +235,7 @@ beforeEach(() => {
     client,
     events: new EventRecorder(client, { controller: 'rdev-checkout', instance: 'test' }),
     config: loadConfig(
-      [
-        `--gitea-url=${giteaURL}`,
-        '--gitea-secret=rdev/gitea',
-        '--checkout-bot-secret=rdev/bot',
-        '--checkout-poll-seconds=7',
-      ],
+      [`--gitea-url=${giteaURL}`, '--gitea-secret=rdev/gitea', '--checkout-poll-seconds=7'],
       {},
     ),
     checkouts,

@@ -1,6 +1,6 @@
 // What runs in an item's Pod: the plan by item type, and the `sh -c` command built from it, run
 // here with the local shell (as kwok runs an exec'd command on the host).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -19,7 +19,7 @@ import {
   type CommandPlan,
   commandFor,
   type ProjectView,
-  runnerCommand,
+  runnerSteps,
   shellQuote,
 } from '../../operator/src/worker/commands.ts';
 import { loadWorkerConfig } from '../../operator/src/worker/config.ts';
@@ -39,6 +39,9 @@ const project = (model: string, cloneURL?: string) =>
     spec: { agent: { provider: 'claude-code', model } },
     status: cloneURL ? { repo: { cloneURL } } : {},
   }) as unknown as ProjectView;
+
+/** The command step of a plan, in a Pod named `pod` (the fallback directory is named after it). */
+const command = (plan: CommandPlan, workspace?: string) => runnerSteps(plan, 'pod', workspace).command;
 
 const commandPlan = (plan: ReturnType<typeof commandFor>): CommandPlan => {
   if (!plan.runnable || 'pipeline' in plan) throw new Error(`not a command: ${JSON.stringify(plan)}`);
@@ -70,16 +73,6 @@ beforeAll(() => {
 });
 afterAll(() => spawnSync('rm', ['-rf', root]));
 
-/** Whether a process runs (a zombie nobody reaped yet does not). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 let runs = 0;
 /** Runs `argv` with the local shell in a fresh OUT directory; PATH has the fake `claude` first. */
 function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -109,7 +102,7 @@ describe('what an item runs in its Pod', () => {
 
   it('is sh -c with the script, then the command as positional parameters', () => {
     const plan = agent(HOSTILE);
-    const argv = runnerCommand(plan);
+    const argv = command(plan);
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
     expect(argv.slice(3)).toEqual([
       'rdev-item',
@@ -124,7 +117,7 @@ describe('what an item runs in its Pod', () => {
   });
 
   it('gives the agent its prompt and the item its variables exactly, whatever they hold', () => {
-    const r = run(runnerCommand(agent(HOSTILE, HOSTILE), join(root, 'no-such-dir')));
+    const r = run(command(agent(HOSTILE, HOSTILE), join(root, 'no-such-dir')));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.list('args')).toEqual(['--print', '--dangerously-skip-permissions', HOSTILE]);
@@ -132,14 +125,14 @@ describe('what an item runs in its Pod', () => {
     expect(existsSync(join(r.out, 'pwned'))).toBe(false);
   });
 
-  it('runs in the workspace directory when it is there, else in a fresh temporary one', () => {
+  it("runs in the workspace directory when it is there, else in the Pod's own under the temporary one", () => {
     const workspace = mkdtempSync(join(root, 'workspace-'));
     expect(
-      run(runnerCommand(agent('hi'), workspace))
+      run(command(agent('hi'), workspace))
         .read('pwd')
         .trim(),
     ).toBe(workspace);
-    const elsewhere = run(runnerCommand(agent('hi'), join(root, 'no-such-dir')));
+    const elsewhere = run(command(agent('hi'), join(root, 'no-such-dir')));
     const dir = elsewhere.read('pwd').trim();
     expect(dir.startsWith(`${elsewhere.out}/`)).toBe(true);
     expect(readdirSync(dir)).toEqual([]);
@@ -149,14 +142,14 @@ describe('what an item runs in its Pod', () => {
     const workspace = mkdtempSync(join(root, 'workspace-'));
     chmodSync(workspace, 0o555);
     expect(
-      run(runnerCommand(agent('hi'), workspace))
+      run(command(agent('hi'), workspace))
         .read('pwd')
         .trim(),
     ).not.toBe(workspace);
   });
 
   it("execs the command in its own place: the PID announced for the exec is the command's", () => {
-    const r = run(announcingPid(runnerCommand(agent('hi'), join(root, 'no-such-dir'))));
+    const r = run(announcingPid(command(agent('hi'), join(root, 'no-such-dir'))));
     const announced = /^rdev-exec-pid:(\d+)$/m.exec(r.stderr)?.[1];
     expect(announced).toBeDefined();
     expect(r.stdout.trim()).toBe(`pid:${announced}`);
@@ -173,111 +166,28 @@ describe('what an item runs in its Pod', () => {
         config,
       ),
     );
-    expect(shell.cloneURL).toBeUndefined();
+    expect(shell.git).toBeUndefined();
     expect(shell.env).not.toHaveProperty('ANTHROPIC_MODEL');
-    const r = run(runnerCommand(shell, join(root, 'no-such-dir')));
+    const r = run(command(shell, join(root, 'no-such-dir')));
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`w1:${HOSTILE}\n`);
     const build = commandPlan(
       commandFor(item({ type: 'build', command: ['make'] }), project('m', 'file:///nowhere'), config),
     );
-    expect(build.cloneURL).toBeUndefined();
-    expect(runnerCommand(build)[2]).not.toContain('git');
+    expect(build.git).toBeUndefined();
+    expect(runnerSteps(build, 'pod').prepare).toBeUndefined();
+    expect(command(build)[2]).not.toContain('git');
   });
 
   it('passes its exit code on', () => {
     const plan = commandPlan(
       commandFor(item({ type: 'shell', command: ['sh', '-c', 'exit 7'] }), undefined, config),
     );
-    expect(run(runnerCommand(plan, join(root, 'no-such-dir'))).status).toBe(7);
+    expect(run(command(plan, join(root, 'no-such-dir'))).status).toBe(7);
   });
 
   it('refuses a variable name the shell would not take as one', () => {
     const plan: CommandPlan = { runnable: true, command: ['true'], env: { 'A=B; rm': 'x' } };
-    expect(() => runnerCommand(plan)).toThrow(/not a valid environment variable name/);
-  });
-});
-
-describe("an agent item's clone", () => {
-  let repo: string;
-  const git = (cwd: string, ...args: string[]) => {
-    const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], {
-      cwd,
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  };
-  beforeAll(() => {
-    repo = join(root, 'repo');
-    mkdirSync(repo);
-    git(repo, 'init', '-q', '-b', 'main');
-    writeFileSync(join(repo, 'README.md'), 'hello\n');
-    git(repo, 'add', 'README.md');
-    git(repo, 'commit', '-q', '-m', 'first');
-  });
-
-  const agentWith = (cloneURL: string) =>
-    commandPlan(commandFor(item({ type: 'agent', prompt: 'go' }), project('', cloneURL), config));
-
-  it('clones the repository into the working directory before the agent starts', () => {
-    const plan = agentWith(`file://${repo}`);
-    expect(plan.env).not.toHaveProperty('ANTHROPIC_MODEL');
-    const workspace = mkdtempSync(join(root, 'workspace-'));
-    const r = run(runnerCommand(plan, workspace));
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.read('pwd').trim()).toBe(workspace);
-    expect(r.read('files').split('\n').filter(Boolean).sort()).toEqual(['.git', 'README.md']);
-  });
-
-  it('leaves a directory that already holds a checkout as it is (a workspace Pod after an earlier item)', () => {
-    const workspace = mkdtempSync(join(root, 'workspace-'));
-    git(workspace, 'init', '-q');
-    writeFileSync(join(workspace, 'notes.txt'), 'a Session wrote this\n');
-    const r = run(runnerCommand(agentWith(`file://${repo}`), workspace));
-    expect(r.status).toBe(0);
-    expect(r.read('files').split('\n').filter(Boolean).sort()).toEqual(['.git', 'notes.txt']);
-  });
-
-  it('ends the attempt with a clear message when the clone fails, without running the agent', () => {
-    const url = `file://${root}/no-such-repo'$(touch "$OUT/pwned")`;
-    const r = run(runnerCommand(agentWith(url), mkdtempSync(join(root, 'workspace-'))));
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain(`rdev: could not clone ${url} into `);
-    expect(existsSync(join(r.out, 'args'))).toBe(false);
-    expect(existsSync(join(r.out, 'pwned'))).toBe(false);
-  });
-
-  it('stops the clone when the attempt is stopped (TERM to the announced PID)', async () => {
-    // A `git` that hangs, and says which PID it has.
-    const slow = join(root, 'slow-bin');
-    mkdirSync(slow, { recursive: true });
-    writeFileSync(join(slow, 'git'), '#!/bin/sh\necho $$ > "$OUT/git.pid"\nexec sleep 30\n');
-    chmodSync(join(slow, 'git'), 0o755);
-    const out = join(root, `run-${runs++}`);
-    mkdirSync(out);
-    const [program, ...args] = announcingPid(runnerCommand(agentWith('https://example.test/r.git'), out));
-    const child = spawn(program ?? 'false', args, {
-      env: { PATH: `${slow}:${bin}:${process.env.PATH}`, OUT: out },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const gitPid = join(out, 'git.pid');
-    const announcement = () => /rdev-exec-pid:(\d+)\n/.exec(stderr)?.[1];
-    const cloning = () => existsSync(gitPid) && readFileSync(gitPid, 'utf8').endsWith('\n');
-    for (let i = 0; i < 500 && !(announcement() && cloning()); i++)
-      await new Promise((r) => setTimeout(r, 10));
-    const announced = Number(announcement());
-    expect(announced).toBe(child.pid);
-    process.kill(announced, 'SIGTERM');
-    expect(await exited).toBe(143);
-    const pid = Number(readFileSync(gitPid, 'utf8'));
-    for (let i = 0; i < 100 && running(pid); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(running(pid)).toBe(false);
-    expect(existsSync(join(out, 'args'))).toBe(false);
+    expect(() => command(plan)).toThrow(/not a valid environment variable name/);
   });
 });

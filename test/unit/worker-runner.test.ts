@@ -59,7 +59,7 @@ function run(
   let reads = 0;
   const proc = runInPod({
     pod: 'ns/r1',
-    command: ['echo', 'hi'],
+    steps: { command: ['echo', 'hi'] },
     getPod: async () => pods[Math.min(reads++, pods.length - 1)],
     exec,
     waitMs: 5_000,
@@ -192,5 +192,76 @@ describe('runInPod', () => {
     expect(broken.lines).toEqual([['partial', 'stdout']]);
     const refused = run([pod('Running', true)], () => Promise.reject(new Error('403 Forbidden')));
     expect(await refused.proc.result).toEqual({ lost: 'exec in Pod ns/r1 failed: 403 Forbidden', tail: '' });
+  });
+});
+
+describe('runInPod with git steps', () => {
+  const start = { baseBranch: 'main', head: 'a'.repeat(40) };
+  const ready = [pod('Running', true)];
+  /** Answers each step by its first argument: prepare, the command, finish. */
+  const steps =
+    (answers: Record<string, (o: ExecOptions) => Promise<ExecResult>>) =>
+    (command: string[], options: ExecOptions) => {
+      const answer = answers[command[0] ?? ''];
+      if (!answer) throw new Error(`unexpected step ${command[0]}`);
+      return answer(options);
+    };
+  const gitSteps = {
+    prepare: ['prepare'],
+    command: ['command'],
+    finish: (s: typeof start) => ['finish', s.head],
+  };
+  const says =
+    (text: string, code = 0) =>
+    async (o: ExecOptions) => {
+      o.onStdout(Buffer.from(text));
+      return { code };
+    };
+
+  it("reads prepare's and finish's stdout back as the worker's, and shows only the command's output", async () => {
+    const r = run(
+      ready,
+      steps({
+        prepare: says(`start main ${start.head}\n`),
+        command: says('working\n'),
+        finish: says(`changed ${'b'.repeat(40)}\n`),
+      }),
+      { steps: gitSteps },
+    );
+    expect(await r.proc.result).toEqual({
+      exitCode: 0,
+      tail: 'working\n',
+      git: { start, result: { changed: true, commit: 'b'.repeat(40) } },
+    });
+    expect(r.lines).toEqual([['working', 'stdout']]);
+  });
+
+  it('does not commit the work of a command that failed', async () => {
+    const finish = async () => {
+      throw new Error('finish must not run');
+    };
+    const r = run(
+      ready,
+      steps({ prepare: says(`start main ${start.head}\n`), command: says('', 2), finish }),
+      {
+        steps: gitSteps,
+      },
+    );
+    expect(await r.proc.result).toEqual({ exitCode: 2, tail: '', git: { start } });
+  });
+
+  it('is lost when preparing the repository fails (retried), and failed when the branch moved (not retried)', async () => {
+    const broken = run(ready, steps({ prepare: says('', 128) }), { steps: gitSteps });
+    expect(await broken.proc.result).toEqual({
+      lost: 'preparing the repository failed (exit code 128)',
+      tail: '',
+    });
+    const moved = run(
+      ready,
+      steps({ prepare: says(`start main ${start.head}\n`), command: says(''), finish: says('', 75) }),
+      { steps: gitSteps },
+    );
+    const result = await moved.proc.result;
+    expect('failed' in result && result.failed).toMatch(/moved|was created/);
   });
 });

@@ -189,16 +189,22 @@ async function remove<Ids>(
     await resource.connection.secrets.delete(project, resource.connection.secretName(ids));
 }
 
-/** On Project deletion: deletes what exists unless the policy retains it. */
+/** On Project deletion: deletes what exists unless the policy retains it (then ends what it lent). */
 export async function finalizeExternal<Ids>(
   resource: ExternalResource<Ids>,
   project: LiveProject,
   signal: AbortSignal,
 ): Promise<void> {
   const ids = existingIds(resource, project);
-  if (!ids || resource.deletionPolicy(project) === 'Retain') return;
+  if (!ids) return;
   try {
-    await remove(resource, ids, project, signal);
+    if (resource.deletionPolicy(project) === 'Delete') await remove(resource, ids, project, signal);
+    else if (resource.client.retain) {
+      const connection = resource.connection
+        ? await resource.connection.secrets.read(project, resource.connection.secretName(ids))
+        : undefined;
+      await resource.client.retain(ids, { project, signal, rotatePassword: false, connection });
+    }
   } catch (error) {
     // Not configured any more: there is no way to reach it, so nothing can be deleted.
     if (!(error instanceof NotConfiguredError)) throw error;

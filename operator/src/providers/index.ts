@@ -18,6 +18,7 @@ import {
 import { externalDnsProvider, unconfiguredDnsProvider } from './dns/external-dns.ts';
 import type { ExternalResource } from './external.ts';
 import { describeRepo, giteaProvider, type RepoIds, recordedRepo } from './git/gitea.ts';
+import { giteaIdentityProvider, type IdentityIds } from './git/gitea-identity.ts';
 import { renderRepository } from './git/template.ts';
 import { NotConfiguredError } from './ports.ts';
 
@@ -99,6 +100,22 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
       access: config.git.url === undefined ? undefined : () => readGiteaAccess(client, config),
     }),
   };
+  const identity: ExternalResource<IdentityIds> = {
+    name: 'git identity',
+    condition: 'GitIdentityReady',
+    enabled: (p) => repoEnabled(p, config),
+    // Kept with the repository it writes to, gone with it.
+    deletionPolicy: (p) => p.spec.repo.deletionPolicy,
+    recorded: (p) => {
+      const g = p.status?.gitIdentity;
+      return g?.username && g.secretName ? { username: g.username, secretName: g.secretName } : undefined;
+    },
+    connection: { secretName: (ids) => ids.secretName, secrets },
+    describe: (ids) => `Gitea user ${ids.username}`,
+    client: giteaIdentityProvider({
+      access: config.git.url === undefined ? undefined : () => readGiteaAccess(client, config),
+    }),
+  };
   const ciURL = config.ci.url;
   const ci: ExternalResource<CIIds> = {
     name: 'CI',
@@ -139,7 +156,7 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
           ? externalDnsProvider(config.domain)
           : unconfiguredDnsProvider(),
   };
-  return { repo, ci, database, cache, dns };
+  return { repo, identity, ci, database, cache, dns };
 }
 
 /** The Gitea server and the operator's token there (with the webhook secret), from its Secret. */

@@ -61,6 +61,14 @@ export interface ExternalClient<Ids> {
   update(ctx: ExternalContext<Ids>): Promise<Ids>;
   /** Deletes what `ids` name; succeeds when it is already gone. */
   delete(ids: Ids, ctx: Omit<ExternalContext<Ids>, 'recorded' | 'password'>): Promise<void>;
+  /**
+   * What must end even when the resource is retained on deletion (a kept account's lent tokens),
+   * given its connection details as on record.
+   */
+  retain?(
+    ids: Ids,
+    ctx: Omit<ExternalContext<Ids>, 'recorded' | 'password'> & { connection?: ConnectionDetails },
+  ): Promise<void>;
 }
 
 /** The password handed over to a client with a `passwordKey` (the sub-reconciler always gives one). */

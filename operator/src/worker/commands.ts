@@ -7,8 +7,13 @@
 import { AGENT_PROVIDERS } from '../agents.ts';
 import type { LiveProject } from '../api/v1alpha1/index.ts';
 import { DEFAULT_BRANCH } from '../providers/git/gitea.ts';
+import { repoDirOf } from '../shared/git.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import type { WorkerConfig } from './config.ts';
+import { finishScript, type GitPlan, type GitStart, gitPlanFor, prepareScript } from './git.ts';
+import { ENV_NAME, shellQuote } from './shell.ts';
+
+export { shellQuote };
 
 export type ProjectView = Pick<LiveProject, 'metadata' | 'spec' | 'status'>;
 
@@ -24,8 +29,10 @@ export interface CommandPlan {
   command: string[];
   /** The item's variables (name, namespace, Project, attempt; the agent's model). */
   env: Record<string, string>;
-  /** The repository to clone into the working directory first (agent items of a Project with one). */
-  cloneURL?: string;
+  /** What to do in the Project's repository around the command (runner items only). */
+  git?: GitPlan;
+  /** In the workspace Pod: the directory of the repository's clone, where the command runs. */
+  repoDir?: string;
 }
 
 export type Plan =
@@ -44,17 +51,23 @@ export function commandFor(
     RDEV_PROJECT: item.spec.projectRef.name,
     RDEV_ATTEMPT: String(item.status?.attempts ?? 1),
   };
+  const cloneURL = project?.status?.repo?.cloneURL;
+  // In the workspace the repository is the Pod's own clone, shared with Sessions: the item works
+  // there and leaves its changes for whoever works in it; a runner clones, commits and pushes.
+  const inRunner = item.spec.runIn !== 'workspace';
+  const git = inRunner ? gitPlanFor(item, cloneURL) : undefined;
+  const repoDir = !inRunner && cloneURL ? repoDirOf(cloneURL) : undefined;
+  const where = { ...(git ? { git } : {}), ...(repoDir ? { repoDir } : {}) };
   const { type } = item.spec;
   if (type === 'shell') {
     return item.spec.command
-      ? { runnable: true, command: item.spec.command, env }
+      ? { runnable: true, command: item.spec.command, env, ...where }
       : { runnable: false, reason: 'a shell item needs a command' };
   }
   if (type === 'agent') {
     if (!project) return { runnable: false, reason: `Project ${item.spec.projectRef.name} does not exist` };
     const provider = AGENT_PROVIDERS[project.spec.agent.provider];
     const model = project.spec.agent.model ? { [provider.modelEnv]: project.spec.agent.model } : {};
-    const cloneURL = project.status?.repo?.cloneURL;
     return {
       runnable: true,
       // A stand-in for the agent's CLI (tests, local planes) gets the agent's whole command line.
@@ -63,10 +76,10 @@ export function commandFor(
         ...provider.promptCommand(item.spec.prompt ?? ''),
       ],
       env: { ...env, ...model },
-      ...(cloneURL ? { cloneURL } : {}),
+      ...where,
     };
   }
-  if (item.spec.command) return { runnable: true, command: item.spec.command, env };
+  if (item.spec.command) return { runnable: true, command: item.spec.command, env, ...where };
   const repoId = project?.status?.ci?.repoId;
   if (repoId !== undefined && config.ci.url) {
     const variables = { RDEV_TASK: type, ...env };
@@ -83,46 +96,51 @@ export function commandFor(
 /** Where a runner (and a workspace Pod) keeps its files. */
 export const WORKSPACE_DIR = '/workspace';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** `value` as one single-quoted shell word: nothing in it is expanded. */
-export const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+/** The commands of an attempt in its Pod: the git steps around the item's own command. */
+export interface RunnerSteps {
+  prepare?: string[];
+  command: string[];
+  /** Given where prepare started: commits and pushes (only after the command succeeded). */
+  finish?: (start: GitStart) => string[];
+}
 
 /**
- * The command that runs a plan in its Pod: `sh -c <script> rdev-item <argv…>`. The script exports
- * the item's variables, moves into the workspace directory when it exists and is writable (a
- * runner's scratch volume, the workspace Pod's files), else into a fresh temporary directory (a
- * Pod whose exec runs elsewhere, as kwok's does on the host), clones the plan's repository there
- * unless the directory already holds one (a workspace Pod after an earlier item), then execs the
+ * The commands that run a plan in its Pod, each `sh -c <script> rdev-item <argv…>`. Every script
+ * exports the item's variables and moves into the working directory: the workspace directory when
+ * it exists and is writable (a runner's scratch volume; in the workspace Pod, the repository's
+ * clone in it), else one of the Pod's own under the temporary directory (a Pod whose exec runs
+ * elsewhere, as kwok's does on the host), the same for every step. The command step execs the
  * command in its own place, so the PID announced for the exec is the command's. The command
  * travels as positional parameters and every value is single-quoted: nothing of the item is
  * interpreted by the shell.
  */
-export function runnerCommand(plan: CommandPlan, workspace = WORKSPACE_DIR): string[] {
+export function runnerSteps(plan: CommandPlan, podName: string, workspace = WORKSPACE_DIR): RunnerSteps {
   if (plan.command.length === 0) throw new Error('no command to run');
   const exports = Object.entries(plan.env).map(([name, value]) => {
     if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name`);
     return `${name}=${shellQuote(value)}`;
   });
   const dir = shellQuote(workspace);
-  const script = [
+  const own = shellQuote(`rdev-${podName}`);
+  const preamble = [
     ...(exports.length ? [`export ${exports.join(' ')}`] : []),
-    `if [ -d ${dir} ] && [ -w ${dir} ]; then dir=${dir}; else dir=$(mktemp -d) || exit 1; fi`,
-    'cd "$dir" || exit 1',
-    ...(plan.cloneURL
-      ? [
-          `url=${shellQuote(plan.cloneURL)}`,
-          'if [ ! -e .git ]; then',
-          // In the background, so that a stop (TERM to this shell) stops the clone as well; the
-          // trap is set first and reads $! when it runs, so no moment is left without it.
-          `  trap 'kill "$!" 2>/dev/null; exit 143' TERM`,
-          '  GIT_TERMINAL_PROMPT=0 git clone --quiet --depth 1 -- "$url" . &',
-          `  wait "$!" || { code=$?; printf 'rdev: could not clone %s into %s (git exited with %s)\\n' "$url" "$dir" "$code" >&2; exit "$code"; }`,
-          '  trap - TERM',
-          'fi',
-        ]
+    `if [ -d ${dir} ] && [ -w ${dir} ]; then dir=${dir}; else dir="\${TMPDIR:-/tmp}"/${own}; mkdir -p "$dir" || exit 1; fi`,
+    ...(plan.repoDir
+      ? [`if [ -d "$dir"/${shellQuote(plan.repoDir)}/.git ]; then dir="$dir"/${shellQuote(plan.repoDir)}; fi`]
       : []),
-    'exec "$@"',
-  ].join('\n');
-  return ['sh', '-c', script, 'rdev-item', ...plan.command];
+    'cd "$dir" || exit 1',
+  ];
+  const step = (lines: string[], args: string[] = []) => [
+    'sh',
+    '-c',
+    [...preamble, ...lines].join('\n'),
+    'rdev-item',
+    ...args,
+  ];
+  const { git } = plan;
+  return {
+    ...(git ? { prepare: step(prepareScript(git)) } : {}),
+    command: step(['exec "$@"'], plan.command),
+    ...(git?.commit ? { finish: (start: GitStart) => step(finishScript(git, start)) } : {}),
+  };
 }

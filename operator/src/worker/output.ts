@@ -12,8 +12,12 @@ interface Ended {
 /** A run that ended with an exit code. */
 export type Exited = Ended & { exitCode: number };
 
-/** How an attempt's run ended: an exit code, or why there is none (it never ran, the stream broke). */
-export type RunResult = Exited | (Ended & { lost: string });
+/**
+ * How an attempt's run ended: an exit code; why there is none (it never ran, the stream broke:
+ * `lost`, worth another attempt); or why it failed for good (`failed`: another attempt would fail
+ * the same way).
+ */
+export type RunResult = Exited | (Ended & { lost: string }) | (Ended & { failed: string });
 
 export interface RunningProcess<R extends RunResult = RunResult> {
   result: Promise<R>;

@@ -3,6 +3,8 @@
 // pods/exec and streams its output. The worker itself starts no process: what the item runs
 // (its clone, its agent, its command) runs in that Pod, with that Pod's credentials only.
 import type { ExecOptions, ExecResult } from '../shared/pod-exec.ts';
+import type { RunnerSteps } from './commands.ts';
+import { BRANCH_MOVED_EXIT, type GitResult, type GitStart, parseResult, parseStart } from './git.ts';
 import { LineSplitter, type RunningProcess, type RunResult, Tail } from './output.ts';
 
 /** The parts of a Pod the wait looks at. */
@@ -28,7 +30,7 @@ export function podState(pod: PodView | undefined, name: string): PodState {
 export interface RunnerOptions {
   /** `namespace/name` of the Pod, for messages. */
   pod: string;
-  command: string[];
+  steps: RunnerSteps;
   /** Reads the Pod; undefined when it does not exist. */
   getPod: () => Promise<PodView | undefined>;
   /** Runs a command in the Pod's container (execInPod, bound to the Pod). */
@@ -77,37 +79,95 @@ async function waitForPod(options: RunnerOptions, signal: AbortSignal): Promise<
   }
 }
 
-export function runInPod(options: RunnerOptions): RunningProcess {
+/** What the git steps around the command did. */
+export interface GitOutcome {
+  start: GitStart;
+  /** undefined: the item does not commit, or its command did not succeed. */
+  result?: GitResult;
+}
+
+export type InPodResult = RunResult & { git?: GitOutcome };
+
+export function runInPod(options: RunnerOptions): RunningProcess<InPodResult> {
   const tail = new Tail(options.tailBytes);
   const stopped = new AbortController();
   let stoppedFor: string | undefined;
   const out = new LineSplitter(tail, (line) => options.onLine(line, 'stdout'));
   const err = new LineSplitter(tail, (line) => options.onLine(line, 'stderr'));
 
-  async function run(): Promise<RunResult> {
+  /** A step of the worker's own: its stdout is read back, its stderr shown as the item's output. */
+  async function ownStep(command: string[]): Promise<{ code?: number; stdout: string; message?: string }> {
+    let stdout = '';
+    const result = await options.exec(command, {
+      onStdout: (chunk) => {
+        stdout += chunk.toString();
+      },
+      onStderr: (chunk) => err.write(chunk),
+      signal: stopped.signal,
+    });
+    return { code: result.code, stdout, message: result.code === undefined ? result.message : undefined };
+  }
+
+  const notRun = (what: string, step: { code?: number; message?: string }) =>
+    step.code === undefined
+      ? stopped.signal.aborted
+        ? 'stopped'
+        : `${what} did not run in Pod ${options.pod}: ${step.message}`
+      : `${what} failed (exit code ${step.code})`;
+
+  async function run(): Promise<InPodResult> {
     try {
       await waitForPod(options, stopped.signal);
     } catch (e) {
       if (!(e instanceof NotReady)) throw e;
       return { lost: e.message, tail: tail.toString() };
     }
-    const result = await options.exec(options.command, {
+    const { steps } = options;
+    let start: GitStart | undefined;
+    if (steps.prepare) {
+      const prepared = await ownStep(steps.prepare);
+      start = prepared.code === 0 ? parseStart(prepared.stdout) : undefined;
+      if (!start) return { lost: notRun('preparing the repository', prepared), tail: tail.toString() };
+    }
+    const result = await options.exec(steps.command, {
       onStdout: (chunk) => out.write(chunk),
       onStderr: (chunk) => err.write(chunk),
       signal: stopped.signal,
     });
     out.end();
+    if (result.code === undefined) {
+      err.end();
+      const why = result.aborted
+        ? 'stopped'
+        : `the command did not run in Pod ${options.pod}: ${result.message}`;
+      return { lost: why, tail: tail.toString() };
+    }
+    const git = start ? { start } : undefined;
+    if (result.code !== 0 || !steps.finish || !start || stopped.signal.aborted) {
+      err.end();
+      return { exitCode: result.code, tail: tail.toString(), ...(git ? { git } : {}) };
+    }
+    const finished = await ownStep(steps.finish(start));
     err.end();
-    if (result.code !== undefined) return { exitCode: result.code, tail: tail.toString() };
-    const why = result.aborted
-      ? 'stopped'
-      : `the command did not run in Pod ${options.pod}: ${result.message}`;
-    return { lost: why, tail: tail.toString() };
+    const pushed = finished.code === 0 ? parseResult(finished.stdout) : undefined;
+    if (pushed) return { exitCode: 0, tail: tail.toString(), git: { start, result: pushed } };
+    if (finished.code === BRANCH_MOVED_EXIT) {
+      return {
+        failed: `branch ${start.branchAt ? 'moved' : 'was created'} since the item began: its work was committed but not pushed`,
+        tail: tail.toString(),
+        git: { start },
+      };
+    }
+    return {
+      lost: notRun('committing and pushing the work', finished),
+      tail: tail.toString(),
+      git: { start },
+    };
   }
 
   const result = run().then(
     (r) => (stoppedFor === undefined ? r : { ...r, stoppedFor }),
-    (e: unknown): RunResult => ({
+    (e: unknown): InPodResult => ({
       lost: `exec in Pod ${options.pod} failed: ${e instanceof Error ? e.message : String(e)}`,
       tail: tail.toString(),
       ...(stoppedFor === undefined ? {} : { stoppedFor }),

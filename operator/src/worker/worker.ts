@@ -29,12 +29,12 @@ import { errorMessage } from '../shared/fields.ts';
 import { execInPod } from '../shared/pod-exec.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';
-import { type CommandPlan, commandFor, runnerCommand } from './commands.ts';
+import { type CommandPlan, commandFor, runnerSteps } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { RunningProcess } from './output.ts';
 import { runPipeline } from './pipeline.ts';
-import { runInPod } from './runner.ts';
+import { type GitOutcome, type InPodResult, runInPod } from './runner.ts';
 
 /** Reads of the item's Pod while waiting for it: short, since one is made every ~250 ms. */
 const POD_READ_TIMEOUT_MS = 5_000;
@@ -180,19 +180,21 @@ export class Worker {
     log.info('attempt started');
     let outcome: Outcome = { kind: 'lost', reason: 'the attempt did not start' };
     let tail = '';
+    let git: GitStatus | undefined;
     try {
-      ({ outcome, tail } = await this.execute(attempt));
+      ({ outcome, tail, git } = await this.execute(attempt));
     } catch (err) {
       outcome = { kind: 'lost', reason: `worker error: ${errorMessage(err)}` };
     }
     if (attempt.abandoned) return;
-    const reported = await this.write(attempt, (item) =>
-      afterAttempt(item, outcome, new Date(), { outputTail: tail }),
-    );
+    const reported = await this.write(attempt, (item) => ({
+      ...afterAttempt(item, outcome, new Date(), { outputTail: tail }),
+      ...(git ? { git } : {}),
+    }));
     log.info({ outcome, reported }, 'attempt finished');
   }
 
-  private async execute(attempt: Attempt): Promise<{ outcome: Outcome; tail: string }> {
+  private async execute(attempt: Attempt): Promise<{ outcome: Outcome; tail: string; git?: GitStatus }> {
     const { client, config } = this.deps;
     const item = attempt.item;
     const project = await client
@@ -208,7 +210,7 @@ export class Worker {
 
     const prefix = `[${attempt.key}#${attempt.number}]`;
     const output = this.deps.output ?? ((line: string) => process.stdout.write(`${line}\n`));
-    let proc: RunningProcess;
+    let proc: RunningProcess<InPodResult>;
     if ('pipeline' in plan) {
       proc = runPipeline({
         ...plan.pipeline,
@@ -244,8 +246,12 @@ export class Worker {
       const ended: Outcome =
         'lost' in result
           ? { kind: 'lost', reason: result.lost }
-          : { kind: 'exited', exitCode: result.exitCode };
-      return { outcome: attempt.stopping ?? ended, tail: result.tail };
+          : 'failed' in result
+            ? { kind: 'unrunnable', reason: result.failed }
+            : { kind: 'exited', exitCode: result.exitCode };
+      const git =
+        'git' in plan && plan.git && result.git ? gitStatus(plan.git.branch, result.git) : undefined;
+      return { outcome: attempt.stopping ?? ended, tail: result.tail, ...(git ? { git } : {}) };
     } finally {
       clearTimeout(timer);
       clearInterval(flush);
@@ -330,14 +336,14 @@ export class Worker {
     podName: string,
     plan: CommandPlan,
     onLine: (line: string, stream: 'stdout' | 'stderr') => void,
-  ): RunningProcess {
+  ): RunningProcess<InPodResult> {
     const { client, config } = this.deps;
     const namespace = item.metadata.namespace;
     const reader = client.withTimeout(POD_READ_TIMEOUT_MS);
     const target = { namespace, pod: podName, container: WORKSPACE_CONTAINER };
     return runInPod({
       pod: `${namespace}/${podName}`,
-      command: runnerCommand(plan),
+      steps: runnerSteps(plan, podName),
       getPod: () =>
         reader.get<Pod>(PODS, namespace, podName).catch((err) => {
           if (isNotFound(err)) return undefined;
@@ -366,4 +372,16 @@ export class Worker {
     const oldest = this.startedHere.size > 10_000 ? this.startedHere.values().next().value : undefined;
     if (oldest !== undefined) this.startedHere.delete(oldest);
   }
+}
+
+type GitStatus = NonNullable<StatusPatch['git']>;
+
+/** What status says of the repository after an attempt (the pull request is the operator's to add). */
+function gitStatus(branch: string, git: GitOutcome): GitStatus {
+  return {
+    baseBranch: git.start.baseBranch,
+    branch,
+    ...(git.result ? { changed: git.result.changed } : {}),
+    ...(git.result?.changed ? { commit: git.result.commit } : {}),
+  };
 }

@@ -1,37 +1,8 @@
 // Checkout: a lease on a branch of a Project's repository with temporary git credentials;
 // checking in opens a pull request for review.
 import { z } from 'zod';
-import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { branchName, duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
 import { column, defineKind, projectColumn } from './kind.ts';
-
-/**
- * A git branch name, as `git check-ref-format --branch` accepts it, restricted to characters
- * that need no quoting anywhere (letters, digits, '.', '_', '-', '/').
- */
-export const branchName = (description: string) =>
-  withRules(
-    z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[A-Za-z0-9._/-]+$/)
-      .meta({ description: `${description} Letters, digits, '.', '_', '-' and '/'.` }),
-    {
-      rule: "!self.contains('..') && !self.contains('//') && !self.contains('/.')",
-      message: "must not contain '..', '//' or a component starting with '.'",
-      check: (b) => !b.includes('..') && !b.includes('//') && !b.includes('/.'),
-    },
-    {
-      rule: "!self.startsWith('-') && !self.startsWith('.') && !self.startsWith('/')",
-      message: "must not start with '-', '.' or '/'",
-      check: (b) => !/^[-./]/.test(b),
-    },
-    {
-      rule: "!self.endsWith('/') && !self.endsWith('.') && !self.endsWith('.lock')",
-      message: "must not end with '/', '.' or '.lock'",
-      check: (b) => !/(\/|\.|\.lock)$/.test(b),
-    },
-  );
 
 export const checkoutSpec = withRules(
   z

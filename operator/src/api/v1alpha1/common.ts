@@ -263,3 +263,32 @@ export const objectMeta = z
     annotations: z.record(z.string(), z.string()).optional(),
   })
   .loose();
+
+/**
+ * A git branch name, as `git check-ref-format --branch` accepts it, restricted to characters
+ * that need no quoting anywhere (letters, digits, '.', '_', '-', '/').
+ */
+export const branchName = (description: string) =>
+  withRules(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .meta({ description: `${description} Letters, digits, '.', '_', '-' and '/'.` }),
+    {
+      rule: "!self.contains('..') && !self.contains('//') && !self.contains('/.')",
+      message: "must not contain '..', '//' or a component starting with '.'",
+      check: (b) => !b.includes('..') && !b.includes('//') && !b.includes('/.'),
+    },
+    {
+      rule: "!self.startsWith('-') && !self.startsWith('.') && !self.startsWith('/')",
+      message: "must not start with '-', '.' or '/'",
+      check: (b) => !/^[-./]/.test(b),
+    },
+    {
+      rule: "!self.endsWith('/') && !self.endsWith('.') && !self.endsWith('.lock')",
+      message: "must not end with '/', '.' or '.lock'",
+      check: (b) => !/(\/|\.|\.lock)$/.test(b),
+    },
+  );

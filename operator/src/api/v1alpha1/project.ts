@@ -241,6 +241,17 @@ export const projectStatus = kindStatus('Project', PROJECT_PHASES, {
     })
     .optional()
     .meta({ description: 'The git repository, once created.' }),
+  gitIdentity: z
+    .object({
+      username: z
+        .string()
+        .max(40)
+        .optional()
+        .meta({ description: 'Gitea user the Project’s git tokens belong to.' }),
+      secretName: secretName('identity’s password (never mounted in a Pod)').optional(),
+    })
+    .optional()
+    .meta({ description: 'The Project’s own git identity, once created: a writer on its repository only.' }),
   ci: z
     .object({ repoId: z.number().int().optional().meta({ description: 'Repository id in Woodpecker.' }) })
     .optional()

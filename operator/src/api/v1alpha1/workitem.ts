@@ -1,7 +1,7 @@
 // WorkItem: a task for the shared pool of warm workers: an agent prompt, a shell command, or a
 // build/test/deploy through the Project's CI; retried, cancellable, de-duplicated by key.
 import { z } from 'zod';
-import { duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
+import { branchName, duration, immutable, kindStatus, projectRef, timestamp, withRules } from './common.ts';
 import { column, defineKind, projectColumn } from './kind.ts';
 
 export const WORK_TYPES = ['agent', 'shell', 'build', 'test', 'deploy'] as const;
@@ -80,6 +80,34 @@ export const workItemSpec = withRules(
         }),
         'runIn',
       ),
+      git: immutable(
+        z
+          .object({
+            baseBranch: branchName(
+              'Branch a new branch starts from (default: the repository’s default branch).',
+            ),
+            branch: branchName(
+              'Branch the item works on (default rdev/<item name>): checked out when it exists, so that later items build on earlier ones, else started from baseBranch.',
+            ),
+            commit: z.boolean().optional().meta({
+              description:
+                'Commit and push what the item changed (default: true for agent items, false otherwise).',
+            }),
+            pullRequest: z.boolean().optional().meta({
+              description:
+                'Open a pull request from branch to baseBranch when the item pushed (default: true for agent items); one per branch, reused on retries.',
+            }),
+            title: z.string().min(1).max(255).optional().meta({
+              description: 'Title of the pull request (default: the commit message’s first line).',
+            }),
+            body: z.string().max(65536).optional().meta({ description: 'Body of the pull request.' }),
+          })
+          .meta({
+            description:
+              "What the item does in the Project's repository: the branch it works on, whether it commits, pushes and opens a pull request. Immutable.",
+          }),
+        'git',
+      ).optional(),
       ttlSecondsAfterFinished: z
         .number()
         .int()
@@ -145,6 +173,22 @@ export const workItemStatus = kindStatus('WorkItem', WORK_PHASES, {
     })
     .optional()
     .meta({ description: 'Where the current or last attempt runs; set when the item is bound.' }),
+  git: z
+    .object({
+      baseBranch: z.string().max(255).optional().meta({ description: 'Branch the work started from.' }),
+      branch: z.string().max(255).optional().meta({ description: 'Branch the work is on.' }),
+      commit: z.string().max(64).optional().meta({ description: 'The commit pushed (changed: true).' }),
+      changed: z.boolean().optional().meta({ description: 'Whether the item changed the tree.' }),
+      pullRequest: z
+        .object({
+          number: z.number().int().meta({ description: 'Number of the pull request.' }),
+          url: z.string().max(2048).meta({ description: 'Web URL of the pull request.' }),
+        })
+        .optional()
+        .meta({ description: 'The pull request the work is in.' }),
+    })
+    .optional()
+    .meta({ description: 'What the last attempt did in the repository.' }),
 });
 
 export const workItemKind = defineKind('WorkItem', ['wi'], workItemSpec, workItemStatus, {

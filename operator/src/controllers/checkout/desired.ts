@@ -1,5 +1,5 @@
 // The in-cluster child a Checkout should have, as a pure function of the Checkout and the
-// credentials leased to it: the Secret holding the bot's username and token, controlled by the
+// credentials leased to it: the Secret holding the Project identity's username and token, controlled by the
 // Checkout (the garbage collector removes it with the Checkout).
 import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type LiveCheckout } from '../../api/v1alpha1/index.ts';
@@ -10,17 +10,11 @@ import { secretNameOf } from './names.ts';
 /** A Secret as client-node types it, with what the runtime's client needs (a named metadata). */
 export type CredentialsSecret = V1Secret & KubeObject;
 
-/** The git identity a Checkout's credentials are: the bot's username and the leased token. */
-export interface LeasedCredentials {
-  username: string;
-  token: string;
-}
-
 const base64 = (value: string) => Buffer.from(value).toString('base64');
 
 export function desiredCredentialsSecret(
   co: LiveCheckout,
-  credentials: LeasedCredentials,
+  credentials: Record<string, string>,
 ): CredentialsSecret {
   // Objects listed from the API server carry no apiVersion and kind: the owner reference takes
   // them from the kind itself.
@@ -35,7 +29,7 @@ export function desiredCredentialsSecret(
         labels: { 'app.kubernetes.io/managed-by': 'rdev' },
       },
       type: 'Opaque',
-      data: { username: base64(credentials.username), token: base64(credentials.token) },
+      data: Object.fromEntries(Object.entries(credentials).map(([k, v]) => [k, base64(v)])),
     },
   );
 }

@@ -1,13 +1,14 @@
 // The Checkout reconciler: thin I/O around the pure desired.ts and status.ts, writing status once,
-// at the end of each pass. A Checkout is a lease: the branch is made, the bot gets write access,
+// at the end of each pass. A Checkout is a lease of the Project identity's write access: the branch is made,
 // and an access token is created under a name that status records first (one pass records the
 // name, the next creates the token), so that a crash at any point leaves a token the operator
 // knows about and revokes (at the TTL, on checkin, on deletion, by the finalizer). Gitea tokens
 // never expire by themselves: the Checkout is their expiry.
 import { CHECKOUTS } from '../../api/resources.ts';
 import type { LiveCheckout, LiveProject } from '../../api/v1alpha1/index.ts';
-import { readAdminSecret, requireKey } from '../../providers/admin.ts';
-import { type GiteaCheckoutClient, giteaCheckoutClient } from '../../providers/git/gitea-checkout.ts';
+import { type GiteaBranchClient, giteaBranchClient } from '../../providers/git/gitea-branches.ts';
+import { gitCredentials, type Identity, readIdentity } from '../../providers/git/gitea-identity.ts';
+import { type GiteaTokens, giteaTokens, replaceToken } from '../../providers/git/gitea-tokens.ts';
 import { readGiteaAccess } from '../../providers/index.ts';
 import { NotConfiguredError } from '../../providers/ports.ts';
 import { applyObject, applyStatus } from '../../runtime/apply.ts';
@@ -40,23 +41,31 @@ interface Outcome {
 }
 
 type Checkout = LiveCheckout & KubeObject;
+type Project = LiveProject & KubeObject;
+
+interface Forge {
+  git: GiteaBranchClient;
+  tokens: GiteaTokens;
+  identity: Identity;
+}
 
 export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
   const { client, config } = deps;
   const apply = { fieldManager: FIELD_MANAGER };
 
-  async function gitea(signal: AbortSignal): Promise<{ git: GiteaCheckoutClient; bot: string }> {
+  /**
+   * The forge as the Checkout's Project sees it: the operator's access for branches and pull
+   * requests, the Project's identity for tokens. Undefined while the Project has no identity yet.
+   */
+  async function connect(project: Project | undefined, signal: AbortSignal): Promise<Forge | undefined> {
     const access = await readGiteaAccess(client, config);
-    const bot = await readAdminSecret(
-      client,
-      config.git.checkoutBotSecret,
-      'Checkout bot',
-      'checkout-bot-secret',
-    );
-    const key = (name: string) =>
-      requireKey(bot, name, 'Checkout bot', config.git.checkoutBotSecret, 'checkout-bot-secret');
-    const account = { username: key('username'), password: key('password') };
-    return { git: giteaCheckoutClient(access, account, signal), bot: account.username };
+    const identity = project && (await readIdentity(client, project));
+    if (!identity) return undefined;
+    return {
+      git: giteaBranchClient(access, signal),
+      tokens: giteaTokens(access, identity, signal),
+      identity,
+    };
   }
 
   /** The pass's one status write, and an Event when the phase changed. */
@@ -71,9 +80,10 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
     if (!cached) return undefined;
     const now = (deps.now ?? (() => new Date()))();
 
-    let forge: { git: GiteaCheckoutClient; bot: string };
+    const project = deps.projects.get(`${cached.metadata.namespace}/${cached.spec.projectRef.name}`);
+    let forge: Forge | undefined;
     try {
-      forge = await gitea(signal);
+      forge = await connect(project, signal);
     } catch (err) {
       if (!(err instanceof NotConfiguredError)) throw err;
       if (isBeingDeleted(cached)) {
@@ -85,13 +95,15 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       await writeStatus(cached, { kind: 'NotConfigured', message: err.message }, now);
       return { requeueAfter: NOT_CONFIGURED_MS };
     }
-    const { git, bot } = forge;
 
-    /** Revokes the token on record; true when this call revoked it. */
+    /**
+     * Revokes the token on record; true when this call revoked it. Without the identity (the
+     * Project and its user are gone) there is nothing left to revoke: the user's tokens went with it.
+     */
     const revoke = async (co: Checkout) => {
       const token = co.status?.token;
       if (!token || token.revoked) return false;
-      await git.deleteToken(token.name);
+      if (forge) await forge.tokens.delete(token.name);
       return true;
     };
 
@@ -109,12 +121,12 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       return undefined;
     }
 
-    const project = deps.projects.get(`${co.metadata.namespace}/${co.spec.projectRef.name}`);
     const repo = repoOf(project?.status?.repo);
-    if (!repo) {
+    if (!repo || !forge) {
       await writeStatus(co, { kind: 'WaitingForRepository' }, now);
       return { requeueAfter: WAIT_MS };
     }
+    const { git, tokens, identity } = forge;
     const branch = branchOf(co);
     const expires = expiresAt(co);
     let revoked = false;
@@ -123,7 +135,6 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       if (!(await git.ensureBranch(repo.owner, repo.name, branch, co.spec.baseBranch))) {
         return { observed: { kind: 'BaseBranchNotFound', repo }, result: { requeueAfter: BASE_BRANCH_MS } };
       }
-      await git.grantBotWrite(repo.owner, repo.name);
       if (!co.status?.token) {
         // On record before it exists: this pass ends with the name in status, whose update wakes
         // the next pass (index.ts); whatever happens meanwhile, the token will be found and revoked.
@@ -131,10 +142,13 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       }
       if (!deps.secrets.get(`${co.metadata.namespace}/${secretNameOf(co)}`)) {
         // A token of that name from an interrupted attempt has no stored value: replace it.
-        const tokenName = tokenNameOf(co);
-        await git.deleteToken(tokenName);
-        const token = await git.createToken(tokenName);
-        await applyObject(client, SECRETS, desiredCredentialsSecret(co, { username: bot, token }), apply);
+        const token = await replaceToken(tokens, tokenNameOf(co));
+        await applyObject(
+          client,
+          SECRETS,
+          desiredCredentialsSecret(co, gitCredentials(identity, token)),
+          apply,
+        );
       }
       return {
         observed: { kind: 'Leased', repo },
@@ -147,12 +161,17 @@ export function checkoutReconciler(deps: CheckoutDeps): Reconciler {
       const recorded = co.status?.pullRequest;
       const pr = recorded
         ? await git.getPullRequest(repo.owner, repo.name, recorded.number)
-        : await git.ensurePullRequest(repo.owner, repo.name, {
-            head: branch,
-            base: co.spec.baseBranch,
-            title: checkin.title,
-            body: checkin.body,
-          });
+        : await git.ensurePullRequest(
+            repo.owner,
+            repo.name,
+            {
+              head: branch,
+              base: co.spec.baseBranch,
+              title: checkin.title,
+              body: checkin.body,
+            },
+            identity.username,
+          );
       if (!pr?.number) return { observed: { kind: 'CheckedIn', pullRequest: undefined } };
       const pullRequest = {
         number: pr.number,

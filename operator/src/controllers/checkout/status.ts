@@ -56,7 +56,7 @@ export type Observation =
   | { kind: 'BaseBranchNotFound'; repo: RepoView }
   /** The token's name is now on record; the next pass creates the token. */
   | { kind: 'Leasing' }
-  /** The branch exists, the bot may write to it, and the credentials Secret holds the token. */
+  /** The branch exists and the credentials Secret holds a token of the Project's identity. */
   | { kind: 'Leased'; repo: RepoView }
   /** The TTL has passed; the token is revoked. */
   | { kind: 'Expired' }

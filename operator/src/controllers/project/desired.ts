@@ -11,6 +11,7 @@ import type { OperatorConfig } from '../../config.ts';
 import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { Json } from '../../runtime/client.ts';
+import { cloneContainer, gitEnv, type PodGit } from './git.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
 
 /** What the reconciler found out about the agent's credentials. */
@@ -170,6 +171,8 @@ export function desiredPod(
   envSecrets: string[] = [],
   /** Changes with every password rotation, so that the Pod restarts with the new one. */
   credentialsVersion = '/',
+  /** The repository and the workspace's token: the Pod clones it on first start and can push. */
+  git?: PodGit,
 ): Json<k8s.V1Pod> | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
@@ -190,9 +193,31 @@ export function desiredPod(
           valueFrom: { secretKeyRef: { name: credentials.secret, key } },
         }))
       : []),
+    ...(git ? gitEnv(git) : []),
     // the user's own variables last: they may override the ones above
     ...(project.spec.workspace.env ?? []),
   ];
+  const container: Json<k8s.V1Container> = {
+    name: WORKSPACE_CONTAINER,
+    image: project.spec.workspace.image ?? provider.image(config),
+    command: provider.command,
+    workingDir: WORKSPACE_MOUNT,
+    ...(envSecrets.length > 0 ? { envFrom: envSecrets.map((name) => ({ secretRef: { name } })) } : {}),
+    env,
+    ports: [{ name: 'preview', containerPort: project.spec.workspace.previewPort, protocol: 'TCP' }],
+    resources: project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    volumeMounts: [
+      { name: 'workspace', mountPath: WORKSPACE_MOUNT },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
   return owned(project, {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -215,29 +240,8 @@ export function desiredPod(
         fsGroup: WORKSPACE_UID,
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      containers: [
-        {
-          name: WORKSPACE_CONTAINER,
-          image: project.spec.workspace.image ?? provider.image(config),
-          command: provider.command,
-          workingDir: WORKSPACE_MOUNT,
-          ...(envSecrets.length > 0 ? { envFrom: envSecrets.map((name) => ({ secretRef: { name } })) } : {}),
-          env,
-          ports: [{ name: 'preview', containerPort: project.spec.workspace.previewPort, protocol: 'TCP' }],
-          resources: project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            runAsNonRoot: true,
-            capabilities: { drop: ['ALL'] },
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          volumeMounts: [
-            { name: 'workspace', mountPath: WORKSPACE_MOUNT },
-            { name: 'tmp', mountPath: '/tmp' },
-          ],
-        },
-      ],
+      ...(git ? { initContainers: [cloneContainer(container, git, WORKSPACE_MOUNT)] } : {}),
+      containers: [container],
       volumes: [
         { name: 'workspace', persistentVolumeClaim: { claimName: workspaceName(name) } },
         { name: 'tmp', emptyDir: {} },

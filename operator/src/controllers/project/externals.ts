@@ -1,4 +1,4 @@
-// A Project's external resources (repository, CI, database, cache, DNS), driven through the
+// A Project's external resources (repository, git identity, CI, database, cache, DNS), driven through the
 // generic sub-reconciler; this file maps their outcomes onto the Project: status fields,
 // conditions, workspace env.
 
@@ -15,11 +15,13 @@ import {
   reconcileExternal,
 } from '../../providers/external.ts';
 import type { RepoIds } from '../../providers/git/gitea.ts';
+import type { IdentityIds } from '../../providers/git/gitea-identity.ts';
 import type { ConditionUpdate } from '../../runtime/conditions.ts';
 import type { ExternalStatus } from './status.ts';
 
 export interface ProjectExternals {
   repo: ExternalResource<RepoIds>;
+  identity: ExternalResource<IdentityIds>;
   ci: ExternalResource<CIIds>;
   database: ExternalResource<DatabaseIds>;
   cache: ExternalResource<CacheIds>;
@@ -46,14 +48,16 @@ export async function reconcileExternals(
   log?: ExternalLog,
 ): Promise<ExternalsOutcome> {
   const repo = await reconcileExternal(externals.repo, project, signal, log);
-  // CI registers the repository just made: it reads it from status, which is written later.
+  // CI and the identity need the repository just made: they read it from status, written later.
   const withRepo = repo.ids ? { ...project, status: { ...project.status, repo: repo.ids } } : project;
+  const identity = await reconcileExternal(externals.identity, withRepo, signal, log);
   const ci = await reconcileExternal(externals.ci, withRepo, signal, log);
   const db = await reconcileExternal(externals.database, project, signal, log);
   const cache = await reconcileExternal(externals.cache, project, signal, log);
   const dns = await reconcileExternal(externals.dns, project, signal, log);
   const outcomes: [{ condition: string }, ExternalOutcome<unknown>][] = [
     [externals.repo, repo],
+    [externals.identity, identity],
     [externals.ci, ci],
     [externals.database, db],
     [externals.cache, cache],
@@ -65,6 +69,7 @@ export async function reconcileExternals(
     retired: outcomes.flatMap(([r, o]) => (o.condition ? [] : [r.condition])),
     status: {
       repo: repo.ids,
+      gitIdentity: identity.ids,
       ci: ci.ids?.repoId === undefined ? undefined : { repoId: ci.ids.repoId },
       database: db.ids && { ...db.ids, passwordRotation: db.rotation },
       cache: cache.ids && { ...cache.ids, passwordRotation: cache.rotation },
@@ -97,5 +102,6 @@ export async function finalizeExternals(
   await finalizeExternal(externals.ci, project, signal);
   await finalizeExternal(externals.cache, project, signal);
   await finalizeExternal(externals.database, project, signal);
+  await finalizeExternal(externals.identity, project, signal);
   await finalizeExternal(externals.repo, project, signal);
 }

@@ -18,6 +18,7 @@ import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
 import { type PodView, projectStatus } from './status.ts';
+import { workspaceGit } from './workspace-git.ts';
 
 /** A Secret as cached by the operator: its key names only, never its values. */
 export type SecretView = KubeObject & { dataKeys: string[] };
@@ -75,10 +76,11 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     let failure: unknown;
     try {
       await applyChildren(deps, project);
+      const git = await workspaceGit(deps, project, externals, signal);
       pod = await reconcilePod(
         deps,
         project,
-        desiredPod(project, config, credentials, externals.envSecrets, externals.credentialsVersion),
+        desiredPod(project, config, credentials, externals.envSecrets, externals.credentialsVersion, git),
       );
     } catch (err) {
       failure = err;

@@ -16,8 +16,11 @@ import { serviceName } from './names.ts';
 export type PodView = Pod;
 
 /** The status fields the external resources own. */
-export type ExternalStatus = Pick<ProjectStatus, 'repo' | 'ci' | 'database' | 'cache' | 'dns'>;
-export const EXTERNAL_STATUS_FIELDS = ['repo', 'ci', 'database', 'cache', 'dns'] as const;
+export type ExternalStatus = Pick<
+  ProjectStatus,
+  'repo' | 'gitIdentity' | 'ci' | 'database' | 'cache' | 'dns'
+>;
+export const EXTERNAL_STATUS_FIELDS = ['repo', 'gitIdentity', 'ci', 'database', 'cache', 'dns'] as const;
 
 export interface Observed {
   pod: PodView | undefined;

@@ -7,10 +7,12 @@
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
+import { hasFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, type Pod } from '../../runtime/resources.ts';
 import { CONTROLLER_UID_INDEX, type Store } from '../../runtime/store.ts';
 import { projectKeyOf } from '../../shared/project-index.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
+import { GIT_TOKEN_FINALIZER, runnerGitSecretName } from '../project/git.ts';
 import { workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import { workspaceTemplate } from '../session/desired.ts';
@@ -65,7 +67,13 @@ export function runnerClaims(deps: ClaimDeps) {
 
   /** Claims an idle runner for the attempt; undefined when none is idle or every try lost a race. */
   async function claimIdle(project: LiveProject, claim: Claim): Promise<string | undefined> {
-    const idle = runnersOf(deps.pods, project.metadata.uid);
+    // A runner lent a git token is ready for work once the token's Secret exists (a kubelet would
+    // not have started it before; the cache may show it Ready a moment earlier).
+    const idle = runnersOf(deps.pods, project.metadata.uid).filter(
+      (p) =>
+        !hasFinalizer(p, GIT_TOKEN_FINALIZER) ||
+        deps.secrets.get(`${p.metadata.namespace}/${runnerGitSecretName(p.metadata.name)}`) !== undefined,
+    );
     for (let runner = pickIdle(idle, promisedNames()); runner; runner = pickIdle(idle, promisedNames())) {
       const name = runner.metadata.name;
       promised.set(name, now() + PROMISE_MS);

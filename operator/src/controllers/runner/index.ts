@@ -11,6 +11,7 @@ import type { LiveWorkItem } from '../../shared/work-phases.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import { isRunner, PROJECT_LABEL } from './names.ts';
 import { runnerPoolReconciler } from './reconcile.ts';
+import { holdsToken, runnerTokenReconciler } from './token.ts';
 
 export function registerRunnerController(manager: Manager, config: OperatorConfig): void {
   const items = manager.informer<LiveWorkItem>(WORK_ITEMS).store;
@@ -32,6 +33,19 @@ export function registerRunnerController(manager: Manager, config: OperatorConfi
         pods: manager.informer<Pod>(PODS).store,
         secrets: manager.informer<SecretView>(SECRETS).store,
         itemsOf: (key) => items.byIndex(PROJECT_INDEX, key),
+      }),
+    );
+  manager
+    .controller('runner-token')
+    .for(PODS, [(e) => holdsToken(e.obj)])
+    .withWorkers(config.workers)
+    .complete(
+      runnerTokenReconciler({
+        client: manager.client,
+        config,
+        projects: manager.informer<LiveProject>(PROJECTS).store,
+        pods: manager.informer<Pod>(PODS).store,
+        secrets: manager.informer<SecretView>(SECRETS).store,
       }),
     );
 }

@@ -17,6 +17,7 @@ import type { SecretView } from '../project/reconcile.ts';
 import { runnerClaims } from '../runner/claim.ts';
 import { registerRunnerController } from '../runner/index.ts';
 import { itemReconciler } from './item.ts';
+import { pullRequestOpener } from './pull-request.ts';
 import { IDEMPOTENCY_INDEX, POOL_KEY, scheduler } from './scheduler.ts';
 
 const WORKER_INDEX = 'worker';
@@ -115,6 +116,11 @@ export function registerWorkControllers(manager: Manager, config: OperatorConfig
         fieldManager: manager.fieldManager,
         events: manager.events,
         poolSynced: () => leases.hasSynced,
+        openPullRequest: pullRequestOpener({
+          client: manager.client,
+          config,
+          projects: manager.informer<LiveProject>(PROJECTS).store,
+        }),
       }),
     );
 

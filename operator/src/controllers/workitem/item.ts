@@ -3,6 +3,7 @@
 //   - cancel on an item no worker holds → Cancelled;
 //   - an item bound to a worker that is lost (its Lease expired) → a failed attempt: Queued again
 //     (or Failed when no attempts are left); the worker fences itself before that can happen;
+//   - a succeeded item that pushed its work gets its pull request (opened as the Project's identity);
 //   - a finished item is deleted ttlSecondsAfterFinished after it finished.
 // Workers write Running and the outcome; this controller never touches an item a live worker holds.
 import { WORK_ITEMS } from '../../api/resources.ts';
@@ -15,6 +16,7 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { Store } from '../../runtime/store.ts';
 import { isBound, isFinished, isWaiting, type LiveWorkItem } from '../../shared/work-phases.ts';
 import type { WorkerPool } from '../../shared/worker-pool.ts';
+import { needsPullRequest, type OpenPullRequest } from './pull-request.ts';
 import { IDEMPOTENCY_INDEX } from './scheduler.ts';
 
 export interface ItemDeps {
@@ -25,6 +27,7 @@ export interface ItemDeps {
   events: EventRecorder;
   /** True once the worker Leases are cached: before that every worker would look lost. */
   poolSynced: () => boolean;
+  openPullRequest: OpenPullRequest;
   now?: () => Date;
 }
 
@@ -39,6 +42,17 @@ export function itemReconciler(deps: ItemDeps) {
     const duplicate = duplicateStatus(item, at);
     if (duplicate && !isNoop(item.status, duplicate))
       return write(item, duplicate, 'Duplicate', 'a WorkItem with the same idempotencyKey ran or runs');
+
+    if (needsPullRequest(item)) {
+      const pullRequest = await deps.openPullRequest(item);
+      const git = { ...item.status?.git, pullRequest };
+      return write(
+        item,
+        { git },
+        'PullRequestOpened',
+        `pull request #${pullRequest.number}: ${pullRequest.url}`,
+      );
+    }
 
     if (isFinished(item)) {
       const remaining = ttlRemainingMs(item, at) ?? 0;
