@@ -71,7 +71,8 @@ test-integration: deps ## integration tier (brings the local plane and services 
 	vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
 
 .PHONY: cluster-up
-cluster-up: ## build (once, cached) and start the local control plane
+# deps: the plane's kwok-env (hack/kwok-env.ts) runs on the npm dependencies.
+cluster-up: deps ## build (once, cached) and start the local control plane
 	hack/cluster.sh up
 
 .PHONY: cluster-down

@@ -14,7 +14,13 @@ exec 9>"$cache/plane/.build.lock"
 flock 9
 
 want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
-complete() { for b in "${want[@]}"; do [ -x "$out/$b" ] || return 1; done; [ -s "$out/kwok-stages.yaml" ]; }
+# Besides the binaries: kwok's stages and the CRD of its per-Pod Exec (added later: a cache made
+# before it lacks the file, so complete() fails and the build below adds just that).
+data=(kwok-stages.yaml kwok-crd-execs.yaml)
+complete() {
+  for b in "${want[@]}"; do [ -x "$out/$b" ] || return 1; done
+  for f in "${data[@]}"; do [ -s "$out/$f" ] || return 1; done
+}
 if complete; then echo "$out"; exit 0; fi
 
 command -v go >/dev/null || { echo "build-plane: Go is required (https://go.dev/dl); none found on PATH" >&2; exit 1; }
@@ -59,6 +65,13 @@ if [ ! -s "$out/kwok-stages.yaml" ]; then
            pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
     echo "---"; cat "$stages/$f.yaml"
   done > "$out/kwok-stages.yaml.tmp" && mv "$out/kwok-stages.yaml.tmp" "$out/kwok-stages.yaml"
+fi
+if [ ! -s "$out/kwok-crd-execs.yaml" ]; then
+  # The Exec kind (per-Pod exec settings: the Pod's environment, see hack/kwok-env.ts), which kwok
+  # reads from the API server with --enable-crds=Exec.
+  crds="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/crd/bases"
+  [ -d "$crds" ] || go mod download "sigs.k8s.io/kwok@$KWOK_VERSION" >&2
+  cp "$crds/kwok.x-k8s.io_execs.yaml" "$out/kwok-crd-execs.yaml.tmp" && mv "$out/kwok-crd-execs.yaml.tmp" "$out/kwok-crd-execs.yaml"
 fi
 
 if ! complete; then

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
-# (one fake Node whose pods become Running and whose exec/logs run locally), on loopback only.
+# (one fake Node whose pods become Running and whose exec/logs run locally), on loopback only, and
+# kwok-env (hack/kwok-env.ts), which does a kubelet's part kwok skips: it resolves each Pod's env
+# from its Secrets and ConfigMaps for the commands exec'd in it, and holds the Pod Pending until
+# every reference resolves.
 #
 #   hack/cluster.sh up       build once (cached), start what is not running, print `export KUBECONFIG=…`
 #   hack/cluster.sh down     stop what `up` started (the state in .cluster/ stays for the next `up`)
@@ -13,7 +16,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 dir=${RDEV_CLUSTER_DIR:-$root/.cluster}
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-env)
+# Set on Pods by kwok-env once their env resolved; kwok's pod-ready stage waits for it.
+env_annotation=kwok.rdev.dev/env
 
 log_prefix=cluster
 # shellcheck source=lib.sh
@@ -75,6 +80,26 @@ EOF
   chmod 600 "$dir/kubeconfig"
 }
 
+# kwok's stages with one change: pod-ready also requires the annotation kwok-env sets, so that a Pod
+# whose env references a missing Secret or key stays Pending (a kubelet's CreateContainerConfigError).
+# Made per plane from the cached stages, which other checkouts sharing the cache use unchanged.
+write_kwok_stages() {
+  awk -v key=".metadata.annotations[\"$env_annotation\"]" '
+    /^---/ { in_ready = 0 }
+    /^  name: pod-ready$/ { in_ready = 1 }
+    { print }
+    in_ready && !done && /^ *matchExpressions:$/ {
+      indent = substr($0, 1, match($0, /[^ ]/) - 1)
+      print indent "- key: '"'"'" key "'"'"'"
+      print indent "  operator: '"'"'Exists'"'"'"
+      done = 1
+    }
+    END { exit done ? 0 : 1 }
+  ' "$dir/bin/kwok-stages.yaml" > "$dir/kwok-stages.yaml.tmp" ||
+    die "no pod-ready stage with matchExpressions in $dir/bin/kwok-stages.yaml"
+  mv "$dir/kwok-stages.yaml.tmp" "$dir/kwok-stages.yaml"
+}
+
 write_kwok_config() {
   mkdir -p "$dir/kwok-home" "$dir/pod-logs"
   # Exec runs the requested command on this machine; logs stream one shared file (tests append to
@@ -134,12 +159,22 @@ start_component() {
       start kube-scheduler "$b/kube-scheduler" --kubeconfig="$dir/kubeconfig" --leader-elect=false \
         --secure-port=0 --kube-api-qps=200 --kube-api-burst=400 ;;
     kwok)
+      # kwok reads per-Pod Exec objects (written by kwok-env) from the API server: the kind first.
+      kubectl_ apply --server-side -f "$b/kwok-crd-execs.yaml" >/dev/null
+      kubectl_ wait --for=condition=Established crd/execs.kwok.x-k8s.io --timeout=60s >/dev/null
       HOME="$dir/kwok-home" start kwok "$b/kwok" --kubeconfig="$dir/kubeconfig" \
-        --config="$b/kwok-stages.yaml" --config="$dir/kwok.yaml" \
+        --config="$dir/kwok-stages.yaml" --config="$dir/kwok.yaml" --enable-crds=Exec \
         --manage-all-nodes=true --node-name=localhost --node-ip=127.0.0.1 --node-port="$KWOK_PORT" \
         --server-address="127.0.0.1:$KWOK_PORT" \
         --tls-cert-file="$pki/admin.crt" --tls-private-key-file="$pki/admin.key" \
         --node-lease-duration-seconds=40 ;;
+    kwok-env)
+      [ -d "$root/node_modules/@kubernetes/client-node" ] || die "kwok-env needs the npm dependencies: make deps"
+      local node; node=$("$here/ensure-node.sh")/node
+      rm -f "$dir/pids/kwok-env.ready"
+      start kwok-env "$node" "$here/kwok-env.ts" --kubeconfig="$dir/kubeconfig" \
+        --annotation="$env_annotation" --ready-file="$dir/pids/kwok-env.ready"
+      wait_for kwok-env 60 kwok_env_ready ;;
   esac
 }
 
@@ -177,6 +212,14 @@ volumeBindingMode: Immediate
 EOF
 }
 
+kwok_env_ready() { # its caches are filled; a start that fails is reported at once, not after the timeout
+  running kwok-env || die "kwok-env exited (log: $dir/logs/kwok-env.log)"
+  [ -e "$dir/pids/kwok-env.ready" ]
+}
+
+# A kwok started by an older cluster.sh reads no Exec objects and does not wait for kwok-env.
+kwok_current() { ps -o args= -p "$(pid_of kwok)" 2>/dev/null | grep -q -- '--enable-crds=Exec'; }
+
 default_service_account() { kubectl_ get serviceaccount default -n default >/dev/null 2>&1; }
 
 all_running() { for c in "${components[@]}"; do running "$c" || return 1; done; }
@@ -206,10 +249,11 @@ cmd_up() {
   fi
   bins=$("$here/build-plane.sh")
   mkdir -p "$dir/bin"
-  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages.yaml; do
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwok-stages.yaml kwok-crd-execs.yaml; do
     ln -sfn "$bins/$b" "$dir/bin/$b"
   done
-  ensure_ports; ensure_pki; write_kubeconfig; write_kwok_config
+  ensure_ports; ensure_pki; write_kubeconfig; write_kwok_config; write_kwok_stages
+  if running kwok && ! kwok_current; then log "restarting kwok with the Exec kind and gated stages"; stop kwok; fi
   for c in "${components[@]}"; do running "$c" || start_component "$c"; done
   ensure_node
   ensure_storage_class

@@ -23,8 +23,7 @@ let agentBin = '';
 
 beforeAll(async () => {
   // The agent's CLI, stood in for by a script that echoes its command line and model. (Its key
-  // reaches the runner through the Pod's env, which kwok's exec on this machine does not apply:
-  // the test reads that from the runner Pod instead.)
+  // reaches the runner through the Pod's env: the test reads that from the runner Pod.)
   agentBin = await mkdtemp(join(tmpdir(), 'rdev-agent-'));
   await writeFile(
     join(agentBin, 'agent'),
