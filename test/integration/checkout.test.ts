@@ -9,7 +9,7 @@ import { CHECKOUTS, PROJECTS } from '../../operator/src/api/resources.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { PROJECT_SPEC } from '../support/manifests.ts';
 import { git, withClone } from './support/git.ts';
-import { giteaAdmin, giteaServer, useGiteaBot, useGiteaOrg } from './support/gitea.ts';
+import { giteaAdmin, giteaServer, identityTokens, projectIdentity, useGiteaOrg } from './support/gitea.ts';
 import { createAgentSecret, createSecret, eventually, kubeConfig, readSecret } from './support/kube.ts';
 import { useOperatorNamespace, useOperatorProcess } from './support/operator.ts';
 import { seededRandom } from './support/random.ts';
@@ -34,21 +34,17 @@ const operatorArgs = (namespace: string) => [
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${namespace}/gitea`,
   `--gitea-organization=${org.name}`,
-  `--checkout-bot-secret=${namespace}/bot`,
   '--checkout-poll-seconds=1',
 ];
 // The chaos test's operator outlives the namespace, to finalize.
 const operator = useOperatorProcess(() => ns.name, operatorArgs);
 const ns = useOperatorNamespace('rdev-co', operatorArgs);
-// Removed before the namespace goes: the bot last.
-const bot = useGiteaBot();
 const org = useGiteaOrg('rdev-co');
 const checkouts = rdevKind<Obj>(client, CHECKOUTS, ns, { spec: { projectRef: { name: 'shop' } } });
 
 beforeAll(async () => {
   await createAgentSecret(ns.name);
   await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
-  await createSecret(ns.name, 'bot', bot);
   const projects = rdevKind(client, PROJECTS, ns, { spec: PROJECT_SPEC });
   await projects.create('shop', { template: { name: 'go-api' } });
   await projects.phase('shop', 'Ready', 90_000);
@@ -62,14 +58,8 @@ async function credentials(co: Obj): Promise<{ username: string; token: string }
 const canRead = (cloneURL: string, auth: { username: string; token: string }) =>
   git(tmpdir(), auth, 'ls-remote', cloneURL).ok;
 
-/** The bot's tokens that exist in Gitea, by name. */
-async function botTokens(): Promise<string[]> {
-  const res = await fetch(`${gitea.url}/api/v1/users/${bot.username}/tokens?limit=50`, {
-    headers: { authorization: `Basic ${Buffer.from(`${bot.username}:${bot.password}`).toString('base64')}` },
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { name: string }[]).map((t) => t.name);
-}
+/** The tokens of the Project's identity that exist in Gitea, by name. */
+const botTokens = async () => identityTokens(await projectIdentity(client, ns.name, 'shop'));
 
 /** Clones the Checkout's branch with its token, commits a file and pushes it. */
 function pushCommit(co: Obj, auth: { username: string; token: string }, file: string) {
@@ -123,7 +113,7 @@ describe('a Checkout', () => {
     expect(co.status).toMatchObject({ branch: 'checkout/login-page', credentialsSecret: expect.any(String) });
     expect(co.metadata.finalizers).toContain('rdev.dev/checkout-token');
     const auth = await credentials(co);
-    expect(auth.username).toBe(bot.username);
+    expect(auth.username).toBe((await projectIdentity(client, ns.name, 'shop')).username);
     pushCommit(co, auth, 'login.md');
 
     await checkouts.patchSpec('login-page', { checkin: { title: 'Add a login page' } });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../operator/src/webhooks/signature.ts';
-import { giteaServer, useGiteaBot, useGiteaOrg } from './support/gitea.ts';
+import { giteaServer, useGiteaOrg } from './support/gitea.ts';
 import { createAgentSecret, createSecret, eventually, uniqueName } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
 import { attemptsBefore, useReceiver } from './support/receiver.ts';
@@ -24,11 +24,8 @@ const ns = useOperatorNamespace('rdev-shim-e2e', (n) => [
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${n}/gitea`,
   `--gitea-organization=${org.name}`,
-  `--checkout-bot-secret=${n}/bot`,
   '--checkout-poll-seconds=1',
 ]);
-// Removed before the namespace goes: the bot last.
-const bot = useGiteaBot();
 const org = useGiteaOrg('rdev-shim');
 const shim = useShim(() => ns.name);
 
@@ -50,7 +47,6 @@ const phaseOf = (path: string, phase: string, timeoutMs = 90_000) =>
 beforeAll(async () => {
   await createAgentSecret(ns.name);
   await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
-  await createSecret(ns.name, 'bot', bot);
   spawnWorker(ns.name, 'shim-worker', ['--capacity=2', '--output-flush-seconds=0.2']);
 });
 

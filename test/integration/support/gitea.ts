@@ -1,10 +1,11 @@
-// The harness's Gitea for a test file: its admin's API client, and an organisation (and a bot
-// user, for Checkouts) made before the file's tests and removed, with every repository in it,
-// after them.
+// The harness's Gitea for a test file: its admin's API client, an organisation made before the
+// file's tests and removed, with every repository in it, after them, and a Project's identity.
 import { giteaApi } from 'gitea-js';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { PROJECTS } from '../../../operator/src/api/resources.ts';
+import type { KubeClient, KubeObject } from '../../../operator/src/runtime/client.ts';
 import type { GitAuth } from './git.ts';
-import { uniqueName } from './kube.ts';
+import { readSecret, uniqueName } from './kube.ts';
 
 export const giteaServer = () => inject('services').gitea;
 
@@ -44,23 +45,29 @@ export function useGiteaOrg(
   return org;
 }
 
-/**
- * A Gitea user the operator leases Checkout tokens as (its password in a Secret), deleted after
- * the file's tests. Call it before useGiteaOrg, so that the organisation goes first.
- */
-export function useGiteaBot(): { readonly username: string; readonly password: string } {
-  const api = giteaAdmin();
-  const bot = { username: uniqueName('rdev-bot'), password: `pw-${uniqueName('x')}-A1!` };
-  beforeAll(async () => {
-    await api.admin.adminCreateUser({
-      username: bot.username,
-      password: bot.password,
-      email: `${bot.username}@rdev.test`,
-      must_change_password: false,
-    });
+/** The Project's git identity: its Gitea user and password, from its Secret (status.gitIdentity). */
+export async function projectIdentity(
+  client: KubeClient,
+  namespace: string,
+  project: string,
+): Promise<{ username: string; password: string }> {
+  const p = await client.get<KubeObject & { status?: { gitIdentity?: { secretName?: string } } }>(
+    PROJECTS,
+    namespace,
+    project,
+  );
+  const data = await readSecret(namespace, p.status?.gitIdentity?.secretName ?? '');
+  if (!data.username || !data.password)
+    throw new Error(`Project ${namespace}/${project} has no identity yet`);
+  return { username: data.username, password: data.password };
+}
+
+/** The names of a Gitea user's tokens (as that user: only it may list them). */
+export async function identityTokens(user: { username: string; password: string }): Promise<string[]> {
+  const auth = Buffer.from(`${user.username}:${user.password}`).toString('base64');
+  const res = await fetch(`${giteaServer().url}/api/v1/users/${user.username}/tokens?limit=50`, {
+    headers: { authorization: `Basic ${auth}` },
   });
-  afterAll(async () => {
-    await api.admin.adminDeleteUser(bot.username).catch(() => undefined);
-  });
-  return bot;
+  if (res.status !== 200) throw new Error(`listing ${user.username}'s tokens answered ${res.status}`);
+  return ((await res.json()) as { name: string }[]).map((t) => t.name);
 }
