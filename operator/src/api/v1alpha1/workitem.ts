@@ -85,10 +85,10 @@ export const workItemSpec = withRules(
           .object({
             baseBranch: branchName(
               'Branch a new branch starts from (default: the repository’s default branch).',
-            ),
+            ).optional(),
             branch: branchName(
               'Branch the item works on (default rdev/<item name>): checked out when it exists, so that later items build on earlier ones, else started from baseBranch.',
-            ),
+            ).optional(),
             commit: z.boolean().optional().meta({
               description:
                 'Commit and push what the item changed (default: true for agent items, false otherwise).',
