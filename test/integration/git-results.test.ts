@@ -209,7 +209,9 @@ describe('an agent WorkItem', () => {
     // Their commit is on the branch, the item's is not.
     const commits = await commitsAhead('shop', 'rdev/greet');
     expect(commits).toHaveLength(before + 1);
-    expect(commits[0]?.commit?.message).toContain('Theirs');
+    expect(commits.filter((c) => c.commit?.message?.startsWith('Theirs'))).toHaveLength(1);
+    expect(await fileOn('shop', 'rdev/greet', 'theirs.md')).toBe('theirs\n');
+    await expect(fileOn('shop', 'rdev/greet', 'raced.md')).rejects.toBeDefined();
   });
 });
 
@@ -259,6 +261,9 @@ describe('git identities and tokens', () => {
     const podName = running.status?.runner?.podName ?? '';
     const runner = await client.get<Pod>(PODS, ns.name, podName);
     expect(runner.metadata.finalizers).toContain('rdev.dev/git-token');
+    expect(await identityTokens(await projectIdentity(client, ns.name, 'shop'))).toContain(
+      runnerTokenName(runner),
+    );
     const env = runner.spec?.containers[0]?.env ?? [];
     expect(env.find((e) => e.name === 'RDEV_GIT_TOKEN')?.valueFrom?.secretKeyRef?.name).toBe(
       `${podName}-git`,
@@ -266,7 +271,13 @@ describe('git identities and tokens', () => {
     await succeeded('lent');
     await untilGone(() => client.get(PODS, ns.name, podName));
     const identity = await projectIdentity(client, ns.name, 'shop');
-    expect((await identityTokens(identity)).filter((t) => t.startsWith('rdev-runner-'))).toEqual([]);
+    const tokens = await identityTokens(identity);
+    expect(tokens).not.toContain(runnerTokenName(runner));
+    // The tokens left are the warm runners' (one each) and the workspace's.
+    const warm = (
+      await client.list<Pod>(PODS, ns.name, { labelSelector: 'rdev.dev/role=runner,rdev.dev/project=shop' })
+    ).items.map((p) => runnerTokenName(p));
+    expect(tokens.filter((t) => t !== 'rdev-workspace' && !warm.includes(t))).toEqual([]);
   });
 
   it('gives the workspace a clone of the repository, made by its init container', async () => {
