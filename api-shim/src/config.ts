@@ -60,6 +60,18 @@ export const shimConfig = z.object({
   workerNamespace: workerNamespaceField(
     "namespace of the workers' heartbeat Leases (the operator's --worker-namespace)",
   ),
+  workerOutputTokenFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("file holding the token of the workers' live output endpoints")
+    .meta({
+      option: {
+        flag: 'worker-output-token-file',
+        env: 'RDEV_WORKER_OUTPUT_TOKEN_FILE',
+        help: "file holding the token of the workers' live output (their --output-token-file), read at each use: GET /work/{id}/logs then streams lines as they are printed (unset: it follows the output tail in status)",
+      },
+    }),
   bootstrapKeySecret: z
     .string()
     .optional()

@@ -128,7 +128,13 @@ function envOf(container: Container, pod: { name: string; namespace: string }): 
       const field = e.valueFrom?.fieldRef?.fieldPath;
       return [
         e.name,
-        field === 'metadata.name' ? pod.name : field === 'metadata.namespace' ? pod.namespace : e.value,
+        field === 'metadata.name'
+          ? pod.name
+          : field === 'metadata.namespace'
+            ? pod.namespace
+            : field === 'status.podIP'
+              ? '10.0.0.7'
+              : e.value,
       ];
     }),
   );
@@ -164,6 +170,7 @@ const ALL_FEATURES = {
     replicas: 3,
     capacity: 4,
     runnerWaitSeconds: 60,
+    outputTokenSecret: 'rdev-output',
     commands: { build: 'make build', test: 'make test: all', deploy: 'make deploy' },
     resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '8Gi' } },
   },
@@ -334,6 +341,12 @@ describe('the chart', () => {
     // No Woodpecker configured: no token file, no Secret mounted.
     expect(workerConfig.ci.tokenFile).toBeUndefined();
     expect(podSpecOf(objects, 'worker').volumes?.filter((v) => v.secret)).toEqual([]);
+    // No live output: no token, and the workers accept no connections.
+    expect(workerConfig.outputTokenFile).toBeUndefined();
+    const workerPolicy = named(objects, 'NetworkPolicy').find(
+      (p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker',
+    );
+    expect(workerPolicy?.spec?.ingress).toEqual([]);
     const shim = containerOf(objects, 'shim');
     const shimEnv = envOf(shim, { name: 'shim-0', namespace: 'rdev-system' });
     expect(loadShimConfig(argsOf(shim, shimEnv), shimEnv)).toMatchObject({
@@ -396,15 +409,17 @@ describe('the chart', () => {
       },
     });
     const worker = containerOf(objects, 'worker');
-    const workerConfig = loadWorkerConfig(
-      worker.args.slice(1),
-      envOf(worker, { name: 'w-0', namespace: 'rdev-system' }),
-    );
+    const workerEnv = envOf(worker, { name: 'w-0', namespace: 'rdev-system' });
+    const workerConfig = loadWorkerConfig(argsOf(worker, workerEnv), workerEnv);
     expect(workerConfig).toMatchObject({
       capacity: 4,
       runnerWaitSeconds: 60,
       ci: { url: 'https://ci.example.dev', tokenFile: '/etc/rdev/woodpecker/WOODPECKER_TOKEN' },
       commands: { build: 'make build', test: 'make test: all', deploy: 'make deploy' },
+      // Live output: the token mounted, served on the health port at the Pod's address.
+      outputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
+      outputHost: '10.0.0.7',
+      healthAddr: ':8081',
     });
     // The token file is the WOODPECKER_TOKEN key of the Woodpecker Secret, mounted read-only.
     const pod = podSpecOf(objects, 'worker');
@@ -420,6 +435,46 @@ describe('the chart', () => {
     expect(loadShimConfig(argsOf(shim, shimEnv), shimEnv)).toMatchObject({
       bootstrapKeySecret: 'shim-bootstrap',
       trustProxy: true,
+      workerOutputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
+    });
+    // The same Secret's OUTPUT_TOKEN, mounted read-only into the workers and the shim.
+    for (const component of ['worker', 'shim']) {
+      const spec = podSpecOf(objects, component);
+      const tokenVolume = spec.volumes?.find((v) => v.secret?.secretName === 'rdev-output');
+      expect(tokenVolume?.secret?.items, component).toEqual([{ key: 'OUTPUT_TOKEN', path: 'OUTPUT_TOKEN' }]);
+      expect(containerOf(objects, component).volumeMounts).toContainEqual({
+        name: tokenVolume?.name,
+        mountPath: '/etc/rdev/output',
+        readOnly: true,
+      });
+    }
+    // Only the shim may connect to a worker, on its health port; with egress restricted, the
+    // shim may reach it.
+    const policyOf = (component: string) =>
+      named(objects, 'NetworkPolicy').find(
+        (p) => p.metadata.labels?.['app.kubernetes.io/component'] === component,
+      )?.spec as { ingress: unknown[]; egress: unknown[] } | undefined;
+    const shimPods = {
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'rdev',
+          'app.kubernetes.io/instance': 'rdev',
+          'app.kubernetes.io/component': 'shim',
+        },
+      },
+    };
+    expect(policyOf('worker')?.ingress).toEqual([
+      { ports: [{ port: 8081, protocol: 'TCP' }], from: [shimPods] },
+    ]);
+    expect(policyOf('shim')?.egress).toContainEqual({
+      ports: [{ port: 8081, protocol: 'TCP' }],
+      to: [
+        {
+          podSelector: {
+            matchLabels: { ...shimPods.podSelector.matchLabels, 'app.kubernetes.io/component': 'worker' },
+          },
+        },
+      ],
     });
   });
 

@@ -14,5 +14,5 @@ export interface ShimContext {
   keys: KeyStore;
   feed: EventFeed;
   pool: WorkerPool;
-  config: Pick<ShimConfig, 'namespace' | 'defaultNamespace'>;
+  config: Pick<ShimConfig, 'namespace' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'>;
 }

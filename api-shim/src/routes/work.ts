@@ -1,13 +1,16 @@
 // /work: the shared child routes, cancel, and logs — the item's output as server-sent events
-// (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes.
-import { isFinished, type LiveWorkItem } from '../../../operator/src/shared/work-phases.ts';
+// (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes; see
+// work-logs.ts for where the output comes from.
+import { z } from 'zod';
+import { parseOutputEventId } from '../../../operator/src/shared/live-output.ts';
+import { isFinished } from '../../../operator/src/shared/work-phases.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
 import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
 import { cached, current, namespaceFor, namespaceQuery, patchObject, present, presented } from './objects.ts';
-import { appendedText } from './output.ts';
+import { WorkLogs } from './work-logs.ts';
 
 export function workRoutes(ctx: ShimContext) {
   return [
@@ -36,46 +39,38 @@ export function workRoutes(ctx: ShimContext) {
       method: 'GET',
       url: '/work/:id/logs',
       summary:
-        'Stream a WorkItem’s output: server-sent events output ({data}) and phase ({phase}), then end ({phase, exitCode}) when it finishes',
+        'Stream a WorkItem’s output: server-sent events output ({data}; lines relayed live from its worker add stream and the id <attempt>:<seq>, resumable with Last-Event-ID) and phase ({phase}), then end ({phase, exitCode}) when it finishes',
       tag: 'work',
       scope: 'work:read',
       params: idParams,
-      query: namespaceQuery,
+      query: namespaceQuery.extend({
+        lastEventId: z
+          .string()
+          .max(32)
+          .optional()
+          .describe('the Last-Event-ID header, for clients that cannot set it'),
+      }),
       stream: true,
-      handler: async ({ params, query, principal, request, reply }) => {
+      handler: async ({ params, query, principal, request, reply, log }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const first = cached(ctx.cache, principal.key, 'WorkItem', namespace, params.id);
+        const header = request.headers['last-event-id'];
+        const resume = parseOutputEventId(
+          (typeof header === 'string' ? header : undefined) ?? query.lastEventId,
+        );
         const stream = new EventStream(request, reply);
-        let tail = '';
-        let phase: string | undefined;
-        let uid = first.metadata.uid;
-        const show = (item: LiveWorkItem, deleted: boolean) => {
-          const next = item.status?.outputTail ?? '';
-          // A new attempt starts a new output.
-          const added =
-            item.metadata.uid === uid && next.length >= tail.length ? appendedText(tail, next) : next;
-          uid = item.metadata.uid;
-          if (added) stream.send('output', { data: added });
-          tail = next;
-          const now = item.status?.phase;
-          if (now && now !== phase) stream.send('phase', { phase: now });
-          phase = now;
-          if (deleted || isFinished(item)) {
-            stream.send('end', { phase: deleted ? 'Deleted' : now, exitCode: item.status?.exitCode });
-            stream.end();
-          }
-        };
+        const logs = new WorkLogs({ ctx, stream, namespace, name: params.id, resume, log });
         const stop = ctx.feed.onChange((_kind, obj, deleted) => {
           if (
             obj.kind === 'WorkItem' &&
             obj.metadata.namespace === namespace &&
             obj.metadata.name === params.id
           ) {
-            show(obj, deleted);
+            logs.show(obj, deleted);
           }
         });
         stream.signal.addEventListener('abort', stop, { once: true });
-        show(first, false);
+        logs.show(first, false);
         if (stream.closed) stop();
       },
     }),

@@ -70,6 +70,21 @@ seccompProfile:
 
 {{/* POD_NAME and POD_NAMESPACE from the downward API: the lease holder identity, the worker's
      name and the namespace of Leases and the shim's Secrets. */}}
+{{/* The mounted token of the workers' live output (worker.outputTokenSecret), in the worker and the shim. */}}
+{{- define "rdev.outputTokenFile" -}}
+/etc/rdev/output/OUTPUT_TOKEN
+{{- end }}
+
+{{- define "rdev.outputTokenVolume" -}}
+# Only the token's key; a Secret without it keeps the Pod from starting (said in its Events).
+- name: output-token
+  secret:
+    secretName: {{ .Values.worker.outputTokenSecret }}
+    items: [{key: OUTPUT_TOKEN, path: OUTPUT_TOKEN}]
+    # 0440 (decimal here, as YAML 1.1 and 1.2 both read it): root and the Pod's fsGroup.
+    defaultMode: 288
+{{- end }}
+
 {{- define "rdev.downwardEnv" -}}
 - name: POD_NAME
   valueFrom:

@@ -116,6 +116,30 @@ export const workerConfig = z.object({
         default: 5,
       },
     }),
+  outputTokenFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('file holding the bearer token of the live output endpoint')
+    .meta({
+      option: {
+        flag: 'output-token-file',
+        env: 'RDEV_OUTPUT_TOKEN_FILE',
+        help: "file holding the token the shim presents to read running items' output live from /output on --health-addr (read at each request; unset: no live output, the shim follows the output tail in status)",
+      },
+    }),
+  outputHost: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or a DNS name')
+    .optional()
+    .describe('address at which the shim reaches this worker')
+    .meta({
+      option: {
+        flag: 'output-host',
+        env: 'RDEV_OUTPUT_HOST',
+        help: "IP address or DNS name at which the shim reaches this worker's --health-addr port for live output; http://<host>:<port> is published on its heartbeat Lease (e.g. $(POD_IP); default: the --health-addr host when it names one)",
+      },
+    }),
   commands: z
     .object({
       build: z

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { isNotFound, type KubeClient } from '../runtime/client.ts';
 import { microTime, realClock, sleep } from '../runtime/clock.ts';
 import { LEASES } from '../runtime/resources.ts';
+import { OUTPUT_URL_ANNOTATION } from '../shared/live-output.ts';
 import {
   CAPACITY_ANNOTATION,
   WORKER_FIELD_MANAGER,
@@ -18,6 +19,8 @@ export interface HeartbeatOptions {
   namespace: string;
   leaseDurationMs: number;
   capacity: () => number;
+  /** Base URL of the worker's live output endpoint, published on the Lease for the shim. */
+  outputURL?: string;
   log: Logger;
   /** Renewals failed for too long: stop everything now. */
   onFenced: () => void;
@@ -100,7 +103,10 @@ export class Heartbeat {
           name: this.leaseName,
           namespace: this.options.namespace,
           labels: { [WORKER_LEASE_LABEL]: 'true' },
-          annotations: { [CAPACITY_ANNOTATION]: String(this.options.capacity()) },
+          annotations: {
+            [CAPACITY_ANNOTATION]: String(this.options.capacity()),
+            ...(this.options.outputURL ? { [OUTPUT_URL_ANNOTATION]: this.options.outputURL } : {}),
+          },
         },
         spec: {
           holderIdentity: this.options.name,

@@ -26,12 +26,14 @@ import { isConflict, isNotFound, type KubeClient } from '../runtime/client.ts';
 import { Informer } from '../runtime/informer.ts';
 import { PODS, type Pod } from '../runtime/resources.ts';
 import { errorMessage } from '../shared/fields.ts';
+import type { OutputStream } from '../shared/live-output.ts';
 import { execInPod } from '../shared/pod-exec.ts';
 import type { LiveWorkItem } from '../shared/work-phases.ts';
 import { boundTo, WORKER_FIELD_MANAGER } from '../shared/worker-names.ts';
 import { type CommandPlan, commandFor, runnerSteps } from './commands.ts';
 import type { WorkerConfig } from './config.ts';
 import { Heartbeat } from './heartbeat.ts';
+import type { AttemptOutput, LiveOutput } from './live-output.ts';
 import type { RunningProcess } from './output.ts';
 import { runPipeline } from './pipeline.ts';
 import { type GitOutcome, type InPodResult, runInPod } from './runner.ts';
@@ -46,6 +48,8 @@ interface Attempt {
   /** The latest version this worker wrote or read: the base of its next fenced write. */
   item: LiveWorkItem;
   process?: RunningProcess;
+  /** Its lines as they are printed, for the shim to stream live. */
+  live?: AttemptOutput;
   /** Why it is being stopped (reported as the outcome). */
   stopping?: Outcome;
   /** Stopped without a report: the item is not ours any more. */
@@ -59,6 +63,10 @@ export interface WorkerDeps {
   log: Logger;
   /** Where each output line goes, prefixed with the item's key (default: stdout). */
   output?: (line: string) => void;
+  /** Where each attempt's lines are kept for the live output endpoint (unset: not kept). */
+  liveOutput?: LiveOutput;
+  /** Base URL of that endpoint, published on the heartbeat Lease. */
+  outputURL?: string;
 }
 
 export class Worker {
@@ -91,6 +99,7 @@ export class Worker {
       namespace: config.namespace,
       leaseDurationMs: config.leaseDurationSeconds * 1000,
       capacity: () => (this.draining ? 0 : config.capacity),
+      outputURL: deps.outputURL,
       log,
       onFenced: () => {
         for (const key of this.attempts.keys()) this.abandon(key);
@@ -167,11 +176,16 @@ export class Worker {
       number: item.status?.attempts ?? 1,
       item,
     };
+    // Opened before the attempt reads Running: a reader that sees Running finds it.
+    attempt.live = this.deps.liveOutput?.open(item.metadata.namespace, item.metadata.name, attempt.number);
     this.attempts.set(attempt.key, attempt);
     this.remember(`${attempt.uid}#${attempt.number}`);
     attempt.done = this.run(attempt)
       .catch((err) => this.deps.log.error({ err, item: attempt.key }, 'attempt failed to run'))
-      .finally(() => this.attempts.delete(attempt.key));
+      .finally(() => {
+        attempt.live?.end();
+        this.attempts.delete(attempt.key);
+      });
   }
 
   private async run(attempt: Attempt): Promise<void> {
@@ -186,6 +200,7 @@ export class Worker {
     } catch (err) {
       outcome = { kind: 'lost', reason: `worker error: ${errorMessage(err)}` };
     }
+    attempt.live?.end(); // every line is out: live readers need not wait for the report
     if (attempt.abandoned) return;
     const reported = await this.write(attempt, (item) => ({
       ...afterAttempt(item, outcome, new Date(), { outputTail: tail }),
@@ -210,6 +225,10 @@ export class Worker {
 
     const prefix = `[${attempt.key}#${attempt.number}]`;
     const output = this.deps.output ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const print = (line: string, stream: OutputStream = 'stdout') => {
+      attempt.live?.append(line, stream);
+      output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`);
+    };
     let proc: RunningProcess<InPodResult>;
     if ('pipeline' in plan) {
       proc = runPipeline({
@@ -217,7 +236,7 @@ export class Worker {
         client: await this.woodpecker(),
         tailBytes: OUTPUT_TAIL_BYTES,
         pollMs: config.ci.pollSeconds * 1000,
-        onLine: (line) => output(`${prefix} ${line}`),
+        onLine: print,
       });
     } else {
       const podName = item.status?.runner?.podName;
@@ -225,9 +244,7 @@ export class Worker {
       // that disagrees about CI) there is nowhere to run: another attempt may be bound to one.
       if (!podName)
         return { outcome: { kind: 'lost', reason: 'the item is bound to no Pod to run in' }, tail: '' };
-      proc = this.inPod(item, podName, plan, (line, stream) =>
-        output(`${prefix}${stream === 'stderr' ? ' stderr:' : ''} ${line}`),
-      );
+      proc = this.inPod(item, podName, plan, print);
     }
     attempt.process = proc;
     const timer = setTimeout(() => this.stop(attempt, { kind: 'timedOut' }), timeoutMs(item.spec));

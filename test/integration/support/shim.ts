@@ -81,7 +81,13 @@ export async function readEvents(
 
 export function useShim(
   namespace: () => string,
-  settings: { rateLimit?: number; rateBurst?: number; workerNamespace?: () => string } = {},
+  settings: {
+    rateLimit?: number;
+    rateBurst?: number;
+    workerNamespace?: () => string;
+    /** The workers' output token file: /work/{id}/logs relays live output. */
+    workerOutputTokenFile?: string;
+  } = {},
 ): ShimHandle {
   const state: { shim?: RunningShim; url?: string } = {};
   const adminKey = `rdev_${randomBytes(24).toString('base64url')}`;
@@ -107,6 +113,7 @@ export function useShim(
         bodyLimit: 64 * 1024,
         trustProxy: false,
         bootstrapKey: adminKey,
+        workerOutputTokenFile: settings.workerOutputTokenFile,
       },
       createLogger({ level: 'info', name: 'rdev-shim', destination: sink }),
     );
