@@ -273,11 +273,11 @@ describe('git identities and tokens', () => {
     const identity = await projectIdentity(client, ns.name, 'shop');
     const tokens = await identityTokens(identity);
     expect(tokens).not.toContain(runnerTokenName(runner));
-    // The tokens left are the warm runners' (one each) and the workspace's.
+    // The runner tokens left are the warm runners' (one each).
     const warm = (
       await client.list<Pod>(PODS, ns.name, { labelSelector: 'rdev.dev/role=runner,rdev.dev/project=shop' })
     ).items.map((p) => runnerTokenName(p));
-    expect(tokens.filter((t) => t !== 'rdev-workspace' && !warm.includes(t))).toEqual([]);
+    expect(tokens.filter((t) => t.startsWith('rdev-runner-') && !warm.includes(t))).toEqual([]);
   });
 
   it('gives the workspace a clone of the repository, made by its init container', async () => {
