@@ -6,7 +6,7 @@ import { causeCode } from '../ports.ts';
 export interface GiteaAccess {
   /** Root URL of the server, e.g. https://git.example.dev. */
   url: string;
-  /** An access token of an owner of the organisation. */
+  /** An access token of a site administrator (it creates each Project's user). */
   token: string;
   timeoutMs?: number;
 }
