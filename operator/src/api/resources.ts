@@ -13,4 +13,5 @@ const rdev = (kind: string, plural: string): Resource => ({
 export const PROJECTS = rdev('Project', 'projects');
 export const SESSIONS = rdev('Session', 'sessions');
 export const CHECKOUTS = rdev('Checkout', 'checkouts');
+export const FEATURES = rdev('Feature', 'features');
 export const WORK_ITEMS = rdev('WorkItem', 'workitems');
