@@ -250,6 +250,20 @@ export const operatorConfig = z.object({
         default: 0,
       },
     }),
+  maxFeaturesPerProject: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .describe('Features of one Project with an action running at once')
+    .meta({
+      option: {
+        flag: 'max-features-per-project',
+        env: 'RDEV_MAX_FEATURES_PER_PROJECT',
+        help: 'Features of one Project that may have an agent action running at once',
+        default: 4,
+      },
+    }),
   runnerIdleSeconds: z
     .number()
     .int()

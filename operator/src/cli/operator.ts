@@ -1,13 +1,10 @@
 // `rdev operator`: runs the controllers against the cluster of the kubeconfig (or in-cluster).
+
 import { hostname } from 'node:os';
 import { operatorConfig } from '../config.ts';
-import { registerCheckoutController } from '../controllers/checkout/index.ts';
-import { registerProjectController } from '../controllers/project/index.ts';
-import { registerSessionController } from '../controllers/session/index.ts';
-import { registerWorkControllers } from '../controllers/workitem/index.ts';
+import { registerControllers } from '../controllers/register.ts';
 import { Manager } from '../runtime/manager.ts';
 import { ConfigError } from '../shared/options.ts';
-import { registerWebhookDelivery } from '../webhooks/index.ts';
 import { command, parseAddress } from './command.ts';
 
 export const operatorCommand = command('operator', {
@@ -32,11 +29,7 @@ export const operatorCommand = command('operator', {
       listen,
       log,
     });
-    registerProjectController(manager, config);
-    registerWorkControllers(manager, config);
-    registerCheckoutController(manager, config);
-    registerSessionController(manager, config);
-    registerWebhookDelivery(manager, config);
+    registerControllers(manager, config);
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

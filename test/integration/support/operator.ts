@@ -1,18 +1,15 @@
 // Runs the rdev operator for a test: in this process (scoped to the test's namespace), or as
 // a child process that a chaos test can SIGKILL.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../../operator/src/config.ts';
-import { registerCheckoutController } from '../../../operator/src/controllers/checkout/index.ts';
-import { registerProjectController } from '../../../operator/src/controllers/project/index.ts';
-import { registerSessionController } from '../../../operator/src/controllers/session/index.ts';
-import { registerWorkControllers } from '../../../operator/src/controllers/workitem/index.ts';
+import { registerControllers } from '../../../operator/src/controllers/register.ts';
 import { closeCacheClients } from '../../../operator/src/providers/cache/provider.ts';
 import { closeDatabasePools } from '../../../operator/src/providers/database/provider.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
-import { registerWebhookDelivery } from '../../../operator/src/webhooks/index.ts';
 import type { FakeCloudflare } from '../../fakes/cloudflare.ts';
 import { ROOT } from '../../support/manifests.ts';
 import { installCrds } from './crds.ts';
@@ -26,11 +23,7 @@ export async function startOperator(namespace: string, args: string[] = []): Pro
     namespaces: [namespace],
     log: createLogger({ level: process.env.RDEV_TEST_LOG_LEVEL ?? 'silent', name: 'rdev-operator' }),
   });
-  registerProjectController(manager, config);
-  registerWorkControllers(manager, config);
-  registerCheckoutController(manager, config);
-  registerSessionController(manager, config);
-  registerWebhookDelivery(manager, config);
+  registerControllers(manager, config);
   await manager.start();
   return manager;
 }

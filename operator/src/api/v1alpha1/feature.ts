@@ -171,9 +171,9 @@ export const featureStatus = kindStatus('Feature', FEATURE_PHASES, {
         .optional()
         .meta({ description: 'The phase reached once it holds.' }),
       gate: z
-        .enum(['human', 'blocked', 'waiting'])
+        .enum(['human', 'blocked'])
         .optional()
-        .meta({ description: 'Why no agent acts: a human must decide, a dependency, or a wait.' }),
+        .meta({ description: 'Why no agent acts: a human must decide, or a dependency is not released.' }),
     })
     .optional()
     .meta({ description: 'What the classifier decided last.' }),

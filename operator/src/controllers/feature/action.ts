@@ -47,7 +47,10 @@ export function promptFor(feature: LiveFeature, c: Classification, ctx: ActionCo
 /** A WorkItem idempotency key: at most 128 of [A-Za-z0-9._:/-]. */
 export function actionKey(feature: LiveFeature, c: Classification, ctx: ActionContext): string {
   const target = ctx.task?.id ?? c.artifact ?? 'feature';
-  const version = ctx.digest ? ctx.digest.slice(0, 16) : `g${feature.metadata.generation ?? 0}`;
+  // The state acted on: the artifact's version, and the Feature's spec (a changed spec — a human's
+  // decision, a retry asked for — is a new state).
+  const generation = `g${feature.metadata.generation ?? 0}`;
+  const version = ctx.digest ? `${ctx.digest.slice(0, 16)}.${generation}` : generation;
   const key = `${feature.metadata.name}/${c.action}/${target}/${version}`;
   return key.length <= 128 ? key : `${shortHash(feature.metadata.name, 16)}/${c.action}/${target}/${version}`;
 }

@@ -34,7 +34,8 @@ export function parseVerdicts(text: string | undefined): { verdicts: Verdict[]; 
   if (!text) return { verdicts: [], ignored: 0 };
   let doc: unknown;
   try {
-    doc = parse(text);
+    // Every scalar a string: a digest such as 1234e5… must not become a number.
+    doc = parse(text, { schema: 'failsafe' });
   } catch {
     return { verdicts: [], ignored: 1 };
   }
