@@ -190,7 +190,10 @@ export const featureStatus = kindStatus('Feature', FEATURE_PHASES, {
   phaseHistory: z
     .array(
       z
-        .object({ phase: z.enum(FEATURE_PHASES), enteredAt: timestamp('When the phase was entered.') })
+        .object({
+          phase: z.enum(FEATURE_PHASES).meta({ description: 'The phase.' }),
+          enteredAt: timestamp('When the phase was entered.'),
+        })
         .meta({ description: 'A phase entered.' }),
     )
     .max(16)

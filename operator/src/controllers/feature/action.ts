@@ -32,6 +32,7 @@ export function promptFor(feature: LiveFeature, c: Classification, ctx: ActionCo
     `Action: ${c.action}`,
     `Phase: ${feature.status?.phase ?? 'draft'}`,
     `Branch: ${featureBranch(name)}`,
+    ...(feature.spec.baseBranch ? [`Base: ${feature.spec.baseBranch}`] : []),
     `Folder: ${folder}`,
     ...(c.artifact ? [`Artifact: ${c.artifact}`, `Output: ${folder}/${ARTIFACT_FILES[c.artifact]}`] : []),
     ...(ctx.digest ? [`Digest: ${ctx.digest}`] : []),

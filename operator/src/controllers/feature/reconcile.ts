@@ -220,9 +220,11 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
       return undefined;
     }
     try {
+      // The prompt tells the phase the Feature is in now, after this pass's transitions.
+      const reached = { ...feature, status: { ...feature.status, phase: at } };
       await client.create(
         WORK_ITEMS,
-        actionItem(feature, next, itemName, itemKey, promptFor(feature, next, ctx)),
+        actionItem(feature, next, itemName, itemKey, promptFor(reached, next, ctx)),
       );
       log.info({ action: next.action, workItem: itemName }, 'action started');
     } catch (err) {
@@ -262,6 +264,8 @@ function actionItem(feature: LiveFeature, c: Classification, name: string, key: 
         runIn: 'runner',
         timeout: timeoutOf(c),
         idempotencyKey: key,
+        // Kept as long as the Feature: its WorkItems are the record of the actions it ran.
+        ttlSecondsAfterFinished: 31_536_000,
         git: {
           branch: featureBranch(feature.metadata.name),
           ...(feature.spec.baseBranch ? { baseBranch: feature.spec.baseBranch } : {}),
