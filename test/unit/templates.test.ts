@@ -163,8 +163,29 @@ describe('every rendered repository', () => {
         expect(paths.filter((p) => p.startsWith('.claude/commands/'))).toEqual([
           '.claude/commands/deploy.md',
           '.claude/commands/review.md',
+          '.claude/commands/sdlc-approve-audit.md',
+          '.claude/commands/sdlc-approve-design.md',
+          '.claude/commands/sdlc-approve-merge.md',
+          '.claude/commands/sdlc-approve-qa-plan.md',
+          '.claude/commands/sdlc-approve-review.md',
+          '.claude/commands/sdlc-approve-spec.md',
+          '.claude/commands/sdlc-approve-tasks.md',
+          '.claude/commands/sdlc-approve.md',
+          '.claude/commands/sdlc-create-audit.md',
+          '.claude/commands/sdlc-create-design.md',
+          '.claude/commands/sdlc-create-qa-plan.md',
+          '.claude/commands/sdlc-create-review.md',
+          '.claude/commands/sdlc-create-spec.md',
+          '.claude/commands/sdlc-create-tasks.md',
+          '.claude/commands/sdlc-fix-review-issues.md',
+          '.claude/commands/sdlc-implement-task.md',
+          '.claude/commands/sdlc-next.md',
+          '.claude/commands/sdlc-run-qa.md',
+          '.claude/commands/sdlc-run.md',
+          '.claude/commands/sdlc-status.md',
           '.claude/commands/test.md',
         ]);
+        expect(paths.filter((p) => p.startsWith('.sdlc/'))).toEqual(['.sdlc/config.yaml']);
       });
 
       it('has clean text: a final newline, no trailing blanks, no leaked template values', () => {
