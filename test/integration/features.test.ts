@@ -154,7 +154,9 @@ describe('a Feature', () => {
 
     // Released, login frees the Feature that depends on it.
     await eventually(async () => ((await itemsOf('after')).length > 0 ? true : undefined));
-    await eventually(async () => conditionOf(await features.get('after'), 'Blocked')?.status === 'False' || undefined);
+    await eventually(
+      async () => conditionOf(await features.get('after'), 'Blocked')?.status === 'False' || undefined,
+    );
     await features.delete('after');
   });
 

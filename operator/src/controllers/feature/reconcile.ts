@@ -230,7 +230,7 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
     } catch (err) {
       if (!isConflict(err)) throw err; // made by a pass that crashed before recording it
     }
-    await write(feature, { ...observed, workItem: itemName });
+    await write(feature, { ...observed, workItem: itemName, started: itemName });
     return undefined;
   };
 }

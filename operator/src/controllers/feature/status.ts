@@ -35,6 +35,8 @@ export interface FeatureObserved {
   pullRequest?: FeatureStatus['pullRequest'];
   /** Why nothing can happen at all this pass (no Project, no repository, the forge failed). */
   waiting?: { reason: string; message: string };
+  /** The WorkItem this pass started for the next action. */
+  started?: string;
   /** A concurrency limit or pause holds the next action. */
   held?: { reason: string; message: string };
 }
@@ -155,6 +157,12 @@ export function featureStatus(
     reason: 'PhaseEntered',
     note: `entered phase ${p}`,
   }));
+  if (observed.started)
+    transitions.push({
+      type: 'Normal',
+      reason: 'ActionStarted',
+      note: `${next?.action} runs as WorkItem ${observed.started}`,
+    });
   const wasGated = current.conditions?.find((c) => c.type === 'AwaitingApproval')?.status === 'True';
   if (human && !wasGated)
     transitions.push({ type: 'Warning', reason: next?.reason ?? 'AwaitingApproval', note: gateMessage });
