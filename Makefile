@@ -106,11 +106,11 @@ kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
 	@echo "make test-integration KUBECONFIG=$(CURDIR)/.cluster/kind-kubeconfig"
 
 .PHONY: dev
-dev: deps ## local plane, CRDs, operator and the example Project, waited on until Ready
+dev: deps ## the whole product locally: plane, services, operator, worker, shim, a Project and a pull request
 	hack/dev.sh up
 
 .PHONY: dev-down
-dev-down: ## stop the operator that make dev started
+dev-down: ## stop everything make dev started, and nothing else
 	hack/dev.sh down
 
 .PHONY: bench

@@ -2,7 +2,7 @@
 // Entry point of the `rdev` CLI. Plain JavaScript that any Node can parse, so that an older
 // system Node can hand over to the pinned one (hack/ensure-node.sh) instead of failing on
 // TypeScript sources, which Node >= 22.19 runs directly by stripping their types.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,11 +19,26 @@ if (major < 22 || (major === 22 && minor < 19)) {
     process.exit(1);
   }
   const node = join(found.stdout.trim(), 'node');
-  const child = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
+  // The child is the real process: signals are passed on, and an IPC channel lets it notice when
+  // this parent dies (even by SIGKILL) so that it never runs on alone, holding a Lease say.
+  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
-  process.exit(child.status ?? 1);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+} else {
+  // Started by a parent as above: end with it.
+  if (process.channel) {
+    process.channel.unref(); // the channel alone must not keep this process alive
+    process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
+  let cli;
+  try {
+    cli = await import('../operator/src/cli/main.ts');
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    console.error(`rdev: a dependency is missing (${err.message.split('\n')[0]}): run \`make deps\` (or \`npm ci\`) first`);
+    process.exit(1);
+  }
+  process.exitCode = await cli.main(process.argv.slice(2));
 }
-
-const { main } = await import('../operator/src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
