@@ -1,16 +1,18 @@
-// What the shim reads from: informers on the four kinds (in the served namespaces), on the
+// What the shim reads from: informers on the five kinds (in the served namespaces), on the
 // API-key and webhook Secrets of its own namespace, and on the workers' Leases. Every read
 // route answers from these stores; only writes reach the API server. The kinds' objects are
 // parsed by their schemas as they arrive, so routes read them typed and with their defaults.
 import type { Logger } from 'pino';
-import { CHECKOUTS, PROJECTS, SESSIONS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
+import { CHECKOUTS, FEATURES, PROJECTS, SESSIONS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import {
   type LiveCheckout,
+  type LiveFeature,
   type LiveObject,
   type LiveProject,
   type LiveSession,
   type LiveWorkItem,
   parseCheckout,
+  parseFeature,
   parseProject,
   parseSession,
   parseWorkItem,
@@ -23,7 +25,7 @@ import { WORKER_LEASE_SELECTOR } from '../../operator/src/shared/worker-names.ts
 import type { LeaseObject } from '../../operator/src/shared/worker-pool.ts';
 import { API_KEY_LABEL } from './keys/api-key.ts';
 
-export const KINDS = ['Project', 'Session', 'Checkout', 'WorkItem'] as const;
+export const KINDS = ['Project', 'Session', 'Checkout', 'WorkItem', 'Feature'] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** The object of each kind, as the caches hold it. */
@@ -32,9 +34,10 @@ export interface KindObjects {
   Session: LiveSession;
   Checkout: LiveCheckout;
   WorkItem: LiveWorkItem;
+  Feature: LiveFeature;
 }
 
-/** A cached rdev object, of any of the four kinds (`kind` tells which). */
+/** A cached rdev object, of any of the kinds (`kind` tells which). */
 export type RdevObject = LiveObject;
 
 export const KIND_RESOURCES: Record<Kind, Resource> = {
@@ -42,6 +45,7 @@ export const KIND_RESOURCES: Record<Kind, Resource> = {
   Session: SESSIONS,
   Checkout: CHECKOUTS,
   WorkItem: WORK_ITEMS,
+  Feature: FEATURES,
 };
 
 /** Each kind's parse: what the API server sends, validated and with its defaults. */
@@ -50,6 +54,7 @@ export const PARSE: { [K in Kind]: (obj: unknown) => KindObjects[K] } = {
   Session: parseSession,
   Checkout: parseCheckout,
   WorkItem: parseWorkItem,
+  Feature: parseFeature,
 };
 
 export type KindInformers = { [K in Kind]: Informer<KindObjects[K]> };
@@ -71,6 +76,7 @@ export class ShimCache {
       Session: Informer.forResource(client, SESSIONS, { ...common, parse: parseSession }),
       Checkout: Informer.forResource(client, CHECKOUTS, { ...common, parse: parseCheckout }),
       WorkItem: Informer.forResource(client, WORK_ITEMS, { ...common, parse: parseWorkItem }),
+      Feature: Informer.forResource(client, FEATURES, { ...common, parse: parseFeature }),
     };
     const own = { log: options.log, namespaces: [options.namespace] };
     this.keys = Informer.forResource(client, SECRETS, { ...own, labelSelector: `${API_KEY_LABEL}=true` });

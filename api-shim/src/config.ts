@@ -41,7 +41,7 @@ export const shimConfig = z.object({
       option: {
         flag: 'watch-namespace',
         env: 'RDEV_NAMESPACES',
-        help: 'namespace whose Projects, Sessions, Checkouts and WorkItems are served; repeat or comma-separate (default: all)',
+        help: 'namespace whose Projects, Sessions, Checkouts, WorkItems and Features are served; repeat or comma-separate (default: all)',
         default: [],
       },
     }),

@@ -16,6 +16,7 @@ import { LastUsedRecorder } from './keys/last-used.ts';
 import { checkoutRoutes } from './routes/checkouts.ts';
 import type { ShimContext } from './routes/context.ts';
 import { eventRoutes } from './routes/events.ts';
+import { featureRoutes } from './routes/features.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { projectRoutes } from './routes/projects.ts';
@@ -56,6 +57,7 @@ export const apiRoutes = (ctx: ShimContext): Route[] => [
   ...sessionRoutes(ctx),
   ...checkoutRoutes(ctx),
   ...workRoutes(ctx),
+  ...featureRoutes(ctx),
   ...queueRoutes(ctx),
   ...eventRoutes(ctx),
   ...webhookRoutes(ctx),

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { loadShimConfig } from '../../api-shim/src/config.ts';
 import { createShim } from '../../api-shim/src/shim.ts';
-import { PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
+import { FEATURES, PROJECTS, WORK_ITEMS } from '../../operator/src/api/resources.ts';
 import { loadConfig } from '../../operator/src/config.ts';
 import { registerCheckoutController } from '../../operator/src/controllers/checkout/index.ts';
 import { registerProjectController } from '../../operator/src/controllers/project/index.ts';
@@ -796,6 +796,8 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     await expect(workerClient.get(PODS, tenant.name, 'shop-workspace')).resolves.toBeDefined();
     await expect(operatorClient.list(PODS)).resolves.toBeDefined();
     await expect(operatorClient.list(SECRETS)).resolves.toBeDefined();
+    // Features: the Feature controller's and webhook delivery's informers.
+    await expect(operatorClient.list(FEATURES)).resolves.toBeDefined();
   });
 
   it('refuses what the chart does not grant (403)', async () => {
@@ -946,6 +948,19 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
         return p.data.members.length > 0 && p.data;
       });
       expect(pool.members.map((m) => m.name)).toContain(state.workerName);
+      // A Feature: created, a decision written (a merge patch conditional on its resourceVersion,
+      // after a read from the API server), deleted.
+      const feature = await call(key, 'POST', `/projects/shop/features${ns}`, {
+        name: 'login',
+        spec: { title: 'Log in' },
+      });
+      expect(feature.status).toBe(201);
+      const waived = await call(key, 'POST', `/features/login/waive${ns}`, {
+        artifact: 'qa_plan',
+        reason: 'rbac',
+      });
+      expect(waived.status).toBe(200);
+      expect((await call(key, 'DELETE', `/features/login${ns}`)).status).toBe(202);
       expect((await call(key, 'POST', `/projects/shop/sessions${ns}`, { name: 'dev' })).status).toBe(201);
       await eventually(
         async () =>

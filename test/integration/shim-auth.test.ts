@@ -70,12 +70,38 @@ const cases: Case[] = [
   { method: 'GET', path: () => '/work/w1', scopes: ['work:read'] },
   { method: 'POST', path: () => '/work/w1/cancel', scopes: ['work:write'] },
   { method: 'GET', path: () => '/work/w1/logs', scopes: ['work:read'], stream: true },
+  { method: 'GET', path: () => '/projects/shop/features', scopes: ['features:read'] },
+  {
+    method: 'POST',
+    path: () => '/projects/shop/features',
+    scopes: ['features:write'],
+    body: () => ({ spec: { title: 'Search' } }),
+  },
+  { method: 'GET', path: () => '/features/f1', scopes: ['features:read'] },
+  {
+    method: 'POST',
+    path: () => '/features/f1/approve',
+    scopes: ['features:write'],
+    body: () => ({ artifact: 'spec', digest: 'a'.repeat(40) }),
+  },
+  {
+    method: 'POST',
+    path: () => '/features/f1/reject',
+    scopes: ['features:write'],
+    body: () => ({ artifact: 'spec', digest: 'a'.repeat(40) }),
+  },
+  {
+    method: 'POST',
+    path: () => '/features/f1/waive',
+    scopes: ['features:write'],
+    body: () => ({ artifact: 'qa_plan', reason: 'no QA for this one' }),
+  },
   { method: 'GET', path: () => '/queue', scopes: ['work:read'] },
   { method: 'GET', path: () => '/workers/pool', scopes: ['work:read'] },
   {
     method: 'GET',
     path: () => '/events',
-    scopes: ['projects:read', 'sessions:read', 'work:read'],
+    scopes: ['projects:read', 'sessions:read', 'work:read', 'features:read'],
     stream: true,
   },
   { method: 'GET', path: () => '/webhooks', scopes: ['webhooks:write'] },
@@ -88,6 +114,7 @@ const cases: Case[] = [
   { method: 'DELETE', path: () => '/sessions/s-doomed', scopes: ['sessions:execute'] },
   { method: 'DELETE', path: () => '/work/w-doomed', scopes: ['work:write'] },
   { method: 'DELETE', path: () => '/checkouts/c-doomed', scopes: ['projects:execute'] },
+  { method: 'DELETE', path: () => '/features/f-doomed', scopes: ['features:write'] },
 ];
 
 /** Status of a request; streams are closed as soon as their headers arrive. */
@@ -118,6 +145,9 @@ beforeAll(async () => {
   for (const name of ['c1', 'c-doomed']) {
     made(await shim.call('POST', '/projects/shop/checkouts', { body: { name } }));
   }
+  for (const name of ['f1', 'f-doomed']) {
+    made(await shim.call('POST', '/projects/shop/features', { body: { name, spec: { title: name } } }));
+  }
   for (const name of ['w1', 'w-doomed']) {
     made(
       await shim.call('POST', '/projects/shop/work', {
@@ -135,6 +165,7 @@ beforeAll(async () => {
   await eventually(() => shim.shim.context.cache.kinds.WorkItem.store.get(`${ns.name}/w-doomed`));
   await eventually(() => shim.shim.context.cache.kinds.Checkout.store.get(`${ns.name}/c-doomed`));
   await eventually(() => shim.shim.context.cache.kinds.Session.store.get(`${ns.name}/s-doomed`));
+  await eventually(() => shim.shim.context.cache.kinds.Feature.store.get(`${ns.name}/f-doomed`));
 });
 
 describe('the scope × route matrix', () => {

@@ -23,12 +23,14 @@ describe('the generated references in docs/', () => {
     // Defaults that depend on the machine show what they stand for.
     expect(config).toContain('| `--name` | `POD_NAME` | `name` | (host name) |');
     const crds = docs.get('crds.md') ?? '';
-    for (const kind of ['Project', 'Session', 'Checkout', 'WorkItem']) expect(crds).toContain(`## ${kind}`);
+    for (const kind of ['Project', 'Session', 'Checkout', 'WorkItem', 'Feature'])
+      expect(crds).toContain(`## ${kind}`);
     expect(crds).toContain('`spec.projectRef.name`');
     const api = docs.get('api.md') ?? '';
     for (const route of [
       'POST /projects/{project}/work',
       'POST /sessions/{id}/exec',
+      'POST /features/{id}/approve',
       'GET /events',
       'POST /webhooks',
     ]) {

@@ -35,6 +35,11 @@ describe('the OpenAPI document', () => {
     expect(methods('/work/{id}')).toEqual(['delete', 'get']);
     expect(methods('/work/{id}/cancel')).toEqual(['post']);
     expect(methods('/work/{id}/logs')).toEqual(['get']);
+    expect(methods('/projects/{project}/features')).toEqual(['get', 'post']);
+    expect(methods('/features/{id}')).toEqual(['delete', 'get']);
+    expect(methods('/features/{id}/approve')).toEqual(['post']);
+    expect(methods('/features/{id}/reject')).toEqual(['post']);
+    expect(methods('/features/{id}/waive')).toEqual(['post']);
     expect(methods('/queue')).toEqual(['get']);
     expect(methods('/workers/pool')).toEqual(['get']);
     expect(methods('/events')).toEqual(['get']);
@@ -50,6 +55,26 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.properties)).toEqual(expect.arrayContaining(['name', 'spec']));
     const exec = doc.paths['/sessions/{id}/exec']?.post as { responses: Record<string, { content: object }> };
     expect(Object.keys(exec.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+  });
+
+  it('documents the decision bodies with the CRD’s artifact types and git SHA pattern', () => {
+    const approve = doc.paths['/features/{id}/approve']?.post as {
+      'x-rdev-scopes': string[];
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: { required: string[]; properties: Record<string, { enum?: string[]; pattern?: string }> };
+          };
+        };
+      };
+    };
+    expect(approve['x-rdev-scopes']).toEqual(['features:write']);
+    const body = approve.requestBody.content['application/json'].schema;
+    expect(body.required.sort()).toEqual(['artifact', 'digest']);
+    expect(body.properties.artifact?.enum).toContain('qa_plan');
+    expect(body.properties.digest?.pattern).toBe('^[0-9a-f]{40}([0-9a-f]{24})?$');
+    const read = doc.paths['/features/{id}']?.get as { 'x-rdev-scopes': string[] };
+    expect(read['x-rdev-scopes']).toEqual(['features:read']);
   });
 
   it('has a web page that escapes what it shows', () => {

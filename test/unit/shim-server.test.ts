@@ -30,6 +30,11 @@ describe('the shim’s router', () => {
       ['POST', `/sessions/${name}/exec`],
       ['DELETE', `/checkouts/${name}`],
       ['POST', `/checkouts/${name}/checkin`],
+      ['GET', `/features/${name}`],
+      ['DELETE', `/features/${name}`],
+      ['POST', `/features/${name}/approve`],
+      ['POST', `/features/${name}/reject`],
+      ['POST', `/features/${name}/waive`],
     ] as const) {
       const res = await app.inject({ method, url });
       // Routed: authentication answers, in the error envelope.
@@ -54,6 +59,8 @@ describe('the shim’s router', () => {
       ['DELETE', '/projects', 'GET, HEAD, POST'],
       ['GET', '/sessions/s1/exec', 'POST'],
       ['OPTIONS', '/keys', 'GET, HEAD, POST'],
+      ['PATCH', '/features/login', 'DELETE, GET, HEAD'],
+      ['GET', '/features/login/approve', 'POST'],
     ] as const) {
       const res = await app.inject({ method, url, payload: method === 'GET' ? undefined : 'x' });
       expect(res.statusCode, `${method} ${url}`).toBe(405);

@@ -122,6 +122,18 @@ describe('matches', () => {
     expect(matches({ ...sub, events: ['*'] }, { type: 'checkout.merged', namespace: 'a' })).toBe(true);
   });
 
+  it('matches Feature events, which subscriptions can name like any kind', () => {
+    const features = { events: ['feature.released', 'workitem.*'], namespaces: [], projects: [] };
+    expect(
+      subscriptionFromSecret(subscriptionSecret({ ...input, events: ['feature.*', 'feature.qa'] })),
+    ).toMatchObject({ events: ['feature.*', 'feature.qa'] });
+    expect(matches(features, { type: 'feature.released', namespace: 'a' })).toBe(true);
+    expect(matches(features, { type: 'feature.merge', namespace: 'a' })).toBe(false);
+    expect(matches({ ...features, events: ['feature.*'] }, { type: 'feature.deleted', namespace: 'a' })).toBe(
+      true,
+    );
+  });
+
   it('filters by namespace and project when they are set', () => {
     const filtered = { events: ['*'], namespaces: ['team-a'], projects: ['shop'] };
     expect(matches(filtered, { type: 'workitem.queued', namespace: 'team-a', project: 'shop' })).toBe(true);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { phaseEvent } from '../../api-shim/src/events/feed.ts';
+import {
+  CHECKOUT_PHASES,
+  FEATURE_PHASES,
+  PROJECT_PHASES,
+  SESSION_PHASES,
+  WORK_PHASES,
+} from '../../operator/src/api/v1alpha1/index.ts';
 import { deletion, payloadOf, phaseTransition } from '../../operator/src/shared/transitions.ts';
+import { EVENT_PATTERN } from '../../operator/src/shared/webhook-subscription.ts';
 import { retryDelayMs, verdictOf } from '../../operator/src/webhooks/policy.ts';
 
 const item = (phase?: string, resourceVersion = '1') => ({
@@ -63,6 +72,60 @@ describe('phaseTransition', () => {
       project: null,
       object: { spec: null },
     });
+  });
+});
+
+describe('event names of every kind', () => {
+  const of = (phase: string) => ({
+    metadata: { name: 'x', namespace: 'team-a', resourceVersion: '7' },
+    spec: { projectRef: { name: 'shop' } },
+    status: { phase },
+  });
+  const kinds: [string, readonly string[]][] = [
+    ['Project', PROJECT_PHASES],
+    ['Session', SESSION_PHASES],
+    ['Checkout', CHECKOUT_PHASES],
+    ['WorkItem', WORK_PHASES],
+    ['Feature', FEATURE_PHASES],
+  ];
+
+  it('are <kind>.<phase> in lower case, each one a subscription can name', () => {
+    for (const [kind, phases] of kinds) {
+      for (const phase of phases) {
+        const type = phaseTransition(kind, undefined, of(phase))?.type ?? '';
+        expect(type).toBe(`${kind.toLowerCase()}.${phase.toLowerCase()}`);
+        expect(type, type).toMatch(EVENT_PATTERN);
+      }
+      expect(`${kind.toLowerCase()}.*`).toMatch(EVENT_PATTERN);
+      expect(deletion(kind, of(phases[0] ?? '')).type).toMatch(EVENT_PATTERN);
+    }
+  });
+
+  it('keep the names of the older kinds, and give Features theirs (already lower case)', () => {
+    expect(phaseTransition('WorkItem', undefined, of('Succeeded'))?.type).toBe('workitem.succeeded');
+    expect(phaseTransition('Project', undefined, of('Ready'))?.type).toBe('project.ready');
+    expect(phaseTransition('Checkout', undefined, of('Merged'))?.type).toBe('checkout.merged');
+    expect(phaseTransition('Session', undefined, of('Active'))?.type).toBe('session.active');
+    expect(phaseTransition('Feature', of('merge'), of('released'))).toMatchObject({
+      type: 'feature.released',
+      kind: 'Feature',
+      project: 'shop',
+      phase: 'released',
+      previousPhase: 'merge',
+    });
+  });
+
+  it("are the same on the shim's /events as in webhooks", () => {
+    const event = phaseEvent('Feature', of('qa'), of('merge'), false, new Date(0));
+    expect(event).toMatchObject({
+      id: '7',
+      type: 'feature.merge',
+      kind: 'Feature',
+      project: 'shop',
+      phase: 'merge',
+      previousPhase: 'qa',
+    });
+    expect(phaseEvent('Feature', of('qa'), of('qa'), true, new Date(0))?.type).toBe('feature.deleted');
   });
 });
 

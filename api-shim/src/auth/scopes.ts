@@ -7,6 +7,8 @@ export const SCOPES = [
   'sessions:execute',
   'work:read',
   'work:write',
+  'features:read',
+  'features:write',
   'keys:read',
   'keys:write',
   'webhooks:write',

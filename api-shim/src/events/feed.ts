@@ -1,7 +1,7 @@
-// Status changes of the four kinds, as the shim's informers see them: every change goes to the
+// Status changes of the kinds, as the shim's informers see them: every change goes to the
 // live listeners (log streams, /events), and phase transitions are kept in a ring buffer so that
 // an /events client can resume from its Last-Event-ID. An event's id is the object's
-// resourceVersion: all four kinds live in one etcd, whose revisions order them across kinds and
+// resourceVersion: all the kinds live in one etcd, whose revisions order them across kinds and
 // across shim replicas.
 import { deletion, phaseTransition, type Tracked } from '../../../operator/src/shared/transitions.ts';
 import { KINDS, type Kind, type KindInformers, type RdevObject } from '../cache.ts';

@@ -106,7 +106,7 @@ export function openApiDocument(routes: Route[], version: string) {
       title: 'rdev API',
       version,
       description:
-        'The rdev shim: API-key access to Projects, Sessions, Checkouts and WorkItems. Every write is a write of the custom resource; every read comes from the shim’s cache of them. A method a path does not list answers 405 (method_not_allowed) with an Allow header naming those it does.',
+        'The rdev shim: API-key access to Projects, Sessions, Checkouts, WorkItems and Features. Every write is a write of the custom resource; every read comes from the shim’s cache of them. A method a path does not list answers 405 (method_not_allowed) with an Allow header naming those it does.',
     },
     paths,
     components: {

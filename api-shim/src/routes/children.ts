@@ -1,4 +1,4 @@
-// The kinds that belong to a Project (Session, Checkout, WorkItem) share four routes: list and
+// The kinds that belong to a Project (Session, Checkout, WorkItem, Feature) share four routes: list and
 // create under /projects/{project}/…, read and delete by name under /….
 import { z } from 'zod';
 import { PROJECTS } from '../../../operator/src/api/resources.ts';
@@ -39,9 +39,17 @@ async function requireProjectExists(ctx: ShimContext, namespace: string, project
 
 /**
  * The shared routes of `kind`, under `collection` (/projects/{p}/<collection>, /<collection>/{id},
- * also the routes' tag); the scopes that read and write it are those of KIND_API.
+ * also the routes' tag); the scopes that read and write it are those of KIND_API. `reserved`:
+ * spec fields a create may not set, each with what sets them instead (spec.projectRef always:
+ * the path does).
  */
-export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, collection: string): Route[] {
+export function childRoutes(
+  ctx: ShimContext,
+  kind: Exclude<Kind, 'Project'>,
+  collection: string,
+  reserved: Record<string, string> = {},
+): Route[] {
+  const setElsewhere: Record<string, string> = { projectRef: 'set by the path', ...reserved };
   const api = KIND_API[kind];
   const view = presented(kind);
   // The routes on a Project's objects of the kind, and those on one of them by name.
@@ -85,10 +93,12 @@ export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, co
       handler: async ({ params, query, body, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        if (body.spec && 'projectRef' in body.spec) {
-          throw invalid('body.spec.projectRef: set by the path, leave it out', [
-            { path: 'body.spec.projectRef', message: 'set by the path' },
-          ]);
+        const taken = Object.keys(setElsewhere).filter((field) => body.spec && field in body.spec);
+        if (taken.length) {
+          throw invalid(
+            taken.map((field) => `body.spec.${field}: ${setElsewhere[field]}, leave it out`).join('; '),
+            taken.map((field) => ({ path: `body.spec.${field}`, message: setElsewhere[field] ?? '' })),
+          );
         }
         const spec = { ...(body.spec ?? {}), projectRef: { name: params.project } };
         validate(api.spec, spec, 'body.spec');

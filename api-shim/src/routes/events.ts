@@ -20,7 +20,7 @@ export function eventRoutes(ctx: ShimContext) {
       summary:
         'Phase transitions as server-sent events (event: <kind>.<phase> or <kind>.deleted; id: a resourceVersion); resumable with Last-Event-ID',
       tag: 'events',
-      scope: ['projects:read', 'sessions:read', 'work:read'],
+      scope: ['projects:read', 'sessions:read', 'work:read', 'features:read'],
       query: z.object({
         kind: z
           .string()

@@ -5,6 +5,8 @@ import {
   API_VERSION,
   checkoutSpec,
   checkoutStatus,
+  featureSpec,
+  featureStatus,
   projectSpec,
   projectStatus,
   sessionSpec,
@@ -103,6 +105,7 @@ export const KIND_API: Record<Kind, { spec: z.ZodType; status: z.ZodType; read: 
   Session: { spec: sessionSpec, status: sessionStatus, read: 'sessions:read', write: 'sessions:execute' },
   Checkout: { spec: checkoutSpec, status: checkoutStatus, read: 'projects:read', write: 'projects:execute' },
   WorkItem: { spec: workItemSpec, status: workItemStatus, read: 'work:read', write: 'work:write' },
+  Feature: { spec: featureSpec, status: featureStatus, read: 'features:read', write: 'features:write' },
 };
 
 /** An object of `kind` as the API shows it (the schema of what present() returns). */
@@ -217,14 +220,20 @@ export async function createObject<K extends Kind>(
   return PARSE[kind](created);
 }
 
-/** A JSON merge patch of an object, annotated with the key; resolves with the object as stored. */
+/**
+ * A JSON merge patch of an object, annotated with the key; resolves with the object as stored.
+ * With metadata.resourceVersion, the API server applies it only to that version (409 otherwise).
+ */
 export async function patchObject<K extends Kind>(
   client: KubeClient,
   key: ApiKey,
   kind: K,
   namespace: string,
   name: string,
-  patch: { spec?: Record<string, unknown>; metadata?: { labels?: Record<string, string | null> } },
+  patch: {
+    spec?: Record<string, unknown>;
+    metadata?: { labels?: Record<string, string | null>; resourceVersion?: string };
+  },
 ): Promise<KindObjects[K]> {
   const metadata = { ...patch.metadata, annotations: { [UPDATED_BY_ANNOTATION]: key.id } };
   const patched = await client.patch(KIND_RESOURCES[kind], namespace, name, { ...patch, metadata }, 'merge', {

@@ -35,7 +35,7 @@ export interface WebhookPayload extends PhaseEvent {
   occurredAt: string;
 }
 
-/** What a transition reads of an object of any of the four kinds: spec and status are not trusted. */
+/** What a transition reads of an object of any of the kinds: spec and status are not trusted. */
 export interface Tracked {
   kind?: string;
   metadata: PhaseEvent['object']['metadata'];

@@ -16,7 +16,7 @@ export const MAX_RECORDED_DELIVERIES = 10;
 const NAME_PREFIX = 'rdev-webhook-';
 /** A subscription id: 12 lowercase letters or digits. */
 export const ID_PATTERN = /^[a-z0-9]{12}$/;
-const KINDS = ['project', 'session', 'checkout', 'workitem'] as const;
+const KINDS = ['project', 'session', 'checkout', 'workitem', 'feature'] as const;
 /** An event a subscription asks for: `*`, `<kind>.*` or `<kind>.<phase>`. */
 export const EVENT_PATTERN = new RegExp(`^(\\*|(${KINDS.join('|')})\\.(\\*|[a-z]+))$`);
 

@@ -3,7 +3,7 @@
 // controller that works the jobs off (the manager starts controllers on leadership and stops
 // them when it ends). Controllers are the manager's one leader-only mechanism, so delivery is
 // one: its keys are jobs rather than objects, with requeueAfter as the retry timer.
-import { CHECKOUTS, PROJECTS, SESSIONS, WORK_ITEMS } from '../api/resources.ts';
+import { CHECKOUTS, FEATURES, PROJECTS, SESSIONS, WORK_ITEMS } from '../api/resources.ts';
 import type { OperatorConfig } from '../config.ts';
 import type { KubeObject } from '../runtime/client.ts';
 import type { Manager } from '../runtime/manager.ts';
@@ -11,7 +11,7 @@ import { deletion, type PhaseEvent, phaseTransition } from '../shared/transition
 import { Deliveries } from './deliveries.ts';
 import { ATTEMPT_TIMEOUT_MS } from './policy.ts';
 
-const KINDS = [PROJECTS, SESSIONS, CHECKOUTS, WORK_ITEMS];
+const KINDS = [PROJECTS, SESSIONS, CHECKOUTS, WORK_ITEMS, FEATURES];
 
 export function registerWebhookDelivery(manager: Manager, config: OperatorConfig): void {
   const deliveries = new Deliveries({
