@@ -37,7 +37,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
     cli = await import('../operator/src/cli/main.ts');
   } catch (err) {
     if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    console.error(`rdev: a dependency is missing (${err.message.split('\n')[0]}): run \`make deps\` (or \`npm ci\`) first`);
+    console.error(
+      `rdev: a dependency is missing (${err.message.split('\n')[0]}): run \`make deps\` (or \`npm ci\`) first`,
+    );
     process.exit(1);
   }
   process.exitCode = await cli.main(process.argv.slice(2));

@@ -190,6 +190,13 @@ metadata:
 spec: {}
 EOF
   wait_for "node rdev-node" 60 node_ready
+  # kwok's default capacity has no ephemeral-storage: Pods that ask for some (a limit on scratch
+  # space, as examples/project-complete.yaml does) could never be scheduled. Give it a disk.
+  if [ -z "$(kubectl_ get node rdev-node -o jsonpath='{.status.allocatable.ephemeral-storage}')" ]; then
+    local r='{"cpu":"1k","memory":"1Ti","pods":"1M","ephemeral-storage":"10Ti"}'
+    kubectl_ patch node rdev-node --subresource=status --type=merge \
+      -p "{\"status\":{\"capacity\":$r,\"allocatable\":$r}}" >/dev/null
+  fi
 }
 node_ready() { # Ready, and the node lifecycle controller has lifted the not-ready taint
   [ "$(kubectl_ get node rdev-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.spec.taints[*].key}' 2>/dev/null)" = True/ ]

@@ -141,7 +141,7 @@ EOF
   local posted item
   posted=$(shim_curl "http://$shim_addr/projects/shop/work" \
     -d '{"spec":{"type":"agent","prompt":"Add a greeting to the docs\nwrite docs/hello.md: Hello from rdev"}}')
-  item=$(printf '%s' "$posted" | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).data.metadata.name))')
+  item=$(printf '%s' "$posted" | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).data.name))')
   echo "workitem/$item posted; waiting for its pull request"
   local url=''
   for _ in $(seq 180); do

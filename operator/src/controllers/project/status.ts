@@ -97,13 +97,30 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
   if (phase === 'Running' && ready) {
     return { ...base, status: 'True', reason: 'PodReady', message: `Pod ${podName} is running and ready` };
   }
-  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
   return {
     ...base,
     status: 'False',
     reason: 'PodNotReady',
-    message: `Pod ${podName} is ${phase}${waiting?.reason ? ` (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})` : ''}`,
+    message: `Pod ${podName} is ${phase}${podTrouble(pod)}`,
   };
+}
+
+/**
+ * What the cluster says holds a Pod back, as ` (…)` (empty when it says nothing): the scheduler's
+ * reason it cannot place it, else the first container (init containers first) waiting with a
+ * reason, such as an image that cannot be pulled or a Secret that does not exist.
+ */
+export function podTrouble(pod: PodView): string {
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (unscheduled?.message)
+    return ` (not scheduled: ${unscheduled.reason ?? 'Unschedulable'}: ${unscheduled.message})`;
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const waiting = statuses
+    .map((c) => ({ name: c.name, waiting: c.state?.waiting }))
+    .find((c) => c.waiting?.reason);
+  if (!waiting?.waiting?.reason) return '';
+  const message = waiting.waiting.message ? `: ${waiting.waiting.message}` : '';
+  return ` (container ${waiting.name}: ${waiting.waiting.reason}${message})`;
 }
 
 function readyCondition(project: LiveProject, components: ConditionUpdate[]): ConditionUpdate {
