@@ -5,9 +5,9 @@ import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { requireProject } from '../auth/access.ts';
 import type { Kind } from '../cache.ts';
-import { invalid, notFound } from '../http/errors.ts';
+import { notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
-import { validate } from '../http/validate.ts';
+import { sent, validate } from '../http/validate.ts';
 import type { ShimContext } from './context.ts';
 import {
   cached,
@@ -24,8 +24,12 @@ import {
   present,
   presented,
   projectName,
+  specWithout,
   visible,
 } from './objects.ts';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const idParams = z.object({ id: objectName });
 
@@ -44,6 +48,10 @@ async function requireProjectExists(ctx: ShimContext, namespace: string, project
 export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, collection: string): Route[] {
   const api = KIND_API[kind];
   const view = presented(kind);
+  // What a client sends: the spec without its projectRef, which the path gives.
+  const newSpec = specWithout(api.spec, 'projectRef', 'set by the path: leave it out');
+  // Optional when a spec of nothing but the projectRef is one.
+  const specOptional = api.spec.safeParse({ projectRef: { name: 'x' } }).success;
   // The routes on a Project's objects of the kind, and those on one of them by name.
   const ofProject = {
     url: `/projects/:project/${collection}`,
@@ -62,6 +70,7 @@ export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, co
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
+        await requireProjectExists(ctx, namespace, params.project);
         return pageOf(
           kind,
           visible(ctx.cache, principal.key, kind, { namespace, project: params.project }),
@@ -78,19 +87,16 @@ export function childRoutes(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, co
       body: z.object({
         name: objectName.optional(),
         labels: labels.optional(),
-        spec: z.record(z.string(), z.unknown()).optional(),
+        spec: specOptional ? newSpec.optional() : newSpec,
       }),
       response: view,
       status: 201,
-      handler: async ({ params, query, body, principal }) => {
+      handler: async ({ params, query, body, principal, request }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        if (body.spec && 'projectRef' in body.spec) {
-          throw invalid('body.spec.projectRef: set by the path, leave it out', [
-            { path: 'body.spec.projectRef', message: 'set by the path' },
-          ]);
-        }
-        const spec = { ...(body.spec ?? {}), projectRef: { name: params.project } };
+        // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
+        const sentSpec = sent(request.body, 'spec');
+        const spec = { ...(isRecord(sentSpec) ? sentSpec : {}), projectRef: { name: params.project } };
         validate(api.spec, spec, 'body.spec');
         await requireProjectExists(ctx, namespace, params.project);
         const created = await createObject(
