@@ -32,8 +32,10 @@ export function apiReference(): string {
       const fields = Object.keys(body?.properties ?? {}).map(
         (f) => `\`${f}\`${(body?.required ?? []).includes(f) ? ' (required)' : ''}`,
       );
-      const ok = Object.keys(op.responses).find((s) => s.startsWith('2')) ?? '200';
-      const line = `| \`${method.toUpperCase()} ${path}\` | ${(op['x-rdev-scopes'] ?? []).join(' or ')} | ${cell(op.summary)} | ${params.join(', ')} | ${fields.join(', ')} | ${ok} |`;
+      const statuses = Object.keys(op.responses);
+      const ok = statuses.find((s) => s.startsWith('2')) ?? '200';
+      const errors = statuses.filter((s) => Number(s) >= 400).join(', ');
+      const line = `| \`${method.toUpperCase()} ${path}\` | ${(op['x-rdev-scopes'] ?? []).join(' or ')} | ${cell(op.summary)} | ${params.join(', ')} | ${fields.join(', ')} | ${ok} | ${errors} |`;
       const tag = op.tags[0] ?? 'other';
       byTag.set(tag, [...(byTag.get(tag) ?? []), line]);
     }
@@ -41,8 +43,8 @@ export function apiReference(): string {
   const sections = [...byTag].map(
     ([tag, lines]) => `## ${tag}
 
-| route | scope | what it does | parameters | body fields | success |
-|---|---|---|---|---|---|
+| route | scope | what it does | parameters | body fields | success | errors |
+|---|---|---|---|---|---|---|
 ${lines.join('\n')}`,
   );
   return `# REST API reference
@@ -54,7 +56,8 @@ running shim shows them.
 Authenticate with \`Authorization: Bearer rdev_…\` or \`X-API-Key: rdev_…\`. Answers are
 \`{data, meta: {requestId}}\`; errors are \`{error: {code, message, details}, meta}\` with 400
 (\`details\`: each field at fault), 401, 403, 404, 405 (a method the path lacks; \`Allow\` lists
-those it has), 409, 413, 415, 422, 429 (\`Retry-After\`), 500, 502.
+those it has), 409, 413, 415, 422, 429 (\`Retry-After\`), 500, 502, 503, 504; each route lists
+those it can answer.
 \`/health\`, \`/ready\`, \`/metrics\`, \`/openapi.json\` and \`/docs\` need no key.
 
 ${sections.join('\n\n')}

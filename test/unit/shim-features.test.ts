@@ -11,7 +11,12 @@ import type { ShimContext } from '../../api-shim/src/routes/context.ts';
 import { CAS_ATTEMPTS } from '../../api-shim/src/routes/features.ts';
 import { UPDATED_BY_ANNOTATION } from '../../api-shim/src/routes/objects.ts';
 import { buildServer } from '../../api-shim/src/server.ts';
-import { type LiveFeature, type LiveProject, parseFeature } from '../../operator/src/api/v1alpha1/index.ts';
+import {
+  type LiveFeature,
+  type LiveProject,
+  parseFeature,
+  parseProject,
+} from '../../operator/src/api/v1alpha1/index.ts';
 import { ApiError, type Resource } from '../../operator/src/runtime/client.ts';
 import type { Informer } from '../../operator/src/runtime/informer.ts';
 import { Store } from '../../operator/src/runtime/store.ts';
@@ -117,6 +122,17 @@ const CI = makeKey('ci1', ['features:write', 'features:read']);
 const READER = makeKey('reader1', ['features:read', 'work:write']);
 const ELSEWHERE = makeKey('other1', ['features:write', 'features:read'], ['elsewhere']);
 
+/** The Features' Project: listing a Project's Features needs it to exist. */
+const projects = new Store<LiveProject>();
+projects.upsert(
+  parseProject({
+    apiVersion: 'rdev.dev/v1alpha1',
+    kind: 'Project',
+    metadata: { name: 'shop', namespace: NS, uid: 'uid-shop' },
+    spec: { agent: { credentialsSecretRef: { name: 'anthropic' } } },
+  }),
+);
+
 const context = () =>
   ({
     config: { namespace: 'rdev-system', defaultNamespace: NS, workerNamespace: 'rdev-system' },
@@ -125,7 +141,7 @@ const context = () =>
     cache: {
       kinds: {
         Feature: { store: api.cache },
-        Project: { store: new Store<LiveProject>() },
+        Project: { store: projects },
       },
     },
   }) as unknown as ShimContext;

@@ -32,6 +32,34 @@ describe('request validation', () => {
     }
   });
 
+  it('refuses duplicates in the arrays the CRD makes sets, naming the repeated item', () => {
+    const spec = { template: { components: ['service', 'cli', 'service'] } };
+    try {
+      validate(projectSpec, spec, 'body.spec');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as HttpError).status).toBe(400);
+      expect((err as HttpError).details).toEqual([
+        {
+          path: 'body.spec.template.components[2]',
+          message: 'repeats body.spec.template.components[0]: the items must be unique',
+        },
+      ]);
+    }
+    expect(validate(projectSpec, { template: { components: ['service', 'cli'] } }, 'body.spec')).toBeTruthy();
+  });
+
+  it('names unknown fields even when other fields are wrong', () => {
+    const schema = z.object({ name: z.string(), inner: z.object({ a: z.number() }) });
+    try {
+      validate(schema, { inner: { a: 1, b: 2 }, extra: true }, 'body');
+      expect.unreachable();
+    } catch (err) {
+      const paths = ((err as HttpError).details as { path: string }[]).map((d) => d.path).sort();
+      expect(paths).toEqual(['body.extra', 'body.inner.b', 'body.name']);
+    }
+  });
+
   it('accepts a valid Project spec with nothing dropped', () => {
     const spec = { displayName: 'Shop', database: { enabled: true, engine: 'postgres' } };
     expect(validate(projectSpec, spec, 'body.spec')).toMatchObject(spec);

@@ -77,6 +77,54 @@ describe('the OpenAPI document', () => {
     expect(read['x-rdev-scopes']).toEqual(['features:read']);
   });
 
+  it('is as strict as the validation: closed objects, sets, rules, shared components', () => {
+    const text = JSON.stringify(doc);
+    const schemas = doc.components.schemas as Record<string, Record<string, unknown>>;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'Project',
+        'ProjectSpec',
+        'ProjectSpecInput',
+        'WorkItem',
+        'WorkItemStatus',
+        'Feature',
+        'FeatureSpec',
+        'FeatureStatus',
+      ]),
+    );
+    const spec = schemas.ProjectSpecInput as {
+      additionalProperties: unknown;
+      properties: { template: { properties: { components: Record<string, unknown> } } };
+    };
+    expect(spec.additionalProperties).toBe(false);
+    expect(spec.properties.template.properties.components).toMatchObject({
+      type: 'array',
+      uniqueItems: true,
+    });
+    expect(text).toContain('an agent WorkItem needs a prompt');
+    expect(text).toContain('"x-rdev-rules":["not a CIDR"]');
+    // Each kind's schema is written once and referred to.
+    expect(text.split('"#/components/schemas/WorkItem"').length - 1).toBeGreaterThan(3);
+    expect(text.split('"#/components/schemas/Feature"').length - 1).toBeGreaterThan(5);
+    // Five kinds, each written once (about 164,000 bytes).
+    expect(text.length).toBeLessThan(190_000);
+  });
+
+  it('declares what every route answers', () => {
+    const get = doc.paths['/work/{id}']?.get as { responses: Record<string, unknown> };
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '401', '403', '404', '429', '500']);
+    const post = doc.paths['/projects']?.post as { responses: Record<string, unknown> };
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '413', '415', '409', '422']));
+    const logs = doc.paths['/work/{id}/logs']?.get as {
+      responses: { '200': { content: { 'text/event-stream': { 'x-events': Record<string, unknown> } } } };
+    };
+    expect(Object.keys(logs.responses['200'].content['text/event-stream']['x-events'])).toEqual([
+      'output',
+      'phase',
+      'end',
+    ]);
+  });
+
   it('has a web page that escapes what it shows', () => {
     const html = docsPage(routes, '<v>');
     expect(html).toContain('/projects/{project}/work');

@@ -53,7 +53,8 @@ export interface FieldIssue {
   message: string;
 }
 
-export const invalid = (message: string, issues: FieldIssue[] = []) => new HttpError(400, message, issues);
+/** A 400 naming each field at fault (at least one: a client must learn what to fix). */
+export const invalid = (message: string, issues: FieldIssue[]) => new HttpError(400, message, issues);
 
 /** The API server's Status causes (field and message), when it rejected an object as Invalid. */
 function apiCauses(details: unknown): FieldIssue[] {
@@ -87,7 +88,10 @@ export function errorResponse(err: unknown): {
     if (err.code === 404) return make(404, err.message);
     if (err.code === 409) return make(409, err.message);
     if (err.code === 422) return make(422, err.message, apiCauses(err.details));
-    if (err.code === 400) return make(400, err.message);
+    if (err.code === 400) {
+      const causes = apiCauses(err.details);
+      return make(400, err.message, causes.length ? causes : [{ path: 'body', message: err.message }]);
+    }
     if (err.code === 403) return make(502, 'the shim is not allowed to do this in the cluster');
     if (err.code === 429)
       return make(503, 'the Kubernetes API is overloaded; try again', undefined, { 'retry-after': '1' });
@@ -98,7 +102,9 @@ export function errorResponse(err: unknown): {
   // Fastify's own 4xx errors (bad JSON, body too large, wrong content type) keep their status.
   const status = numberField(err, 'statusCode');
   if (status !== undefined && status >= 400 && status < 500 && isErrorStatus(status)) {
-    return make(status, err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
+    // Fastify's own 400s are about the body it could not parse: name it, as every 400 names a field.
+    return make(status, message, status === 400 ? [{ path: 'body', message }] : undefined);
   }
   return make(500, 'internal error');
 }

@@ -2,57 +2,115 @@
 // self-contained HTML page that presents it (no scripts from elsewhere: it works offline).
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorStatus } from './errors.ts';
-import type { Route } from './route.ts';
-
-type JsonSchema = Record<string, unknown>;
-
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: 'any',
-    target: 'draft-2020-12',
-  });
-  return rest;
-};
+import type { Route, StreamEvent } from './route.ts';
+import { type JsonSchema, renameRefs, SchemaSet } from './schemas.ts';
 
 const openApiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
+function parameters(schemas: SchemaSet, schema: z.ZodType | undefined, where: 'path' | 'query') {
   if (!(schema instanceof z.ZodObject)) return [];
-  return Object.entries(schema.shape).map(([name, field]) => ({
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({
     name,
     in: where,
     required: where === 'path' || !field.safeParse(undefined).success,
     description: field.description,
-    schema: jsonSchema(field, 'input'),
+    schema: schemas.json(field, 'input'),
   }));
 }
 
 const scopes = (r: Route) => (r.scope === undefined ? [] : Array.isArray(r.scope) ? r.scope : [r.scope]);
 
-function operation(r: Route) {
-  const ok = String(r.status ?? 200);
-  const success = r.stream
-    ? { description: 'server-sent events', content: { 'text/event-stream': { schema: { type: 'string' } } } }
-    : {
-        description: 'success',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['data', 'meta'],
-              properties: {
-                data: r.response ? jsonSchema(r.response, 'output') : {},
-                meta: { $ref: '#/components/schemas/Meta' },
-              },
+/** What a write answers when the Kubernetes API fails, is overloaded or does not answer in time. */
+const UPSTREAM: ErrorStatus[] = [502, 503, 504];
+
+/**
+ * Every error a route can answer: what its declaration implies (parameters, a query or a body can
+ * be invalid; a key can be missing, lack the scope or be over its rate limit; a named object can
+ * be missing; a body can be too large or not JSON; a write can be refused by the API server or
+ * find it unavailable), what its handler declares, and 500.
+ */
+export function errorStatuses(r: Route): ErrorStatus[] {
+  const codes = new Set<ErrorStatus>(r.errors ?? []);
+  if (r.params || r.query || r.body) codes.add(400);
+  if (r.scope) for (const code of [401, 403, 429] as const) codes.add(code);
+  if (r.params) codes.add(404);
+  if (r.body) for (const code of [413, 415] as const) codes.add(code);
+  if (r.scope && r.method !== 'GET') {
+    for (const code of [400, 409, 422, ...UPSTREAM] as const) codes.add(code);
+  }
+  codes.add(500);
+  return [...codes].sort((a, b) => a - b);
+}
+
+/** The media type a route answers its success with. */
+export function successType(r: Route): string {
+  return r.stream ? 'text/event-stream' : r.raw ? r.raw.type : 'application/json';
+}
+
+function streamResponse(schemas: SchemaSet, events: Record<string, StreamEvent>) {
+  const names = Object.keys(events);
+  return {
+    description: `server-sent events: ${names.join(', ')} (each event's data is JSON; x-events describes it)`,
+    content: {
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          description: 'event: <name>, optionally id: <id>, then data: <JSON>, per event',
+        },
+        'x-events': Object.fromEntries(
+          Object.entries(events).map(([name, e]) => [
+            name,
+            {
+              description: e.description,
+              ...(e.id ? { id: e.id } : {}),
+              data: schemas.json(e.data, 'output'),
             },
+          ]),
+        ),
+      },
+    },
+  };
+}
+
+function successResponse(schemas: SchemaSet, r: Route) {
+  if (r.stream) return streamResponse(schemas, r.stream);
+  if (r.raw) {
+    return {
+      description: 'success',
+      content: {
+        [r.raw.type.split(';')[0] ?? r.raw.type]: {
+          schema: r.raw.schema ? schemas.json(r.raw.schema, 'output') : { type: 'string' },
+        },
+      },
+    };
+  }
+  return {
+    description: 'success',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['data', 'meta'],
+          additionalProperties: false,
+          properties: {
+            data: r.response ? schemas.json(r.response, 'output') : {},
+            meta: { $ref: '#/components/schemas/Meta' },
           },
         },
-      };
-  const codes: ErrorStatus[] = r.scope ? [400, 401, 403, 404, 409, 422, 429, 500] : [500];
-  const errors = Object.fromEntries(
-    codes.map((code) => [String(code), { $ref: `#/components/responses/${ERROR_CODES[code]}` }]),
-  );
+      },
+    },
+  };
+}
+
+function operation(schemas: SchemaSet, r: Route) {
+  const success = successResponse(schemas, r);
+  const responses: Record<string, unknown> = { [String(r.status ?? 200)]: success };
+  for (const [status, description] of Object.entries(r.alsoAnswers ?? {})) {
+    responses[status] = { ...success, description };
+  }
+  for (const code of errorStatuses(r)) {
+    responses[String(code)] = { $ref: `#/components/responses/${ERROR_CODES[code]}` };
+  }
   return {
     operationId: `${r.method.toLowerCase()}${openApiPath(r.url)
       .replace(/[{}]/g, '')
@@ -63,50 +121,100 @@ function operation(r: Route) {
     ...(r.scope
       ? { security: [{ bearer: [] }, { apiKey: [] }], 'x-rdev-scopes': scopes(r) }
       : { security: [] }),
-    parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+    parameters: [...parameters(schemas, r.params, 'path'), ...parameters(schemas, r.query, 'query')],
     ...(r.body
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
+            content: { 'application/json': { schema: schemas.json(r.body, 'input') } },
           },
         }
       : {}),
-    responses: { [ok]: success, ...errors },
+    responses,
   };
 }
 
+const fieldIssue = {
+  type: 'object',
+  required: ['path', 'message'],
+  additionalProperties: false,
+  properties: {
+    path: { type: 'string', description: 'the field at fault, e.g. body.spec.ttl or query.limit' },
+    message: { type: 'string' },
+  },
+};
+
+const errorSchema = (details: JsonSchema, required: string[]) => ({
+  type: 'object',
+  required: ['error', 'meta'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required,
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: [...new Set(Object.values(ERROR_CODES))] },
+        message: { type: 'string' },
+        details,
+      },
+    },
+    meta: { $ref: '#/components/schemas/Meta' },
+  },
+});
+
+/** Headers some errors carry. */
+const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, unknown>>> = {
+  401: {
+    'WWW-Authenticate': { description: 'Bearer realm="rdev"', schema: { type: 'string' } },
+  },
+  405: { Allow: { description: 'the methods the path has', schema: { type: 'string' } } },
+  429: {
+    'Retry-After': {
+      description: 'seconds until the key may call again',
+      required: true,
+      schema: { type: 'integer', minimum: 1 },
+    },
+  },
+};
+
+function errorResponses() {
+  return Object.fromEntries(
+    (Object.entries(ERROR_CODES) as unknown as [string, string][]).map(([status, code]) => {
+      const headers = ERROR_HEADERS[Number(status) as ErrorStatus];
+      return [
+        code,
+        {
+          description: `${status} ${code}`,
+          ...(headers ? { headers } : {}),
+          content: {
+            'application/json': {
+              schema: { $ref: `#/components/schemas/${status === '400' ? 'InvalidRequest' : 'Error'}` },
+            },
+          },
+        },
+      ];
+    }),
+  );
+}
+
 export function openApiDocument(routes: Route[], version: string) {
+  const schemas = new SchemaSet();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = openApiPath(r.url);
     const operations = paths[path] ?? {};
-    operations[r.method.toLowerCase()] = operation(r);
+    operations[r.method.toLowerCase()] = operation(schemas, r);
     paths[path] = operations;
   }
-  const errorSchema = {
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: {
-          code: { type: 'string', enum: [...new Set(Object.values(ERROR_CODES))] },
-          message: { type: 'string' },
-          details: { description: 'for 400 and 422: [{path, message}] naming each field at fault' },
-        },
-      },
-      meta: { $ref: '#/components/schemas/Meta' },
-    },
-  };
-  return {
+  const shared = schemas.components();
+  const doc = {
     openapi: '3.1.0',
     info: {
       title: 'rdev API',
       version,
       description:
-        'The rdev shim: API-key access to Projects, Sessions, Checkouts, WorkItems and Features. Every write is a write of the custom resource; every read comes from the shim’s cache of them. A method a path does not list answers 405 (method_not_allowed) with an Allow header naming those it does.',
+        'The rdev shim: API-key access to Projects, Sessions, Checkouts, WorkItems and Features. Every write is a write of the custom resource; every read comes from the shim’s cache of them. A method a path does not list answers 405 (method_not_allowed) with an Allow header naming those it does. Request bodies and query strings are checked before anything is written: a field or query parameter the schema does not declare is refused with 400, as is a duplicate in an array with uniqueItems; rules JSON Schema cannot state are given as x-kubernetes-validations (CEL, as the API server checks them) or x-rdev-rules.',
     },
     paths,
     components: {
@@ -118,6 +226,7 @@ export function openApiDocument(routes: Route[], version: string) {
         Meta: {
           type: 'object',
           required: ['requestId'],
+          additionalProperties: false,
           properties: {
             requestId: { type: 'string' },
             continue: {
@@ -126,19 +235,21 @@ export function openApiDocument(routes: Route[], version: string) {
             },
           },
         },
-        Error: errorSchema,
+        Error: errorSchema(
+          { type: 'array', items: fieldIssue, description: 'for 422: the API server’s causes, by field' },
+          ['code', 'message'],
+        ),
+        InvalidRequest: errorSchema(
+          { type: 'array', items: fieldIssue, minItems: 1, description: 'each field at fault' },
+          ['code', 'message', 'details'],
+        ),
+        ...shared.schemas,
       },
-      responses: Object.fromEntries(
-        Object.entries(ERROR_CODES).map(([status, code]) => [
-          code,
-          {
-            description: `${status} ${code}`,
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-          },
-        ]),
-      ),
+      responses: errorResponses(),
     },
   };
+  renameRefs(doc, shared.rename);
+  return doc;
 }
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -152,8 +263,9 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?
 
 /** The /docs page: every route with its scopes, parameters and body schema. */
 export function docsPage(routes: Route[], version: string): string {
+  const schemas = new SchemaSet();
   const rows = routes.map((r) => {
-    const op = operation(r);
+    const op = operation(schemas, r);
     const body = op.requestBody
       ? `<details><summary>request body</summary><pre>${escapeHtml(JSON.stringify(op.requestBody.content['application/json'].schema, null, 2))}</pre></details>`
       : '';

@@ -5,9 +5,9 @@ import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { requireProject } from '../auth/access.ts';
 import type { Kind } from '../cache.ts';
-import { invalid, notFound } from '../http/errors.ts';
+import { notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
-import { validate } from '../http/validate.ts';
+import { sent, validate } from '../http/validate.ts';
 import type { ShimContext } from './context.ts';
 import {
   cached,
@@ -24,8 +24,12 @@ import {
   present,
   presented,
   projectName,
+  specWithout,
   visible,
 } from './objects.ts';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const idParams = z.object({ id: objectName });
 
@@ -52,6 +56,13 @@ export function childRoutes(
   const setElsewhere: Record<string, string> = { projectRef: 'set by the path', ...reserved };
   const api = KIND_API[kind];
   const view = presented(kind);
+  // What a client sends: the spec without its projectRef, which the path gives, nor the reserved fields.
+  const newSpec = specWithout(
+    api.spec,
+    Object.fromEntries(Object.entries(setElsewhere).map(([field, why]) => [field, `${why}: leave it out`])),
+  );
+  // Optional when a spec of nothing but the projectRef is one.
+  const specOptional = api.spec.safeParse({ projectRef: { name: 'x' } }).success;
   // The routes on a Project's objects of the kind, and those on one of them by name.
   const ofProject = {
     url: `/projects/:project/${collection}`,
@@ -70,6 +81,7 @@ export function childRoutes(
       handler: async ({ params, query, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
+        await requireProjectExists(ctx, namespace, params.project);
         return pageOf(
           kind,
           visible(ctx.cache, principal.key, kind, { namespace, project: params.project }),
@@ -86,21 +98,16 @@ export function childRoutes(
       body: z.object({
         name: objectName.optional(),
         labels: labels.optional(),
-        spec: z.record(z.string(), z.unknown()).optional(),
+        spec: specOptional ? newSpec.optional() : newSpec,
       }),
       response: view,
       status: 201,
-      handler: async ({ params, query, body, principal }) => {
+      handler: async ({ params, query, body, principal, request }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         requireProject(principal.key, namespace, params.project);
-        const taken = Object.keys(setElsewhere).filter((field) => body.spec && field in body.spec);
-        if (taken.length) {
-          throw invalid(
-            taken.map((field) => `body.spec.${field}: ${setElsewhere[field]}, leave it out`).join('; '),
-            taken.map((field) => ({ path: `body.spec.${field}`, message: setElsewhere[field] ?? '' })),
-          );
-        }
-        const spec = { ...(body.spec ?? {}), projectRef: { name: params.project } };
+        // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
+        const sentSpec = sent(request.body, 'spec');
+        const spec = { ...(isRecord(sentSpec) ? sentSpec : {}), projectRef: { name: params.project } };
         validate(api.spec, spec, 'body.spec');
         await requireProjectExists(ctx, namespace, params.project);
         const created = await createObject(

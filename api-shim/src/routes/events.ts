@@ -6,11 +6,27 @@ import { canReachProject } from '../auth/access.ts';
 import { hasScope } from '../auth/scopes.ts';
 import { KINDS } from '../cache.ts';
 import type { PhaseEvent } from '../events/feed.ts';
-import { invalid } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { EventStream } from '../http/sse.ts';
 import type { ShimContext } from './context.ts';
 import { KIND_API, projectName } from './objects.ts';
+
+/** The data of a phase event, as sent (what the feed's PhaseEvent holds). */
+const phaseEventData: z.ZodType<PhaseEvent> = z.object({
+  id: z.string().describe('the object’s resourceVersion (also the event’s id)'),
+  type: z.string().describe('<kind>.<phase> or <kind>.deleted, in lower case'),
+  kind: z.enum(KINDS),
+  namespace: z.string(),
+  name: z.string(),
+  project: z.string().optional(),
+  phase: z.string().optional(),
+  previousPhase: z.string().optional(),
+  at: z.string().describe('when the shim saw the transition'),
+});
+
+const KIND = KINDS.join('|');
+/** A comma-separated list of kinds, spaces allowed around each. */
+const KIND_LIST = new RegExp(`^ *(${KIND}) *(, *(${KIND}) *)*$`);
 
 export function eventRoutes(ctx: ShimContext) {
   return [
@@ -25,6 +41,7 @@ export function eventRoutes(ctx: ShimContext) {
         kind: z
           .string()
           .max(100)
+          .regex(KIND_LIST, `a comma-separated list of kinds: ${KINDS.join(', ')}`)
           .optional()
           .describe('comma-separated kinds (default: all the key may read)'),
         project: projectName.optional(),
@@ -35,12 +52,26 @@ export function eventRoutes(ctx: ShimContext) {
           .optional()
           .describe('the Last-Event-ID header, for clients that cannot set it'),
       }),
-      stream: true,
+      stream: {
+        '<kind>.<phase>': {
+          description: 'an object the key can see entered a phase (e.g. workitem.succeeded)',
+          data: phaseEventData,
+          id: 'the object’s resourceVersion',
+        },
+        '<kind>.deleted': {
+          description: 'an object the key can see was deleted',
+          data: phaseEventData,
+          id: 'the object’s resourceVersion',
+        },
+        reset: {
+          description:
+            'sent on reconnecting when this replica no longer holds the events after Last-Event-ID: re-read the state',
+          data: z.object({ message: z.string() }),
+        },
+      },
       handler: async ({ query, principal, request, reply }) => {
+        // The query's schema admits only known kinds.
         const asked: string[] = query.kind ? query.kind.split(',').map((k) => k.trim()) : [...KINDS];
-        const unknown = asked.filter((k) => !KINDS.some((kind) => kind === k));
-        if (unknown.length)
-          throw invalid(`query.kind: unknown kinds ${unknown.join(', ')}; use ${KINDS.join(', ')}`);
         const kinds = new Set(
           KINDS.filter((k) => asked.includes(k) && hasScope(principal.key.scopes, KIND_API[k].read)),
         );

@@ -1,5 +1,6 @@
 // Public routes: liveness, readiness (the caches are filled), metrics and the API's description.
-
+import { prometheusContentType } from 'prom-client';
+import { z } from 'zod';
 import type { ShimMetrics } from '../http/metrics.ts';
 import { docsPage, openApiDocument } from '../http/openapi.ts';
 import { type Route, route } from '../http/route.ts';
@@ -17,6 +18,7 @@ export function healthRoutes(
       url: '/health',
       summary: 'Liveness: the process answers',
       tag: 'health',
+      response: z.object({ status: z.literal('ok') }),
       handler: async () => ({ status: 'ok' }),
     }),
     route({
@@ -24,7 +26,14 @@ export function healthRoutes(
       url: '/ready',
       summary: 'Readiness: the caches are filled (503 until then)',
       tag: 'health',
-      raw: true,
+      raw: {
+        type: 'application/json',
+        schema: z.object({
+          data: z.object({ status: z.enum(['ready', 'starting']) }),
+          meta: z.object({ requestId: z.string() }),
+        }),
+      },
+      alsoAnswers: { 503: 'the caches are still filling (data.status: starting)' },
       handler: async ({ reply, request }) => {
         const ready = ctx.cache.synced;
         reply.code(ready ? 200 : 503).send({
@@ -38,32 +47,43 @@ export function healthRoutes(
       url: '/metrics',
       summary: 'Prometheus metrics',
       tag: 'health',
-      raw: true,
+      raw: { type: prometheusContentType },
       handler: async ({ reply }) => {
-        reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        reply.type(prometheusContentType).send(await metrics.registry.metrics());
       },
     }),
-    descriptionRoute('/openapi.json', 'This API, as an OpenAPI 3.1 document', 'application/json', () =>
-      openApiDocument(api(), version),
+    descriptionRoute(
+      '/openapi.json',
+      'This API, as an OpenAPI 3.1 document',
+      {
+        type: 'application/json',
+        schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }),
+      },
+      () => openApiDocument(api(), version),
     ),
-    descriptionRoute('/docs', 'This API, as a web page', 'text/html; charset=utf-8', () =>
+    descriptionRoute('/docs', 'This API, as a web page', { type: 'text/html; charset=utf-8' }, () =>
       docsPage(api(), version),
     ),
   ];
 }
 
 /** A description of the API, made at its first request (every route is registered by then) and kept. */
-function descriptionRoute(url: string, summary: string, type: string, make: () => unknown): Route {
+function descriptionRoute(
+  url: string,
+  summary: string,
+  raw: NonNullable<Route['raw']>,
+  make: () => unknown,
+): Route {
   let made: unknown;
   return route({
     method: 'GET',
     url,
     summary,
     tag: 'docs',
-    raw: true,
+    raw,
     handler: async ({ reply }) => {
       made ??= make();
-      reply.type(type).send(made);
+      reply.type(raw.type).send(made);
     },
   });
 }

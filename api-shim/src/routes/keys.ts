@@ -2,12 +2,13 @@
 // can hand on no more than it holds: scopes it has, namespaces and projects it reaches, client
 // addresses it is accepted from, and time it has left.
 import { z } from 'zod';
-import { durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
+import { DURATION_PATTERN, durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import { requireNoWider } from '../auth/access.ts';
 import { SCOPES } from '../auth/scopes.ts';
 import { invalid, notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
+import { setOf } from '../http/schemas.ts';
 import {
   apiKeySecret,
   generateKey,
@@ -37,15 +38,13 @@ const idParams = z.object({ id: z.string().regex(/^[a-z0-9]{1,32}$/, 'not a key 
 
 export const createKeyBody = z.object({
   name: z.string().min(1).max(63).describe('what the key is for'),
-  scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
-  namespaces: z
-    .array(projectName)
+  scopes: setOf(z.enum(SCOPES)).min(1).max(SCOPES.length),
+  namespaces: setOf(projectName)
     .max(100)
     .default([])
     .describe('namespaces it reaches (empty: all the creator reaches)'),
-  projects: z.array(projectName).max(1000).default([]).describe('projects it reaches (empty: all)'),
-  cidrs: z
-    .array(z.string().max(64).refine(isCidr, 'not a CIDR'))
+  projects: setOf(projectName).max(1000).default([]).describe('projects it reaches (empty: all)'),
+  cidrs: setOf(z.string().max(64).refine(isCidr, 'not a CIDR'))
     .max(100)
     .default([])
     .describe('client addresses it is accepted from (empty: any); within the creator’s'),
@@ -58,7 +57,7 @@ export const createKeyBody = z.object({
   expiresIn: z
     .string()
     .max(32)
-    .refine((d) => parseDuration(d) !== undefined, 'not a duration such as 720h or 30m')
+    .regex(new RegExp(DURATION_PATTERN), 'not a duration such as 720h or 30m')
     .refine((d) => (parseDuration(d) ?? 1) > 0, 'must be longer than zero')
     .optional()
     .describe('or: how long it works from now'),
@@ -90,7 +89,11 @@ export function keyRoutes(ctx: ShimContext) {
       status: 201,
       response: keyView.extend({ key: z.string() }),
       handler: async ({ body, principal }) => {
-        if (body.expiresAt && body.expiresIn) throw invalid('give expiresAt or expiresIn, not both');
+        if (body.expiresAt && body.expiresIn) {
+          throw invalid('give expiresAt or expiresIn, not both', [
+            { path: 'body.expiresIn', message: 'give expiresAt or expiresIn, not both' },
+          ]);
+        }
         const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
         const projects = body.projects.length ? body.projects : principal.key.projects;
         const expiresAt =

@@ -21,6 +21,7 @@ import type { Kind, KindObjects, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES, PARSE } from '../cache.ts';
 import { notFound } from '../http/errors.ts';
 import { Page, pageQuery, paginate } from '../http/page.ts';
+import { named } from '../http/schemas.ts';
 import type { ApiKey } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 
@@ -101,30 +102,75 @@ export function present(kind: Kind, obj: RdevObject) {
  * answers show) and the scopes that read and write it.
  */
 export const KIND_API: Record<Kind, { spec: z.ZodType; status: z.ZodType; read: Scope; write: Scope }> = {
-  Project: { spec: projectSpec, status: projectStatus, read: 'projects:read', write: 'projects:write' },
-  Session: { spec: sessionSpec, status: sessionStatus, read: 'sessions:read', write: 'sessions:execute' },
-  Checkout: { spec: checkoutSpec, status: checkoutStatus, read: 'projects:read', write: 'projects:execute' },
-  WorkItem: { spec: workItemSpec, status: workItemStatus, read: 'work:read', write: 'work:write' },
-  Feature: { spec: featureSpec, status: featureStatus, read: 'features:read', write: 'features:write' },
+  Project: {
+    ...schemasOf('Project', projectSpec, projectStatus),
+    read: 'projects:read',
+    write: 'projects:write',
+  },
+  Session: {
+    ...schemasOf('Session', sessionSpec, sessionStatus),
+    read: 'sessions:read',
+    write: 'sessions:execute',
+  },
+  Checkout: {
+    ...schemasOf('Checkout', checkoutSpec, checkoutStatus),
+    read: 'projects:read',
+    write: 'projects:execute',
+  },
+  WorkItem: {
+    ...schemasOf('WorkItem', workItemSpec, workItemStatus),
+    read: 'work:read',
+    write: 'work:write',
+  },
+  Feature: {
+    ...schemasOf('Feature', featureSpec, featureStatus),
+    read: 'features:read',
+    write: 'features:write',
+  },
 };
+
+/** A kind's spec and status, named for the OpenAPI document (<Kind>Spec, <Kind>Status). */
+function schemasOf(kind: Kind, spec: z.ZodType, status: z.ZodType) {
+  return { spec: named(`${kind}Spec`, spec), status: named(`${kind}Status`, status) };
+}
+
+/**
+ * A spec without the fields of `fields` (its rules kept: none may read them), which are set
+ * otherwise: there, any value sent for one is refused with what `fields` says of it.
+ */
+export function specWithout(spec: z.ZodType, fields: Record<string, string>): z.ZodType {
+  const names = Object.keys(fields).join(', ');
+  if (!(spec instanceof z.ZodObject)) throw new TypeError(`a spec with ${names} must be an object`);
+  const checks = (spec._zod.def.checks ?? []) as unknown as z.core.$ZodCheck<Record<string, unknown>>[];
+  const refused = Object.fromEntries(
+    Object.entries(fields).map(([field, why]) => [field, z.never({ error: why }).optional().describe(why)]),
+  );
+  return z
+    .object({ ...spec.shape, ...refused })
+    .check(...checks)
+    .meta(spec.meta() ?? {});
+}
 
 /** An object of `kind` as the API shows it (the schema of what present() returns). */
 export const presented = (kind: Kind) =>
-  z.object({
-    kind: z.string(),
-    name: z.string(),
-    namespace: z.string(),
-    project: z.string().optional(),
-    uid: z.string().optional(),
-    resourceVersion: z.string().optional(),
-    generation: z.number().optional(),
-    createdAt: z.string().optional(),
-    deletingSince: z.string().optional(),
-    labels: z.record(z.string(), z.string()),
-    annotations: z.record(z.string(), z.string()),
-    spec: KIND_API[kind].spec,
-    status: KIND_API[kind].status,
-  });
+  named(
+    kind,
+    z.object({
+      kind: z.string(),
+      name: z.string(),
+      namespace: z.string(),
+      project: z.string().optional(),
+      uid: z.string().optional(),
+      resourceVersion: z.string().optional(),
+      generation: z.number().optional(),
+      createdAt: z.string().optional(),
+      deletingSince: z.string().optional(),
+      labels: z.record(z.string(), z.string()),
+      annotations: z.record(z.string(), z.string()),
+      spec: KIND_API[kind].spec,
+      status: KIND_API[kind].status,
+    }),
+  );
 
 // Plain code-unit order: names are ASCII, and localeCompare would cost more than the rest of a list.
 const byNamespaceAndName = (a: RdevObject, b: RdevObject): number => {

@@ -107,7 +107,11 @@ export function projectRoutes(ctx: ShimContext) {
       handler: async ({ params, query, body: raw, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const existing = await current(ctx, principal.key, 'Project', namespace, params.project);
-        if (!raw.labels && !raw.spec) throw invalid('nothing to change: give labels or spec');
+        if (!raw.labels && !raw.spec) {
+          throw invalid('nothing to change: give labels or spec', [
+            { path: 'body', message: 'give labels or spec' },
+          ]);
+        }
         if (raw.spec) validate(projectSpec, mergePatch(existing.spec, raw.spec), 'body.spec');
         if (raw.labels) {
           const kept = Object.fromEntries(Object.entries(raw.labels).filter(([, v]) => v !== null));

@@ -31,7 +31,24 @@ export function sessionRoutes(ctx: ShimContext) {
       params: idParams,
       query: namespaceQuery,
       body: execBody,
-      stream: true,
+      stream: {
+        stdout: {
+          description: 'what the command wrote to its standard output',
+          data: z.object({ data: z.string() }),
+        },
+        stderr: {
+          description: 'what the command wrote to its standard error',
+          data: z.object({ data: z.string() }),
+        },
+        exit: {
+          description: 'the command ended with this exit code (the last event)',
+          data: z.object({ exitCode: z.number().int() }),
+        },
+        error: {
+          description: 'the command could not run, or the connection to it broke (the last event)',
+          data: z.object({ message: z.string() }),
+        },
+      },
       handler: async ({ params, query, body, principal, request, reply, log }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const session = cached(ctx.cache, principal.key, 'Session', namespace, params.id);

@@ -20,6 +20,7 @@ import {
 import { requireNoWider } from '../auth/access.ts';
 import { notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
+import { setOf } from '../http/schemas.ts';
 import type { SecretObject } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import { projectName } from './objects.ts';
@@ -87,8 +88,9 @@ export function webhookRoutes(ctx: ShimContext) {
           .url({ protocol: /^https?$/ })
           .max(2048)
           .describe('where deliveries are POSTed'),
-        events: z
-          .array(z.string().regex(EVENT_PATTERN, 'an event is *, <kind>.* or <kind>.<phase>, lower case'))
+        events: setOf(
+          z.string().regex(EVENT_PATTERN, 'an event is *, <kind>.* or <kind>.<phase>, lower case'),
+        )
           .min(1)
           .max(50)
           .describe('e.g. ["workitem.succeeded", "project.*"]'),
@@ -98,8 +100,8 @@ export function webhookRoutes(ctx: ShimContext) {
           .max(256)
           .optional()
           .describe('the HMAC key (default: generated, shown once)'),
-        namespaces: z.array(projectName).max(100).default([]),
-        projects: z.array(projectName).max(1000).default([]),
+        namespaces: setOf(projectName).max(100).default([]),
+        projects: setOf(projectName).max(1000).default([]),
       }),
       status: 201,
       response: webhookView.extend({ secret: z.string().optional() }),

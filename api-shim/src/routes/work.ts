@@ -2,7 +2,8 @@
 // (output {data}, phase {phase}), ending with end {phase, exitCode} once the item finishes; see
 // work-logs.ts for where the output comes from.
 import { z } from 'zod';
-import { parseOutputEventId } from '../../../operator/src/shared/live-output.ts';
+import { WORK_PHASES } from '../../../operator/src/api/v1alpha1/index.ts';
+import { OUTPUT_STREAMS, parseOutputEventId } from '../../../operator/src/shared/live-output.ts';
 import { isFinished } from '../../../operator/src/shared/work-phases.ts';
 import { HttpError } from '../http/errors.ts';
 import { route } from '../http/route.ts';
@@ -50,7 +51,22 @@ export function workRoutes(ctx: ShimContext) {
           .optional()
           .describe('the Last-Event-ID header, for clients that cannot set it'),
       }),
-      stream: true,
+      stream: {
+        output: {
+          description:
+            'output of the item: relayed live from its worker (with stream, and an id to resume after), or what status.outputTail added (no id)',
+          data: z.object({ data: z.string(), stream: z.enum(OUTPUT_STREAMS).optional() }),
+          id: '<attempt>:<seq>, on lines relayed live from the worker',
+        },
+        phase: { description: 'the item entered a phase', data: z.object({ phase: z.enum(WORK_PHASES) }) },
+        end: {
+          description: 'the item finished (phase Deleted: it was deleted); the last event',
+          data: z.object({
+            phase: z.enum([...WORK_PHASES, 'Deleted']).optional(),
+            exitCode: z.number().int().optional(),
+          }),
+        },
+      },
       handler: async ({ params, query, principal, request, reply, log }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const first = cached(ctx.cache, principal.key, 'WorkItem', namespace, params.id);
