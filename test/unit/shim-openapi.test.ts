@@ -73,8 +73,32 @@ describe('the OpenAPI document', () => {
     expect(body.required.sort()).toEqual(['artifact', 'digest']);
     expect(body.properties.artifact?.enum).toContain('qa_plan');
     expect(body.properties.digest?.pattern).toBe('^[0-9a-f]{40}([0-9a-f]{24})?$');
+    expect(approve.requestBody.content['application/json'].schema).toMatchObject({
+      additionalProperties: false,
+    });
     const read = doc.paths['/features/{id}']?.get as { 'x-rdev-scopes': string[] };
     expect(read['x-rdev-scopes']).toEqual(['features:read']);
+  });
+
+  it('declares the 409 of a decision, and refuses decisions in a create', () => {
+    for (const verb of ['approve', 'reject', 'waive']) {
+      const op = doc.paths[`/features/{id}/${verb}`]?.post as { responses: Record<string, unknown> };
+      expect(Object.keys(op.responses), verb).toEqual(expect.arrayContaining(['200', '400', '404', '409']));
+    }
+    const create = doc.paths['/projects/{project}/features']?.post as {
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } };
+          };
+        };
+      };
+    };
+    const spec = create.requestBody.content['application/json'].schema.properties.spec;
+    expect(spec.required).toEqual(['title']);
+    for (const field of ['projectRef', 'approvals', 'rejections', 'waivers']) {
+      expect(spec.properties[field], field).toMatchObject({ not: {} });
+    }
   });
 
   it('is as strict as the validation: closed objects, sets, rules, shared components', () => {

@@ -102,6 +102,9 @@ const decisionRoute = (ctx: ShimContext, verb: 'approve' | 'reject', list: Decis
     query: namespaceQuery,
     body: decisionBody,
     response: presented('Feature'),
+    // The digest is not the artifact's current one (or it does not exist yet), or the Feature
+    // kept changing while the decision was being written.
+    errors: [409],
     handler: async ({ params, query, body, principal }) => {
       const namespace = namespaceFor(ctx, principal.key, query.namespace);
       const entry = {
@@ -141,6 +144,8 @@ export function featureRoutes(ctx: ShimContext): Route[] {
       query: namespaceQuery,
       body: waiverBody,
       response: presented('Feature'),
+      // The Feature kept changing while the waiver was being written.
+      errors: [409],
       handler: async ({ params, query, body, principal }) => {
         const namespace = namespaceFor(ctx, principal.key, query.namespace);
         const entry = { artifact: body.artifact, by: decidedBy(principal.key), reason: body.reason };
