@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../api-shim/src/keys/api-key.ts';
 import type { ShimContext } from '../../api-shim/src/routes/context.ts';
 import { buildServer } from '../../api-shim/src/server.ts';
-import { parseWorkItem } from '../../operator/src/api/v1alpha1/index.ts';
-import { ApiError } from '../../operator/src/runtime/client.ts';
+import { parseFeature, parseWorkItem } from '../../operator/src/api/v1alpha1/index.ts';
+import { ApiError, type Resource } from '../../operator/src/runtime/client.ts';
 
 type Json = Record<string, unknown>;
 type Operation = {
@@ -43,6 +43,33 @@ const done = parseWorkItem({
   spec: { projectRef: { name: 'shop' }, type: 'shell', command: ['true'] },
   status: { phase: 'Succeeded', exitCode: 0, outputTail: 'all good\n' },
 });
+/** A Feature whose spec is written (at SPEC_SHA) and whose design is not: decisions are made on it. */
+const SPEC_SHA = 'a'.repeat(40);
+const STALE_SHA = 'b'.repeat(40);
+const feature = {
+  apiVersion: 'rdev.dev/v1alpha1',
+  kind: 'Feature',
+  metadata: { name: 'login', namespace: 'default', uid: 'u2', resourceVersion: '9' },
+  spec: { projectRef: { name: 'shop' }, title: 'Log in' },
+  status: {
+    phase: 'specified',
+    artifacts: [
+      { type: 'spec', status: 'draft', path: 'features/login/spec.md', digest: SPEC_SHA },
+      { type: 'design', status: 'missing', path: 'features/login/design.md' },
+    ],
+  },
+};
+const featureEvent = {
+  id: '6',
+  type: 'feature.specified',
+  kind: 'Feature',
+  namespace: 'default',
+  name: 'login',
+  project: 'shop',
+  phase: 'specified',
+  previousPhase: 'draft',
+  at: new Date().toISOString(),
+};
 const phaseEvent = {
   id: '7',
   type: 'workitem.succeeded',
@@ -64,6 +91,8 @@ const store = (items: { metadata: { namespace?: string; name: string } }[] = [])
 const missing = async () => {
   throw new ApiError(404, 'NotFound', 'not found');
 };
+/** Only the Feature `login` exists in the API server (decisions read it there, not from the cache). */
+const isLogin = (r: Resource, name: string) => r.plural === 'features' && name === 'login';
 const context = {
   config: { namespace: 'rdev-system', defaultNamespace: 'default', workerNamespace: 'rdev-workers' },
   keys: {
@@ -78,20 +107,23 @@ const context = {
       Session: store(),
       Checkout: store(),
       WorkItem: store([done]),
-      Feature: store(),
+      Feature: store([parseFeature(structuredClone(feature))]),
     },
     webhooks: store(),
     leases: store(),
   },
   client: {
-    get: missing,
+    get: async (r: Resource, _namespace: string, name: string) =>
+      isLogin(r, name) ? structuredClone(feature) : missing(),
     delete: missing,
-    patch: missing,
+    // A decision's write: the Feature with the spec fields it sets (the Feature itself is kept as is).
+    patch: async (r: Resource, _namespace: string, name: string, body: { spec?: object }) =>
+      isLogin(r, name) ? { ...structuredClone(feature), spec: { ...feature.spec, ...body.spec } } : missing(),
     create: async () => {
       throw new ApiError(409, 'AlreadyExists', 'already exists');
     },
   },
-  feed: { onPhase: () => () => {}, onChange: () => () => {}, since: () => [phaseEvent] },
+  feed: { onPhase: () => () => {}, onChange: () => () => {}, since: () => [featureEvent, phaseEvent] },
   pool: { alive: () => [] },
 } as unknown as ShimContext;
 
@@ -185,8 +217,8 @@ const url = (path: string, op: Operation, query = '') =>
     unknownName(op.parameters.find((p) => p.name === name && p.in === 'path')?.schema ?? {}),
   ) + query;
 
-// The last: a git blob SHA (a Feature decision's digest).
-const STRINGS = ['x', 'sample-name', '1h', 'abcdefghijklmnopqrstuvwxyz', '*', 'b'.repeat(40)];
+// The last: a git blob SHA (a Feature decision's digest; not the current one).
+const STRINGS = ['x', 'sample-name', '1h', 'abcdefghijklmnopqrstuvwxyz', '*', STALE_SHA];
 /** The least body a schema accepts, as far as JSON Schema says (rules aside). */
 function sample(node: Json): unknown {
   const schema = resolve(node);
@@ -384,6 +416,43 @@ describe('the OpenAPI document as a contract', () => {
     expect(problems).toEqual([]);
   });
 
+  it('declares what a decision on a Feature answers: the Feature, or 409 when it is not on the current digest', async () => {
+    const decisions: [string, object, number][] = [
+      ['approve', { artifact: 'spec', digest: SPEC_SHA }, 200],
+      ['reject', { artifact: 'spec', digest: SPEC_SHA, reason: 'too vague' }, 200],
+      ['approve', { artifact: 'spec', digest: STALE_SHA }, 409],
+      ['reject', { artifact: 'design', digest: SPEC_SHA }, 409],
+      ['waive', { artifact: 'design', reason: 'a small change' }, 200],
+      ['approve', { artifact: 'spec', digest: SPEC_SHA, by: 'someone else' }, 400],
+      ['waive', { artifact: 'design' }, 400],
+    ];
+    const problems: string[] = [];
+    for (const [verb, payload, status] of decisions) {
+      const path = `/features/{id}/${verb}`;
+      const op = operations.find((o) => o.path === path && o.method === 'post')?.op;
+      if (!op) throw new Error(`${path} is not in the document`);
+      const res = await app.inject({
+        method: 'POST',
+        url: `/features/login/${verb}`,
+        headers: { authorization: `Bearer ${ADMIN}` },
+        payload,
+      });
+      const label = `${verb} ${JSON.stringify(payload)}`;
+      if (res.statusCode !== status) problems.push(`${label}: answered ${res.statusCode}, not ${status}`);
+      problems.push(...conforms(path, 'post', op, res).map((p) => `${label}: ${p}`));
+    }
+    // A Feature as read, status and all, matches the Feature component.
+    const read = await app.inject({
+      method: 'GET',
+      url: '/features/login',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const op = operations.find((o) => o.path === '/features/{id}' && o.method === 'get')?.op as Operation;
+    expect(read.statusCode).toBe(200);
+    problems.push(...conforms('/features/{id}', 'get', op, read));
+    expect(problems).toEqual([]);
+  });
+
   it('declares the media types of the public routes', async () => {
     const types: Record<string, string> = {};
     for (const path of ['/health', '/ready', '/metrics', '/openapi.json', '/docs']) {
@@ -469,6 +538,6 @@ describe('the OpenAPI document as a contract', () => {
     expect(answer.headers.get('content-type')?.split(';')[0]).toBe('text/event-stream');
     const events = checkEvents('/events', 'get', text);
     expect(events.problems).toEqual([]);
-    expect(events.names).toEqual(['workitem.succeeded']);
+    expect(events.names).toEqual(['feature.specified', 'workitem.succeeded']);
   });
 });
