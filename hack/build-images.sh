@@ -80,6 +80,12 @@ tree_hash() {
   ) | hash
 }
 
+# prune <dir> <name> <kept>: the cache keeps one version of each layer and image, the newest
+prune() {
+  find "$1" -mindepth 1 -maxdepth 1 -regextype posix-extended -regex ".*/$2-[0-9a-f]{20}(\.tar)?" \
+    ! -name "$3" -exec rm -rf {} +
+}
+
 # layer <name> <key> <builder> [args…]: the cached layer (an uncompressed tar); built when missing
 # by `<builder> <staging dir> [args…]`, which fills the staging dir with the layer's files.
 layer() {
@@ -92,6 +98,7 @@ layer() {
     "$builder" "$stage" "$@"
     tar -C "$stage" --sort=name --numeric-owner -cf "$file.tmp" . && mv "$file.tmp" "$file"
     rm -rf "$stage"
+    prune "$cache/layers" "$name" "${file##*/}"
   fi
   echo "$file"
 }
@@ -199,6 +206,7 @@ assemble() {
     umoci config --image "$base.tmp:latest" --no-history "$@"
     umoci gc --layout "$base.tmp"
     mv "$base.tmp" "$base"
+    prune "$cache/oci" "$name" "${base##*/}"
   fi
   # The labels go on a copy: blobs are immutable and shared by hard links; index.json is not.
   rm -rf "$oci"
