@@ -99,6 +99,14 @@ services-down: ## stop them and delete their data
 gitea: ## build Gitea once (cached) ahead of services-up, which otherwise builds it when missing
 	hack/build-gitea.sh
 
+.PHONY: images
+images: ## build rdev, workspace-claude-code and workspace-opencode as OCI archives in .cluster/images/ (no Docker; root); prints their digests
+	hack/build-images.sh
+
+.PHONY: test-images
+test-images: images ## smoke-test the images: their config, and node, git, the agent CLIs, rdev --help as uid 10001 in a chroot
+	hack/test-images.sh
+
 .PHONY: kind-up
 kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
 	mkdir -p .cluster

@@ -2,6 +2,9 @@
 # Prints a directory holding a `node` new enough for rdev (>= 22.19), for the caller to put
 # first on PATH. A system Node that is new enough wins; otherwise the pinned Node from the
 # npm registry package node-<os>-<arch> is installed once into the cache.
+#
+#   hack/ensure-node.sh            the system's Node when new enough, else the pinned one
+#   hack/ensure-node.sh --pinned   always the pinned NODE_VERSION (the images ship it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -13,7 +16,7 @@ new_enough() { # major.minor >= 22.19
   [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 19 ]; }
 }
 
-if command -v node >/dev/null && new_enough "$(command -v node)"; then
+if [ "${1:-}" != --pinned ] && command -v node >/dev/null && new_enough "$(command -v node)"; then
   dirname "$(command -v node)"; exit 0
 fi
 

@@ -4,6 +4,20 @@
 log() { echo "${log_prefix:-hack}: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# apt_install <package…>: as root, installs Debian packages (log: $dir/apt.log); otherwise names them.
+apt_install() {
+  [ "$(id -u)" = 0 ] || die "missing $*: install it (e.g. sudo apt-get install -y $*) and run again"
+  command -v apt-get >/dev/null || die "missing $*: install it with your package manager and run again"
+  log "installing $* with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  mkdir -p "$dir"
+  # policy-rc.d keeps the packages' own init scripts from starting system-wide servers.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"; } >"$dir/apt.log" 2>&1 ||
+    { rm -f /usr/sbin/policy-rc.d; tail -n 20 "$dir/apt.log" >&2; die "apt-get install $* failed (log: $dir/apt.log)"; }
+  rm -f /usr/sbin/policy-rc.d
+}
+
 pid_of() { cat "$dir/pids/$1.pid" 2>/dev/null || true; }
 running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 

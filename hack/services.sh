@@ -27,19 +27,6 @@ pg_bindir() {
   [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
 }
 
-apt_install() { # apt_install <package…>
-  [ "$(id -u)" = 0 ] || die "missing $*: install it (e.g. sudo apt-get install -y $*) and run again"
-  command -v apt-get >/dev/null || die "missing $*: install it with your package manager and run again"
-  log "installing $* with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  mkdir -p "$dir"
-  # policy-rc.d keeps the packages' own init scripts from starting system-wide servers.
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"; } >"$dir/apt.log" 2>&1 ||
-    { rm -f /usr/sbin/policy-rc.d; tail -n 20 "$dir/apt.log" >&2; die "apt-get install $* failed (log: $dir/apt.log)"; }
-  rm -f /usr/sbin/policy-rc.d
-}
-
 ensure_packages() {
   local need=()
   pg_bindir >/dev/null || need+=(postgresql)
