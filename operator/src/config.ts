@@ -7,6 +7,7 @@ import {
   healthAddrField,
   kubeconfigField,
   logLevelField,
+  webhookAllowCidrsField,
   woodpeckerFields,
   workerNamespaceField,
 } from './shared/options.ts';
@@ -153,6 +154,7 @@ export const operatorConfig = z.object({
             default: 6,
           },
         }),
+      allowCIDRs: webhookAllowCidrsField,
     })
     .describe('webhook deliveries (subscriptions are Secrets in the shim namespace)'),
   egressCIDRs: listOf.describe('CIDRs workspaces may reach besides DNS (empty: DNS only)').meta({
