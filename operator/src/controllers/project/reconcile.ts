@@ -75,7 +75,8 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     let pod: PodView | undefined;
     let failure: unknown;
     try {
-      await applyChildren(deps, project);
+      // With what the sub-reconcilers recorded now: the Service publishes only vetted host names.
+      await applyChildren(deps, { ...project, status: { ...project.status, ...externals.status } });
       const git = await workspaceGit(deps, project, externals, signal);
       pod = await reconcilePod(
         deps,
