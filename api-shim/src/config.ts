@@ -5,6 +5,7 @@ import {
   commandOptions,
   kubeconfigField,
   logLevelField,
+  webhookAllowCidrsField,
   workerNamespaceField,
 } from '../../operator/src/shared/options.ts';
 
@@ -135,6 +136,7 @@ export const shimConfig = z.object({
         default: false,
       },
     }),
+  webhookAllowCIDRs: webhookAllowCidrsField,
   logLevel: logLevelField,
 });
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { readSecretData } from '../../operator/src/shared/secrets.ts';
+import { WebhookTargets } from '../../operator/src/shared/webhook-targets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 import { ShimCache } from './cache.ts';
 import type { ShimConfig } from './config.ts';
@@ -18,9 +19,11 @@ const { version } = z
   .object({ version: z.string() })
   .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
 
-export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen'> & {
+export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs'> & {
   /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
   bootstrapKey?: string;
+  /** Blocked ranges webhook URLs may point into nonetheless (default: none). */
+  webhookAllowCIDRs?: string[];
 };
 
 export interface RunningShim {
@@ -63,7 +66,17 @@ export async function createShim(
     update: (_, l) => pool.observe(l),
     delete: (l) => pool.forget(l),
   });
-  const context: ShimContext = { client, kubeConfig, cache, keys, feed, pool, config: settings };
+  const webhookTargets = new WebhookTargets(settings.webhookAllowCIDRs ?? []);
+  const context: ShimContext = {
+    client,
+    kubeConfig,
+    cache,
+    keys,
+    feed,
+    pool,
+    webhookTargets,
+    config: settings,
+  };
   const app = buildServer(context, {
     log,
     version,

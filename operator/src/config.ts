@@ -7,6 +7,7 @@ import {
   healthAddrField,
   kubeconfigField,
   logLevelField,
+  webhookAllowCidrsField,
   woodpeckerFields,
   workerNamespaceField,
 } from './shared/options.ts';
@@ -153,6 +154,7 @@ export const operatorConfig = z.object({
             default: 6,
           },
         }),
+      allowCIDRs: webhookAllowCidrsField,
     })
     .describe('webhook deliveries (subscriptions are Secrets in the shim namespace)'),
   egressCIDRs: listOf.describe('CIDRs workspaces may reach besides DNS (empty: DNS only)').meta({
@@ -283,12 +285,12 @@ export const operatorConfig = z.object({
       domain: z
         .string()
         .optional()
-        .describe('domain of Session preview host names (<session>-<project>.<domain>)')
+        .describe('domain of Session preview host names (<session>-<project>[-<hash>].<domain>)')
         .meta({
           option: {
             flag: 'preview-domain',
             env: 'RDEV_PREVIEW_DOMAIN',
-            help: 'domain of Session preview URLs, <session>-<project>.<domain> (a wildcard DNS name pointing at the ingress)',
+            help: 'domain of Session preview URLs, <session>-<project>[-<hash>].<domain> (a wildcard DNS name pointing at the ingress)',
           },
         }),
       ingressClassName: z

@@ -207,7 +207,9 @@ const ALL_FEATURES = {
     shimFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
     metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
     egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }],
+    operatorEgress: { apiServerCIDRs: ['10.96.0.1/32'], apiServerPorts: [443] },
   },
+  webhooks: { allowCIDRs: ['10.20.0.0/16'] },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
 };
 let allFeaturesFile = '';
@@ -325,6 +327,7 @@ describe('the chart', () => {
       runnerIdleSeconds: 1800,
       dns: { mode: 'none' },
       git: { organization: 'rdev' },
+      webhooks: { allowCIDRs: [] },
     });
     expect(config.git.url).toBeUndefined();
     const worker = containerOf(objects, 'worker');
@@ -347,6 +350,54 @@ describe('the chart', () => {
       (p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'worker',
     );
     expect(workerPolicy?.spec?.ingress).toEqual([]);
+    // The operator's egress is restricted by default: webhooks reach public addresses only.
+    const operatorPolicy = named(objects, 'NetworkPolicy').find(
+      (p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+    )?.spec as { policyTypes: string[]; egress: { ports?: unknown[]; to?: unknown[] }[] } | undefined;
+    expect(operatorPolicy?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(operatorPolicy?.egress).toContainEqual({
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+    });
+    const publicRule = operatorPolicy?.egress.find((r) =>
+      JSON.stringify(r.to ?? []).includes('"0.0.0.0/0"'),
+    ) as { ports: unknown[]; to: { ipBlock: { cidr: string; except?: string[] } }[] } | undefined;
+    expect(publicRule?.ports).toEqual([
+      { port: 80, protocol: 'TCP' },
+      { port: 443, protocol: 'TCP' },
+    ]);
+    expect(publicRule?.to[0]?.ipBlock.except).toEqual(
+      expect.arrayContaining([
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+        '169.254.0.0/16',
+        '127.0.0.0/8',
+      ]),
+    );
+    expect(publicRule?.to[1]?.ipBlock).toEqual({
+      cidr: '::/0',
+      except: ['fc00::/7', 'fe80::/10', '::1/128'],
+    });
+    const noOperatorEgress = render(
+      'rdev',
+      'rdev-system',
+      '--set',
+      'networkPolicies.operatorEgress.enabled=false',
+    );
+    expect(
+      named(noOperatorEgress, 'NetworkPolicy').find(
+        (p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+      )?.spec?.policyTypes,
+    ).toEqual(['Ingress']);
     const shim = containerOf(objects, 'shim');
     const shimEnv = envOf(shim, { name: 'shim-0', namespace: 'rdev-system' });
     expect(loadShimConfig(argsOf(shim, shimEnv), shimEnv)).toMatchObject({
@@ -401,6 +452,7 @@ describe('the chart', () => {
       cockroachdbAdminSecret: 'rdev-system/cockroach-admin',
       redisAdminSecret: 'rdev-system/redis-admin',
       cacheCheckSeconds: 30,
+      webhooks: { allowCIDRs: ['10.20.0.0/16'] },
       preview: {
         domain: 'preview.example.dev',
         ingressClassName: 'nginx',
@@ -436,7 +488,20 @@ describe('the chart', () => {
       bootstrapKeySecret: 'shim-bootstrap',
       trustProxy: true,
       workerOutputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
+      webhookAllowCIDRs: ['10.20.0.0/16'],
     });
+    // The operator reaches the API server it was told of, and the allowed webhook ranges.
+    const operatorEgress = (
+      named(objects, 'NetworkPolicy').find(
+        (p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'operator',
+      )?.spec as { egress: unknown[] } | undefined
+    )?.egress;
+    expect(operatorEgress).toContainEqual({
+      ports: [{ port: 443, protocol: 'TCP' }],
+      to: [{ ipBlock: { cidr: '10.96.0.1/32' } }],
+    });
+    expect(operatorEgress).toContainEqual({ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }] });
+    expect(operatorEgress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] });
     // The same Secret's OUTPUT_TOKEN, mounted read-only into the workers and the shim.
     for (const component of ['worker', 'shim']) {
       const spec = podSpecOf(objects, component);
@@ -971,7 +1036,7 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
       expect(exec.data).toContain('event: exit');
       expect(exec.data).toContain('rbac\\n');
       const hook = await call<{ id: string }>(key, 'POST', '/webhooks', {
-        url: 'http://127.0.0.1:9/hook',
+        url: 'https://hooks.example.com/rdev',
         events: ['*'],
       });
       expect(hook.status).toBe(201);

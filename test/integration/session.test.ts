@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execInSession, SessionExecError } from '../../api-shim/src/sessions/exec.ts';
 import { PROJECTS, SESSIONS } from '../../operator/src/api/resources.ts';
+import { previewHost } from '../../operator/src/controllers/session/desired.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { INGRESSES, PODS, SERVICES } from '../../operator/src/runtime/resources.ts';
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
@@ -17,6 +18,15 @@ type Obj = RdevLive & {
 };
 
 const kc = kubeConfig();
+/** The preview host of Session `session` of Project shop in the test's namespace. */
+const hostOf = (session: string) =>
+  previewHost(
+    { metadata: { name: session, namespace: ns.name }, spec: { projectRef: { name: 'shop' } } } as Parameters<
+      typeof previewHost
+    >[0],
+    'preview.example.dev',
+  );
+
 const client = new KubeClient(kc);
 // Previews get a DNS record each here (a preview domain without a wildcard record).
 const cloudflare = await FakeCloudflare.start({ zones: ['example.dev'] });
@@ -89,14 +99,14 @@ describe('a Session', () => {
     await expect(run('orphan', ['true'])).rejects.toBeInstanceOf(SessionExecError);
   });
 
-  it('exposes its preview port through a Service and an Ingress on <session>-<project>.<domain>', async () => {
+  it('exposes its preview port through a Service and an Ingress on <session>-<project>-<hash>.<domain>', async () => {
     await sessions.create('web', { preview: { port: 8080 } });
     const session = await sessions.phase('web', 'Active');
-    expect(session.status?.previewURL).toBe('http://web-shop.preview.example.dev');
+    expect(session.status?.previewURL).toBe(`http://${hostOf('web')}`);
     const ingress = await client.get<RdevLive>(INGRESSES, ns.name, 'web-preview');
     expect(ingress.spec).toMatchObject({
       ingressClassName: 'nginx',
-      rules: [{ host: 'web-shop.preview.example.dev' }],
+      rules: [{ host: hostOf('web') }],
     });
     const service = await client.get<RdevLive>(SERVICES, ns.name, 'web-preview');
     expect(service.spec).toMatchObject({ ports: [{ port: 8080 }], selector: { 'rdev.dev/project': 'shop' } });
@@ -107,19 +117,19 @@ describe('a Session', () => {
     });
 
     // Its DNS record, marked as the Session's, goes with it.
-    const [record, ...more] = records('web-shop.preview.example.dev');
+    const [record, ...more] = records(hostOf('web'));
     expect(more).toEqual([]);
     expect(record).toMatchObject({ type: 'CNAME', content: 'ingress.example.dev' });
     expect(record?.comment).toContain(`rdev:${ns.name}/web`);
     await sessions.delete('web');
     await sessions.gone('web');
-    expect(records('web-shop.preview.example.dev')).toEqual([]);
+    expect(records(hostOf('web'))).toEqual([]);
   });
 
   it("leaves a preview host's record alone when it is someone else's, and says so", async () => {
     cloudflare.seed({
       type: 'A',
-      name: 'taken-shop.preview.example.dev',
+      name: hostOf('taken'),
       content: '192.0.2.1',
       proxied: false,
       comment: 'not rdev',
@@ -131,7 +141,7 @@ describe('a Session', () => {
     });
     await sessions.delete('taken');
     await sessions.gone('taken');
-    expect(records('taken-shop.preview.example.dev')).toMatchObject([{ content: '192.0.2.1' }]);
+    expect(records(hostOf('taken'))).toMatchObject([{ content: '192.0.2.1' }]);
   });
 
   it("gets a Pod of its own when dedicated, built from the Project's workspace template", async () => {
@@ -172,7 +182,7 @@ describe('a Session', () => {
   it('stops exposing its preview when spec.preview goes', async () => {
     await sessions.create('peek', { preview: { port: 8080 } });
     await sessions.phase('peek', 'Active');
-    expect(records('peek-shop.preview.example.dev')).toHaveLength(1);
+    expect(records(hostOf('peek'))).toHaveLength(1);
     await sessions.patchSpec('peek', { preview: null });
     await eventually(async () => {
       const s = await sessions.get('peek');
@@ -180,7 +190,7 @@ describe('a Session', () => {
     });
     await untilGone(() => client.get(INGRESSES, ns.name, 'peek-preview'));
     await untilGone(() => client.get(SERVICES, ns.name, 'peek-preview'));
-    expect(records('peek-shop.preview.example.dev')).toEqual([]);
+    expect(records(hostOf('peek'))).toEqual([]);
     expect((await sessions.get('peek')).metadata.finalizers ?? []).toEqual([]);
   });
 

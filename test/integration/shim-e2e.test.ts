@@ -21,13 +21,15 @@ const ns = useOperatorNamespace('rdev-shim-e2e', (n) => [
   `--worker-namespace=${n}`,
   `--shim-namespace=${n}`,
   '--webhook-backoff-seconds=0.2',
+  // The receiver below listens on loopback, a range webhooks are otherwise refused.
+  '--webhook-allow-cidrs=127.0.0.1/32',
   `--gitea-url=${gitea.url}`,
   `--gitea-secret=${n}/gitea`,
   `--gitea-organization=${org.name}`,
   '--checkout-poll-seconds=1',
 ]);
 const org = useGiteaOrg('rdev-shim');
-const shim = useShim(() => ns.name);
+const shim = useShim(() => ns.name, { webhookAllowCIDRs: ['127.0.0.1/32'] });
 
 // A webhook receiver that fails the first two attempts of each delivery (deliveries for items of
 // other tests may arrive meanwhile: each delivery counts its own attempts).

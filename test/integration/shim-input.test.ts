@@ -98,6 +98,31 @@ describe('bad input', () => {
     }
   });
 
+  it('a webhook URL pointing inside the cluster or this machine is a 400 naming body.url', async () => {
+    for (const url of [
+      'http://127.0.0.1:8080/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/hook',
+      'http://[::1]/hook',
+      'http://[fd00::1]/hook',
+      'http://localhost:3000/hook',
+      'https://kubernetes.default.svc/api',
+      'http://redis.team.svc.cluster.local:6379/',
+      'http://intranet/hook',
+    ]) {
+      const answer = await shim.call('POST', '/webhooks', { body: { url, events: ['*'] } });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.error?.message, url).toMatch(/^body\.url: /);
+      expect(answer.body.error?.details).toEqual([expect.objectContaining({ path: 'body.url' })]);
+    }
+    const listed = await shim.call<unknown[]>('GET', '/webhooks');
+    expect(listed.body.data).toEqual([]); // nothing was written
+    const made = await shim.call('POST', '/webhooks', {
+      body: { url: 'https://hooks.example.com/rdev', events: ['*'] },
+    });
+    expect(made.status).toBe(201);
+  });
+
   it('an unknown route is a 404 in the same shape', async () => {
     const answer = await shim.call('GET', '/nope');
     expect(answer.status).toBe(404);

@@ -13,6 +13,7 @@ import {
   subscriptionSecret,
   webhookSecretName,
 } from '../../operator/src/shared/webhook-subscription.ts';
+import { REFUSED_BLOCKED } from '../../operator/src/shared/webhook-targets.ts';
 import { verifySignature } from '../../operator/src/webhooks/signature.ts';
 import { eventually, kubeConfig } from './support/kube.ts';
 import { useOperatorNamespace } from './support/operator.ts';
@@ -23,6 +24,8 @@ const ns = useOperatorNamespace('rdev-hooks', (n) => [
   `--shim-namespace=${n}`,
   '--webhook-backoff-seconds=0.2',
   '--webhook-max-attempts=5',
+  // The receiver listens on loopback, a range webhooks are otherwise refused.
+  '--webhook-allow-cidrs=127.0.0.1/32',
 ]);
 const client = new KubeClient(kubeConfig());
 const items = rdevKind(client, WORK_ITEMS, ns);
@@ -46,7 +49,7 @@ async function deliveriesOf(name: string): Promise<DeliveryRecord[]> {
   return parseDeliveries(secret.metadata.annotations?.[DELIVERIES_ANNOTATION]);
 }
 
-const subscriptions = { flaky: '', reject: '', otherNamespace: '', otherProject: '', all: '' };
+const subscriptions = { flaky: '', reject: '', otherNamespace: '', otherProject: '', all: '', internal: '' };
 
 describe('webhook delivery', () => {
   beforeAll(async () => {
@@ -73,6 +76,12 @@ describe('webhook delivery', () => {
     subscriptions.all = await subscribe('a11a11a11a11', {
       url: `${receiver.url.replace('//', '//hook-user:hook%20pass@')}/all`,
       events: ['*'],
+      namespaces: [ns.name],
+    });
+    // Cloud metadata's address, outside the allowed 127.0.0.1/32.
+    subscriptions.internal = await subscribe('1a1a1a1a1a1a', {
+      url: 'http://169.254.169.254/latest/meta-data/',
+      events: ['workitem.queued'],
       namespaces: [ns.name],
     });
     // No workers run here: the scheduler gives a new item its first phase, Queued.
@@ -138,6 +147,25 @@ describe('webhook delivery', () => {
     });
     // The failure is recorded after the only attempt: a retry would have been a second request.
     expect(receiver.to('/reject')).toHaveLength(1);
+  });
+
+  it('refuses an address in a blocked range once, recording nothing about it but that', async () => {
+    const records = await eventually(async () => {
+      const all = await deliveriesOf(subscriptions.internal);
+      return all[0]?.outcome === 'failed' && all;
+    });
+    expect(records).toEqual([
+      {
+        id: expect.any(String),
+        type: 'workitem.queued',
+        namespace: ns.name,
+        name: 'build',
+        at: expect.any(String),
+        attempts: 1,
+        outcome: 'failed',
+        error: REFUSED_BLOCKED,
+      },
+    ]);
   });
 
   it('sends URL credentials as Basic authentication', async () => {

@@ -11,16 +11,18 @@ import {
 } from '../../operator/src/controllers/project/desired.ts';
 import { SPEC_HASH } from '../../operator/src/controllers/project/names.ts';
 import { type PodView, projectStatus } from '../../operator/src/controllers/project/status.ts';
+import { externalDnsProvider } from '../../operator/src/providers/dns/external-dns.ts';
 import { boundedName } from '../../operator/src/shared/naming.ts';
 
 const config = loadConfig([], {});
 
-function live(spec: Record<string, unknown> = {}, name = 'shop'): LiveProject {
+function live(spec: Record<string, unknown> = {}, name = 'shop', status?: object): LiveProject {
   return parseProject({
     apiVersion: 'rdev.dev/v1alpha1',
     kind: 'Project',
     metadata: { name, namespace: 'team', uid: 'uid-1', generation: 2 },
     spec: { agent: { credentialsSecretRef: { name: 'anthropic' } }, ...spec },
+    ...(status ? { status } : {}),
   });
 }
 
@@ -157,7 +159,7 @@ describe('desired children', () => {
     expect(names.every((n) => n.length > 0 && n.length <= 63)).toBe(true);
   });
 
-  it('annotate the Service for external-dns only in that mode, with every host name', () => {
+  it('annotate the Service for external-dns only in that mode, with every vetted host name', () => {
     const annotations = (project: LiveProject, args: string[]) =>
       desiredChildren(project, loadConfig(args, {})).find((c) => c.kind === 'Service')?.metadata
         ?.annotations ?? {};
@@ -166,18 +168,26 @@ describe('desired children', () => {
       '--domain=example.dev',
       '--dns-target=CNAME:ingress.example.dev',
     ];
-    const named = live({ dns: { enabled: true, subdomain: 'store', aliases: ['www.shop.test'] } });
+    // What the DNS sub-reconciler vetted and recorded (under the domain, nobody else's).
+    const vetted = { dns: { hostnames: ['store.example.dev', 'www.shop.example.dev'], records: [] } };
+    const dns = { enabled: true, subdomain: 'store', aliases: ['www.shop.example.dev'] };
+    const named = live({ dns }, 'shop', vetted);
     expect(annotations(named, externalDns)).toMatchObject({
-      'external-dns.alpha.kubernetes.io/hostname': 'store.example.dev,www.shop.test',
+      'external-dns.alpha.kubernetes.io/hostname': 'store.example.dev,www.shop.example.dev',
       'external-dns.alpha.kubernetes.io/target': 'ingress.example.dev',
     });
+    // Refused (nothing recorded): nothing is published.
+    expect(annotations(live({ dns }), externalDns)).not.toHaveProperty(
+      'external-dns.alpha.kubernetes.io/hostname',
+    );
     // Without a subdomain the label is unique by construction: external-dns cannot be asked first.
-    const auto = annotations(live({ dns: { enabled: true } }), externalDns)[
-      'external-dns.alpha.kubernetes.io/hostname'
-    ];
-    expect(auto).toMatch(/^shop-[0-9a-z]+\.example\.dev$/);
+    const auto = externalDnsProvider('example.dev').ids(live({ dns: { enabled: true } })).hostnames;
+    expect(auto).toEqual([expect.stringMatching(/^shop-[0-9a-z]+\.example\.dev$/)]);
     expect(
-      annotations(live({ dns: { enabled: true } }), ['--dns-mode=external-dns', '--domain=example.dev']),
+      annotations(live({ dns: { enabled: true } }, 'shop', vetted), [
+        '--dns-mode=external-dns',
+        '--domain=example.dev',
+      ]),
     ).not.toHaveProperty('external-dns.alpha.kubernetes.io/target');
     expect(annotations(named, ['--dns-mode=cloudflare', '--domain=example.dev'])).not.toHaveProperty(
       'external-dns.alpha.kubernetes.io/hostname',

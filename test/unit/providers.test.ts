@@ -21,14 +21,24 @@ describe('external names', () => {
 
 describe('postgres dialect', () => {
   it('creates a login role without privileges, escaping identifiers and literals', () => {
-    expect(postgres.ensureRole('rdev_x', "pa'ss", false)).toEqual([
-      `CREATE ROLE "rdev_x" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD 'pa''ss'`,
+    expect(postgres.ensureRole('rdev_x', "pa'ss", false, 'rdev:t/x uid=1')).toEqual([
+      `CREATE ROLE "rdev_x" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD 'pa''ss'; COMMENT ON ROLE "rdev_x" IS 'rdev:t/x uid=1'`,
     ]);
-    expect(postgres.ensureRole('we"ird', 'p', true)[0]).toMatch(/^ALTER ROLE "we""ird" WITH LOGIN/);
+    expect(postgres.ensureRole('we"ird', 'p', true, 'm')[0]).toMatch(/^ALTER ROLE "we""ird" WITH LOGIN/);
+    expect(postgres.ensureRole('we"ird', 'p', true, "o'k")[1]).toBe(`COMMENT ON ROLE "we""ird" IS 'o''k'`);
+  });
+
+  it('marks the database as its Project’s, reading marks back with the owner', () => {
+    expect(postgres.createDatabase('d', 'r', 'm')).toEqual([
+      'CREATE DATABASE "d" OWNER "r"',
+      `COMMENT ON DATABASE "d" IS 'm'`,
+    ]);
+    expect(postgres.markDatabase('d', "it's")).toEqual([`COMMENT ON DATABASE "d" IS 'it''s'`]);
+    expect(postgres.databaseOwner).toContain("shobj_description(oid, 'pg_database') AS comment");
+    expect(postgres.roleExists).toContain("shobj_description(oid, 'pg_authid') AS comment");
   });
 
   it('makes the database its owner’s alone, and drops sessions, database and role', () => {
-    expect(postgres.createDatabase('d', 'r')).toEqual(['CREATE DATABASE "d" OWNER "r"']);
     expect(postgres.setOwner('d', 'r')).toEqual(['ALTER DATABASE "d" OWNER TO "r"']);
     expect(postgres.secureDatabase('d', 'r')).toEqual([
       'REVOKE ALL ON DATABASE "d" FROM PUBLIC',
@@ -57,14 +67,16 @@ describe('the lock around create, update and delete', () => {
 
 describe('cockroachdb dialect', () => {
   it('uses IF NOT EXISTS, users, owners and grants', () => {
-    expect(cockroachdb.ensureRole('r', 'p', false)).toEqual([
+    expect(cockroachdb.ensureRole('r', 'p', false, 'm')).toEqual([
       `CREATE USER IF NOT EXISTS "r" WITH LOGIN PASSWORD 'p'`,
     ]);
-    expect(cockroachdb.ensureRole('r', 'p', true)).toEqual([`ALTER USER "r" WITH LOGIN PASSWORD 'p'`]);
-    expect(cockroachdb.createDatabase('d', 'r')).toEqual([
-      'CREATE DATABASE IF NOT EXISTS "d"',
-      'ALTER DATABASE "d" OWNER TO "r"',
+    expect(cockroachdb.ensureRole('r', 'p', true, 'm')).toEqual([`ALTER USER "r" WITH LOGIN PASSWORD 'p'`]);
+    // No COMMENT ON ROLE in CockroachDB: the database carries the mark, made in one transaction.
+    expect(cockroachdb.roleComments).toBe(false);
+    expect(cockroachdb.createDatabase('d', 'r', 'm')).toEqual([
+      `CREATE DATABASE IF NOT EXISTS "d"; ALTER DATABASE "d" OWNER TO "r"; COMMENT ON DATABASE "d" IS 'm'`,
     ]);
+    expect(cockroachdb.markDatabase('d', 'm')).toEqual([`COMMENT ON DATABASE "d" IS 'm'`]);
     expect(cockroachdb.setOwner('d', 'r')).toEqual(['ALTER DATABASE "d" OWNER TO "r"']);
     expect(cockroachdb.secureDatabase('d', 'r')).toEqual([
       'REVOKE CONNECT ON DATABASE "d" FROM public',
@@ -74,8 +86,8 @@ describe('cockroachdb dialect', () => {
 
   it('cancels sessions and drops with CASCADE, no TEMPLATE, TABLESPACE or SUPERUSER anywhere', () => {
     const all = [
-      ...cockroachdb.ensureRole('r', 'p', false),
-      ...cockroachdb.createDatabase('d', 'r'),
+      ...cockroachdb.ensureRole('r', 'p', false, 'm'),
+      ...cockroachdb.createDatabase('d', 'r', 'm'),
       ...cockroachdb.secureDatabase('d', 'r'),
       ...cockroachdb.drop('d', 'r'),
     ].join('\n');
@@ -106,16 +118,21 @@ describe('credentials', () => {
     const ids = cacheIds(project('team', 'shop'));
     expect(ids.prefix).toBe('rdev:team:shop');
     const rules = aclRules(ids, 'secret');
-    expect(rules).toEqual([
+    expect(rules.slice(0, 10)).toEqual([
       'reset',
       'on',
       '#2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b',
+      'resetkeys',
       '~rdev:team:shop:*',
+      'resetchannels',
       '&rdev:team:shop:*',
       '+@all',
       '-@admin',
       '-@dangerous',
     ]);
+    // What key patterns do not guard: listing the keyspace, server-wide state, other databases.
+    for (const denied of ['-scan', '-randomkey', '-keys', '-function', '-script|flush', '-pubsub', '-select'])
+      expect(rules).toContain(denied);
     expect(rules.join(' ')).not.toContain('secret');
     expect(cacheSecretData(ids, 'redis', '6379', 'pw').REDIS_KEY_PREFIX).toBe('rdev:team:shop:');
   });

@@ -56,19 +56,48 @@ describe('a Session', () => {
     );
   });
 
+  it('previews on one DNS label per namespace, session and project, stable and at most 63 long', () => {
+    const inNamespace = (s: ReturnType<typeof session>, namespace: string) => ({
+      ...s,
+      metadata: { ...s.metadata, namespace },
+    });
+    // The default namespace keeps <session>-<project>; others add a hash that includes the namespace.
+    expect(previewHost(inNamespace(session(), 'default'), 'p.dev')).toBe('fix-shop.p.dev');
+    const team = previewHost(session(), 'p.dev');
+    expect(team).toMatch(/^fix-shop-[0-9a-f]{6}\.p\.dev$/);
+    expect(previewHost(session(), 'p.dev')).toBe(team);
+    expect(previewHost(inNamespace(session(), 'other'), 'p.dev')).not.toBe(team);
+    // "x-a" of project "b" and "x" of project "a-b" in one namespace do not meet either.
+    const xa = previewHost(
+      { ...session({}, {}, 'x-a'), spec: { ...session().spec, projectRef: { name: 'b' } } },
+      'p.dev',
+    );
+    const x = previewHost(
+      { ...session({}, {}, 'x'), spec: { ...session().spec, projectRef: { name: 'a-b' } } },
+      'p.dev',
+    );
+    expect(xa).not.toBe(x);
+    const longest = inNamespace(session({}, {}, 'x'.repeat(63)), 'n'.repeat(63));
+    expect(previewHost(longest, 'p.dev').split('.')[0]?.length).toBeLessThanOrEqual(63);
+  });
+
   it('previews on one DNS label under the preview domain, https with a TLS Secret', () => {
-    expect(previewHost(session(), 'preview.example.dev')).toBe('fix-shop.preview.example.dev');
+    expect(previewHost(session(), 'preview.example.dev')).toMatch(
+      /^fix-shop-[0-9a-f]{6}\.preview\.example\.dev$/,
+    );
     const long = session({}, {}, 'x'.repeat(60));
     expect(previewHost(long, 'p.dev').split('.')[0]?.length).toBeLessThanOrEqual(63);
     expect(previewURL(session(), { domain: 'p.dev', tlsSecret: 'wildcard', dnsRecords: false })).toBe(
-      'https://fix-shop.p.dev',
+      `https://${previewHost(session(), 'p.dev')}`,
     );
     expect(previewURL(session(), { dnsRecords: false })).toBeUndefined();
     const ingress = desiredPreviewIngress(
       session(),
       loadConfig(['--preview-domain=p.dev', '--preview-tls-secret=wc'], {}).preview,
     );
-    expect(ingress?.spec).toMatchObject({ tls: [{ hosts: ['fix-shop.p.dev'], secretName: 'wc' }] });
+    expect(ingress?.spec).toMatchObject({
+      tls: [{ hosts: [previewHost(session(), 'p.dev')], secretName: 'wc' }],
+    });
     expect(desiredPreviewIngress(session(), { dnsRecords: false })).toBeUndefined();
   });
 

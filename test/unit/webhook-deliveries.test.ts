@@ -10,6 +10,7 @@ import {
   type SubscriptionInput,
   subscriptionSecret,
 } from '../../operator/src/shared/webhook-subscription.ts';
+import { REFUSED_BLOCKED } from '../../operator/src/shared/webhook-targets.ts';
 import { Deliveries } from '../../operator/src/webhooks/deliveries.ts';
 import type { SecretObject } from '../../operator/src/webhooks/record.ts';
 import type { Attempt, Outgoing } from '../../operator/src/webhooks/send.ts';
@@ -198,5 +199,27 @@ describe('webhook deliveries', () => {
     deliveries.offer(event);
     expect(await drain()).toEqual([1000, 2000]);
     expect(sent).toHaveLength(1);
+  });
+
+  it('refuses a subscriber in a blocked range once, with no retry and nothing about the host', async () => {
+    // The operator's own sender, not the scripted one: it refuses before connecting.
+    const real = new Deliveries({
+      client: client as unknown as KubeClient,
+      namespace: NS,
+      backoffSeconds: 1,
+      maxAttempts: 4,
+      log: pino({ level: 'silent' }),
+    });
+    real.bind((key) => keys.push(key));
+    deliveries = real;
+    const metadata = client.put({ id: 'dddddddddddd', url: 'http://169.254.169.254/latest/', events: ['*'] });
+    const cluster = client.put({ id: 'eeeeeeeeeeee', url: 'http://10.96.0.1:443/api', events: ['*'] });
+    real.offer(event);
+    expect(await drain()).toEqual([]);
+    for (const name of [metadata, cluster]) {
+      expect(client.records(name)).toEqual([
+        expect.objectContaining({ outcome: 'failed', attempts: 1, error: REFUSED_BLOCKED }),
+      ]);
+    }
   });
 });

@@ -3,7 +3,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendOnce } from '../../operator/src/webhooks/send.ts';
+import { REFUSED_BLOCKED, WebhookTargets } from '../../operator/src/shared/webhook-targets.ts';
+import { type SendOptions, sendOnce as send } from '../../operator/src/webhooks/send.ts';
 import { verifySignature } from '../../operator/src/webhooks/signature.ts';
 
 let server: Server;
@@ -32,6 +33,12 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
+
+// The receiver listens on loopback: these tests allow it, as an installation would with
+// --webhook-allow-cidrs.
+const loopback = new WebhookTargets(['127.0.0.1/32']);
+const sendOnce = (url: string, secret: string, o: typeof outgoing, options: SendOptions = {}) =>
+  send(url, secret, o, { targets: loopback, ...options });
 
 const outgoing = { id: 'd-1', type: 'workitem.succeeded', body: '{"id":"d-1","type":"workitem.succeeded"}' };
 
@@ -100,5 +107,56 @@ describe('sendOnce', () => {
     } finally {
       hang = false;
     }
+  });
+
+  it('refuses blocked addresses before connecting, recording nothing about them', async () => {
+    const before = received.length;
+    for (const url of [
+      `${base}/hook`, // loopback, not allowed here
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1:6443/api',
+      'http://[::1]:9/hook',
+      'http://localhost:9/hook',
+    ]) {
+      expect(await send(url, 'hmac', outgoing)).toEqual({ verdict: 'failed', error: REFUSED_BLOCKED });
+    }
+    // A name that resolves to a blocked address (or to several, one of them blocked).
+    const resolve = async () => [
+      { address: '93.184.215.14', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    expect(await send('http://mixed.example/hook', 'hmac', outgoing, { resolve })).toEqual({
+      verdict: 'failed',
+      error: REFUSED_BLOCKED,
+    });
+    expect(received.length).toBe(before);
+  });
+
+  it('connects to the address it checked, keeping the host name (no second lookup)', async () => {
+    answer = 200;
+    const port = new URL(base).port;
+    const lookups: string[] = [];
+    const resolve = async (host: string) => {
+      lookups.push(host);
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    // hook.invalid resolves nowhere but through `resolve`: reaching the receiver proves the pin.
+    expect(await sendOnce(`http://hook.invalid:${port}/pinned`, 'hmac', outgoing, { resolve })).toEqual({
+      verdict: 'delivered',
+      status: 200,
+    });
+    expect(lookups).toEqual(['hook.invalid']);
+    expect(received.at(-1)).toMatchObject({ url: '/pinned', headers: { host: `hook.invalid:${port}` } });
+  });
+
+  it('does not follow redirects', async () => {
+    answer = 302;
+    const before = received.length;
+    expect(await sendOnce(`${base}/moved`, 'hmac', outgoing)).toEqual({
+      verdict: 'failed',
+      status: 302,
+      error: 'HTTP 302',
+    });
+    expect(received.length).toBe(before + 1);
   });
 });

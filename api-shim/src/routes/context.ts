@@ -1,6 +1,7 @@
 // What route handlers are given: the cluster, the caches and the shim's settings.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../../../operator/src/runtime/client.ts';
+import type { WebhookTargets } from '../../../operator/src/shared/webhook-targets.ts';
 import type { WorkerPool } from '../../../operator/src/shared/worker-pool.ts';
 import type { ShimCache } from '../cache.ts';
 import type { ShimConfig } from '../config.ts';
@@ -14,5 +15,7 @@ export interface ShimContext {
   keys: KeyStore;
   feed: EventFeed;
   pool: WorkerPool;
+  /** Where webhook subscriptions may point (--webhook-allow-cidrs). */
+  webhookTargets: WebhookTargets;
   config: Pick<ShimConfig, 'namespace' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'>;
 }

@@ -18,7 +18,7 @@ import {
   webhookSecretName,
 } from '../../../operator/src/shared/webhook-subscription.ts';
 import { requireNoWider } from '../auth/access.ts';
-import { notFound } from '../http/errors.ts';
+import { invalid, notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { setOf } from '../http/schemas.ts';
 import type { SecretObject } from '../keys/api-key.ts';
@@ -87,7 +87,9 @@ export function webhookRoutes(ctx: ShimContext) {
         url: z
           .url({ protocol: /^https?$/ })
           .max(2048)
-          .describe('where deliveries are POSTed'),
+          .describe(
+            'where deliveries are POSTed; private, loopback and link-local addresses and cluster-internal names are refused',
+          ),
         events: setOf(
           z.string().regex(EVENT_PATTERN, 'an event is *, <kind>.* or <kind>.<phase>, lower case'),
         )
@@ -106,6 +108,10 @@ export function webhookRoutes(ctx: ShimContext) {
       status: 201,
       response: webhookView.extend({ secret: z.string().optional() }),
       handler: async ({ body, principal }) => {
+        // The operator checks every address again at delivery (DNS answers change); this refuses
+        // what is plainly internal before anything is stored.
+        const problem = ctx.webhookTargets.urlProblem(body.url);
+        if (problem) throw invalid(`body.url: ${problem}`, [{ path: 'body.url', message: problem }]);
         const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
         const projects = body.projects.length ? body.projects : principal.key.projects;
         requireNoWider(principal.key, { namespaces, projects });

@@ -58,7 +58,9 @@ export async function readAdminEndpoint(
   const secret = await readAdminSecret(client, ref, what, flag);
   const url = secret[`${prefix}_ADMIN_URL`];
   if (!url) throw new Error(`the Secret ${ref} has no ${prefix}_ADMIN_URL key`);
-  const parsed = new URL(url);
+  // Node's own error would carry the whole URL, password included.
+  const parsed = URL.parse(url);
+  if (!parsed) throw new Error(`the Secret ${ref} holds a ${prefix}_ADMIN_URL that is not a valid URL`);
   return {
     url,
     host: secret[`${prefix}_HOST`] || parsed.hostname,

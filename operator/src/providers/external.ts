@@ -8,7 +8,13 @@ import type { LiveProject } from '../api/v1alpha1/index.ts';
 import type { ConditionUpdate } from '../runtime/conditions.ts';
 import { errorMessage } from '../shared/fields.ts';
 import { type ConnectionSecrets, generatePassword } from './credentials.ts';
-import { type ExternalClient, type ExternalContext, NotConfiguredError, WaitingError } from './ports.ts';
+import {
+  type ExternalClient,
+  type ExternalContext,
+  ForeignResourceError,
+  NotConfiguredError,
+  WaitingError,
+} from './ports.ts';
 
 export interface ExternalResource<Ids> {
   /** Human name, e.g. "database". */
@@ -115,10 +121,10 @@ export async function reconcileExternal<Ids>(
       };
     }
     // Names are deterministic: record them even if creating failed half-way, so that deletion
-    // finds whatever was made.
+    // finds whatever was made; but not what was refused as another owner's.
     return {
       condition: condition('False', 'ProvisioningFailed', errorMessage(error)),
-      ids: existingIds(resource, project),
+      ids: error instanceof ForeignResourceError ? recorded : existingIds(resource, project),
       rotation: done,
       error,
     };

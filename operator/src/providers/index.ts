@@ -61,7 +61,12 @@ function account<Ids extends { secretName: string }>(
   };
 }
 
-export function projectExternalResources(client: KubeClient, config: OperatorConfig) {
+/** `projects`: every Project the operator sees (external-dns host names must not collide). */
+export function projectExternalResources(
+  client: KubeClient,
+  config: OperatorConfig,
+  projects: () => readonly LiveProject[] = () => [],
+) {
   const secrets = projectSecrets(client);
   const database = account<DatabaseIds>('database', secrets, {
     condition: 'DatabaseReady',
@@ -153,7 +158,7 @@ export function projectExternalResources(client: KubeClient, config: OperatorCon
       config.dns.mode === 'cloudflare'
         ? cloudflareDnsProvider(() => cloudflareSettings(client, config))
         : config.dns.mode === 'external-dns'
-          ? externalDnsProvider(config.domain)
+          ? externalDnsProvider(config.domain, projects)
           : unconfiguredDnsProvider(),
   };
   return { repo, identity, ci, database, cache, dns };

@@ -105,3 +105,14 @@ export class WaitingError extends Error {
     this.name = 'WaitingError';
   }
 }
+
+/**
+ * Something of the resource's name exists and is another owner's (it lacks the Project's mark):
+ * rdev neither changes nor deletes it, and the Project records nothing of it.
+ */
+export class ForeignResourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForeignResourceError';
+  }
+}

@@ -3,6 +3,7 @@
 // children with their owner.
 import {
   apiVersionOf,
+  isNotFound,
   type KubeClient,
   type KubeObject,
   type Live,
@@ -72,6 +73,49 @@ export class AlreadyOwnedError extends Error {
     );
     this.name = 'AlreadyOwnedError';
   }
+}
+
+/**
+ * An object of a child's name exists and is not controlled by the owner: applying would take it
+ * over (server-side apply with force), so it is left alone and the owner says why.
+ */
+export class ChildNameTakenError extends Error {
+  readonly reason = 'ChildNameTaken';
+
+  constructor(kind: string, name: string, ownerKind: string, controller: OwnerReference | undefined) {
+    super(
+      `${kind} ${name} already exists and is not controlled by this ${ownerKind}` +
+        `${controller ? ` (its controller is ${controller.kind} ${controller.name})` : ''}; ` +
+        'rdev does not take it over: delete or rename it',
+    );
+    this.name = 'ChildNameTakenError';
+  }
+}
+
+/**
+ * Server-side applies a child that carries its owner's controller reference, unless an object of
+ * its name exists that the owner does not control (ChildNameTakenError). `current` is what a
+ * cache holds of it; a cache that does not hold it (filtered, or behind) is checked by a GET.
+ */
+export async function applyChild<T extends Manifest>(
+  client: KubeClient,
+  resource: Resource,
+  child: T & { metadata?: { ownerReferences?: OwnerReference[] } },
+  options: ApplyOptions & { current?: Ownable },
+): Promise<Live<T>> {
+  const owner = controllerOf(child);
+  if (!owner) throw new Error(`${resource.kind} ${child.metadata?.name} has no controller reference`);
+  const { name, namespace } = child.metadata ?? {};
+  let existing = options.current;
+  if (!existing && name) {
+    existing = await client.get<KubeObject>(resource, namespace, name).catch((err) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+  }
+  if (existing && controllerOf(existing)?.uid !== owner.uid)
+    throw new ChildNameTakenError(resource.kind, name ?? '', owner.kind, controllerOf(existing));
+  return applyObject(client, resource, child, options);
 }
 
 /** The controller owner reference of `obj`, if any. */

@@ -1,6 +1,8 @@
 // pino loggers with one shared redaction list: tokens, passwords, keys and Authorization
-// headers never reach the logs, whatever object they are nested in.
-import { type DestinationStream, type Logger, pino } from 'pino';
+// headers never reach the logs, whatever object they are nested in. Errors are serialized
+// scrubbed: Node's ERR_INVALID_URL keeps the URL it could not parse (password included) in
+// `input`, and messages and stacks may quote a URL with userinfo.
+import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
 
 const SECRET_KEYS = [
   'password',
@@ -31,6 +33,34 @@ export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((k) => [
   'req.headers["x-api-key"]',
 ]);
 
+const CENSOR = '[redacted]';
+/** scheme://user:password@ — the password goes, the rest stays readable. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):[^\s/?#@]*@/gi;
+/** Keys of a serialized error whose value is the input that failed (a URL with its password). */
+const INPUT_KEYS = new Set(['input']);
+
+/** `text` with the password of every URL in it replaced. */
+export function scrubURLs(text: string): string {
+  return text.replace(USERINFO, `$1$2:${CENSOR}@`);
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubURLs(value);
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      INPUT_KEYS.has(k) && v !== undefined ? CENSOR : scrub(v, depth + 1),
+    ]),
+  );
+}
+
+/** pino's error serializer, then every string scrubbed of URL passwords and `input` redacted. */
+function errorSerializer(err: unknown): unknown {
+  return scrub(err instanceof Error ? stdSerializers.err(err) : err, 0);
+}
+
 /** A logger writing JSON to stdout, or to `destination` (tests read what is logged). */
 export function createLogger(
   options: { level?: string; name?: string; destination?: DestinationStream } = {},
@@ -38,7 +68,17 @@ export function createLogger(
   const settings = {
     name: options.name ?? 'rdev',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    serializers: { err: errorSerializer, error: errorSerializer, cause: errorSerializer },
+    hooks: {
+      // The message itself may quote a URL (`could not reach ${url}`).
+      logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? scrubURLs(a) : a)),
+        );
+      },
+    },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

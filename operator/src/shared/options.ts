@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isCidr } from './webhook-targets.ts';
 
 /** How an option's text is read: a list is comma-separated or repeated. */
 export type OptionKind = 'string' | 'boolean' | 'number' | 'list';
@@ -80,6 +81,22 @@ export const healthAddrField = z
       env: 'RDEV_HEALTH_ADDR',
       help: 'serve /healthz and /readyz on host:port; empty disables',
       default: ':8081',
+    },
+  });
+
+/**
+ * Ranges webhooks may reach although they are blocked (private, loopback, link-local): the
+ * operator's deliveries and the shim's subscriptions take the same list.
+ */
+export const webhookAllowCidrsField = z
+  .array(z.string().refine(isCidr, 'not a CIDR (e.g. 10.0.0.0/8, fd00::/8)'))
+  .describe('CIDRs webhooks may reach although private, loopback or link-local')
+  .meta({
+    option: {
+      flag: 'webhook-allow-cidrs',
+      env: 'RDEV_WEBHOOK_ALLOW_CIDRS',
+      help: 'CIDR that webhook URLs may point into although it is private, loopback or link-local (refused by default); repeat or comma-separate',
+      default: [],
     },
   });
 

@@ -15,6 +15,7 @@ import {
   subscriptionFromSecret,
   WEBHOOK_SELECTOR,
 } from '../shared/webhook-subscription.ts';
+import type { WebhookTargets } from '../shared/webhook-targets.ts';
 import { retryDelayMs } from './policy.ts';
 import { recordDelivery, type SecretObject } from './record.ts';
 import { type Attempt, type Outgoing, sendOnce } from './send.ts';
@@ -45,6 +46,8 @@ export interface DeliveryOptions {
   backoffSeconds: number;
   maxAttempts: number;
   log: Logger;
+  /** Where deliveries may go (default: no blocked range allowed). */
+  targets?: WebhookTargets;
   send?: (url: string, secret: string, outgoing: Outgoing, signal: AbortSignal) => Promise<Attempt>;
   now?: () => Date;
 }
@@ -146,7 +149,8 @@ export class Deliveries {
     }
 
     job.attempts++;
-    const send = this.options.send ?? ((u, s, o, signal) => sendOnce(u, s, o, { signal }));
+    const targets = this.options.targets;
+    const send = this.options.send ?? ((u, s, o, signal) => sendOnce(u, s, o, { signal, targets }));
     const attempt = await send(subscription.url, subscription.secret, job, ctx.signal);
     // Leadership lost (or a hard stop) mid-attempt: the job ends unrecorded, as nobody will requeue it.
     if (ctx.signal.aborted) {

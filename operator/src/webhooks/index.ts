@@ -8,6 +8,7 @@ import type { OperatorConfig } from '../config.ts';
 import type { KubeObject } from '../runtime/client.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { deletion, type PhaseEvent, phaseTransition } from '../shared/transitions.ts';
+import { WebhookTargets } from '../shared/webhook-targets.ts';
 import { Deliveries } from './deliveries.ts';
 import { ATTEMPT_TIMEOUT_MS } from './policy.ts';
 
@@ -19,6 +20,7 @@ export function registerWebhookDelivery(manager: Manager, config: OperatorConfig
     namespace: config.shimNamespace,
     backoffSeconds: config.webhooks.backoffSeconds,
     maxAttempts: config.webhooks.maxAttempts,
+    targets: new WebhookTargets(config.webhooks.allowCIDRs),
     log: manager.log,
   });
   const builder = manager.controller('webhook-delivery');

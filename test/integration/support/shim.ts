@@ -87,6 +87,8 @@ export function useShim(
     workerNamespace?: () => string;
     /** The workers' output token file: /work/{id}/logs relays live output. */
     workerOutputTokenFile?: string;
+    /** Blocked ranges webhook URLs may point into (a receiver on loopback: 127.0.0.1/32). */
+    webhookAllowCIDRs?: string[];
   } = {},
 ): ShimHandle {
   const state: { shim?: RunningShim; url?: string } = {};
@@ -114,6 +116,7 @@ export function useShim(
         trustProxy: false,
         bootstrapKey: adminKey,
         workerOutputTokenFile: settings.workerOutputTokenFile,
+        webhookAllowCIDRs: settings.webhookAllowCIDRs,
       },
       createLogger({ level: 'info', name: 'rdev-shim', destination: sink }),
     );

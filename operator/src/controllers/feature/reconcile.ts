@@ -17,7 +17,7 @@ import { readGiteaAccess } from '../../providers/index.ts';
 import { NotConfiguredError } from '../../providers/ports.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import { isConflict, type KubeObject } from '../../runtime/client.ts';
-import type { Reconciler, Result } from '../../runtime/controller.ts';
+import type { Reconciler } from '../../runtime/controller.ts';
 import type { Store } from '../../runtime/store.ts';
 import { errorMessage } from '../../shared/fields.ts';
 import { isFinished, type LiveWorkItem } from '../../shared/work-phases.ts';

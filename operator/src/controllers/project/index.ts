@@ -57,7 +57,7 @@ export function registerProjectController(manager: Manager, config: OperatorConf
     pods: manager.informer<PodView>(PODS).store,
     secrets: manager.informer<SecretView>(SECRETS).store,
     children: new Map(APPLIED_CHILDREN.map((r) => [r, manager.informer(r).store])),
-    externals: projectExternalResources(manager.client, config),
+    externals: projectExternalResources(manager.client, config, () => projects.store.list()),
   });
 
   const controller = manager

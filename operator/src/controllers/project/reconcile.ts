@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { FIELD_MANAGER } from '../../api/constants.ts';
 import { PROJECTS } from '../../api/resources.ts';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
-import { applyObject, applyStatus } from '../../runtime/apply.ts';
+import { applyChild, applyStatus, ChildNameTakenError, controllerOf } from '../../runtime/apply.ts';
 import { isConflict, isNotFound, type KubeObject, type Resource } from '../../runtime/client.ts';
 import type { Reconciler } from '../../runtime/controller.ts';
 import { addFinalizer, isBeingDeleted, removeFinalizer } from '../../runtime/finalizers.ts';
@@ -75,7 +75,8 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     let pod: PodView | undefined;
     let failure: unknown;
     try {
-      await applyChildren(deps, project);
+      // With what the sub-reconcilers recorded now: the Service publishes only vetted host names.
+      await applyChildren(deps, { ...project, status: { ...project.status, ...externals.status } });
       const git = await workspaceGit(deps, project, externals, signal);
       pod = await reconcilePod(
         deps,
@@ -88,6 +89,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     }
 
     const failed = failure === undefined ? undefined : errorMessage(failure);
+    const failureReason = failure instanceof ChildNameTakenError ? failure.reason : undefined;
     const now = (deps.now ?? (() => new Date()))();
     const { status, transitions } = projectStatus(
       project,
@@ -95,6 +97,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
         pod,
         credentials,
         failure: failed,
+        failureReason,
         components: externals.conditions,
         retired: externals.retired,
         external: externals.status,
@@ -120,8 +123,10 @@ async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<v
   for (const child of desiredChildren(project, config)) {
     const resource = resourceOf(child.kind);
     const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata?.name}`);
-    if (current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH]) continue;
-    await applyObject(client, resource, child, { fieldManager: FIELD_MANAGER });
+    const mine = current !== undefined && controllerOf(current)?.uid === project.metadata.uid;
+    if (mine && current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH])
+      continue;
+    await applyChild(client, resource, child, { fieldManager: FIELD_MANAGER, current });
   }
   if (!deps.secrets.get(`${namespace}/${credentialsSecretName(name)}`)) {
     await client
@@ -148,8 +153,13 @@ async function reconcilePod(
     return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString() } };
   };
 
+  // A Pod of that name the Project does not control is neither replaced nor deleted.
+  if (current && controllerOf(current)?.uid !== project.metadata.uid) {
+    if (!desired) return undefined;
+    throw new ChildNameTakenError('Pod', podName, 'Project', controllerOf(current));
+  }
   if (!desired) return current && !current.metadata.deletionTimestamp ? remove(current) : current;
-  if (!current) return applyObject(client, PODS, desired, { fieldManager: FIELD_MANAGER });
+  if (!current) return applyChild(client, PODS, desired, { fieldManager: FIELD_MANAGER });
   if (current.metadata.deletionTimestamp) return current; // its deletion event brings us back
   const ended = current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded';
   const outdated = current.metadata.annotations?.[SPEC_HASH] !== desired.metadata?.annotations?.[SPEC_HASH];

@@ -27,6 +27,8 @@ export interface Observed {
   credentials: Credentials;
   /** Why applying the workspace failed this time, if it did. */
   failure?: string;
+  /** The condition's reason for that failure (default ApplyFailed). */
+  failureReason?: string;
   /** Conditions owned by other sub-reconcilers (RepoReady, DatabaseReady, …), already computed. */
   components?: ConditionUpdate[];
   /** Condition types of components now disabled: dropped from status. */
@@ -42,7 +44,7 @@ export interface Transition {
 }
 
 /** Reasons that need the user to act: they put the Project in phase Failed. */
-const USER_ACTION_REASONS = new Set(['CredentialsSecretNotFound', 'CredentialsKeyMissing']);
+const USER_ACTION_REASONS = new Set(['CredentialsSecretNotFound', 'CredentialsKeyMissing', 'ChildNameTaken']);
 
 export function workspaceCondition(project: LiveProject, observed: Observed): ConditionUpdate {
   const base = { type: 'WorkspaceReady', observedGeneration: project.metadata.generation };
@@ -59,7 +61,7 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
     return {
       ...base,
       status: 'False',
-      reason: 'ApplyFailed',
+      reason: observed.failureReason ?? 'ApplyFailed',
       message: `could not apply the workspace: ${observed.failure}`,
     };
   }

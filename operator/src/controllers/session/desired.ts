@@ -7,7 +7,7 @@ import type { OperatorConfig } from '../../config.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { Json, Manifest, OwnerReference } from '../../runtime/client.ts';
 import { isConditionTrue } from '../../runtime/conditions.ts';
-import { boundedName, dns1035 } from '../../shared/naming.ts';
+import { boundedName, dns1035, shortHash } from '../../shared/naming.ts';
 import { checkCredentials, desiredPod } from '../project/desired.ts';
 
 export const FIELD_MANAGER = 'rdev-session';
@@ -35,9 +35,20 @@ export function deadline(s: LiveSession): Deadline {
   return idle < ttl ? { at: idle, why: 'idle' } : { at: ttl, why: 'ttl' };
 }
 
-/** `<session>-<project>.<domain>`: one DNS label under the preview domain. */
-export const previewHost = (s: LiveSession, domain: string) =>
-  `${boundedName(s.metadata.name, s.spec.projectRef.name, 63)}.${domain}`;
+/**
+ * One DNS label under the preview domain: `<session>-<project>` in the default namespace, else
+ * `<session>-<project>-<hash>` with a hash of namespace/session/project, so that namespaces (and
+ * "x-a"/"b" against "x"/"a-b") never share a host; at most 63 characters, the same every time.
+ */
+export const previewHost = (s: LiveSession, domain: string) => {
+  const { name, namespace } = s.metadata;
+  const project = s.spec.projectRef.name;
+  const label =
+    namespace === 'default'
+      ? boundedName(name, project, 63)
+      : boundedName(`${name}-${project}`, shortHash(`${namespace}/${name}/${project}`, 6), 63);
+  return `${label}.${domain}`;
+};
 
 const owned = <T extends Manifest & { metadata?: { ownerReferences?: OwnerReference[] } }>(
   s: LiveSession,

@@ -6,12 +6,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { PROJECTS, SESSIONS } from '../../api/resources.ts';
 import type { LiveProject, LiveSession } from '../../api/v1alpha1/index.ts';
-import { applyObject, applyStatus, controllerOf } from '../../runtime/apply.ts';
+import { applyChild, applyStatus, ChildNameTakenError, controllerOf } from '../../runtime/apply.ts';
 import {
   apiVersionOf,
   isConflict,
   isNotFound,
   type KubeObject,
+  type OwnerReference,
   type Resource,
 } from '../../runtime/client.ts';
 import { findCondition } from '../../runtime/conditions.ts';
@@ -131,9 +132,24 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
         selector,
       };
     }
+    // A Pod of that name the Session does not control is not its Pod: never used, replaced or deleted.
+    const taken = (controller: OwnerReference | undefined) => ({
+      noPod: {
+        reason: 'ChildNameTaken',
+        message: new ChildNameTakenError('Pod', name, 'Session', controller).message,
+      },
+      selector,
+    });
+    if (current && controllerOf(current)?.uid !== session.metadata.uid) return taken(controllerOf(current));
     if (!current) {
-      const pod = await applyObject(client, PODS, desiredDedicatedPod(session, template), apply);
-      return { pod, selector };
+      try {
+        const pod = await applyChild(client, PODS, desiredDedicatedPod(session, template), apply);
+        return { pod, selector };
+      } catch (err) {
+        if (err instanceof ChildNameTakenError)
+          return { noPod: { reason: err.reason, message: err.message }, selector };
+        throw err;
+      }
     }
     if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
       // Its deletion event brings the next reconcile, which makes a new one.
@@ -158,8 +174,16 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
     if (!preview) await removeChild(SERVICES, deps.services, session, previewName(session));
     if (!ingress) await removeChild(INGRESSES, deps.ingresses, session, previewName(session));
     if (!preview) return undefined;
-    await applyObject(client, SERVICES, desiredPreviewService(session, selector, preview.port), apply);
-    if (ingress) await applyObject(client, INGRESSES, ingress, apply);
+    // Not taken over when another object has the name: the reconcile fails (logged, retried).
+    await applyChild(client, SERVICES, desiredPreviewService(session, selector, preview.port), {
+      ...apply,
+      current: deps.services.get(`${session.metadata.namespace}/${previewName(session)}`),
+    });
+    if (ingress)
+      await applyChild(client, INGRESSES, ingress, {
+        ...apply,
+        current: deps.ingresses.get(`${session.metadata.namespace}/${previewName(session)}`),
+      });
     const dns = dnsHost && deps.dns ? await deps.dns.ensure(session, dnsHost, signal) : { ok: true as const };
     return {
       port: preview.port,

@@ -3,13 +3,22 @@
 // The role's password is generated and kept by the sub-reconciler (external.ts), which writes
 // the connection details observed here to the Project's `<project>-database` Secret before the
 // role is created or changed with it.
+// Database and role carry the owner's mark (namespace, name and uid) as their comment: a
+// retained database is never adopted (nor its password reset) by a new Project of the same name.
 import pg from 'pg';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import type { KubeClient } from '../../runtime/client.ts';
 import { boundedName, externalName } from '../../shared/naming.ts';
 import { readAdminEndpoint } from '../admin.ts';
-import { type ConnectionDetails, type ExternalClient, type ExternalContext, passwordOf } from '../ports.ts';
+import { ownerMarker } from '../marker.ts';
+import {
+  type ConnectionDetails,
+  type ExternalClient,
+  type ExternalContext,
+  ForeignResourceError,
+  passwordOf,
+} from '../ports.ts';
 import { DIALECTS, type Dialect } from './dialect.ts';
 
 export interface DatabaseIds {
@@ -29,6 +38,17 @@ interface Admin {
 }
 
 const pools = new Map<string, pg.Pool>();
+
+/** A database or role of the Project's name exists and is not this Project's. */
+export class ForeignDatabaseError extends ForeignResourceError {
+  constructor(what: string, marker: string) {
+    super(
+      `${what} already exists and is not this Project's (its comment is not "${marker}"); rdev does ` +
+        'not change or delete it: drop or rename it, or name the Project differently',
+    );
+    this.name = 'ForeignDatabaseError';
+  }
+}
 
 function poolFor(url: string): pg.Pool {
   let pool = pools.get(url);
@@ -141,38 +161,88 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
   }
 
   async function state(a: Admin, ids: DatabaseIds) {
-    const role = await a.db.query(a.dialect.roleExists, [ids.user]);
-    const db = await a.db.query<{ owner: string }>(a.dialect.databaseOwner, [ids.name]);
-    return { roleExists: (role.rowCount ?? 0) > 0, owner: db.rows[0]?.owner };
+    const role = await a.db.query<{ comment: string | null }>(a.dialect.roleExists, [ids.user]);
+    const db = await a.db.query<{ owner: string; comment: string | null }>(a.dialect.databaseOwner, [
+      ids.name,
+    ]);
+    return {
+      roleExists: (role.rowCount ?? 0) > 0,
+      roleComment: role.rows[0]?.comment ?? undefined,
+      owner: db.rows[0]?.owner,
+      databaseComment: db.rows[0]?.comment ?? undefined,
+    };
+  }
+  type State = Awaited<ReturnType<typeof state>>;
+
+  /**
+   * Whether what exists is the Project's: marked as its own; or an unmarked database owned by its
+   * marked role (a create interrupted before the database's mark); or, unmarked, recorded in its
+   * status (made before marks existed). Throws ForeignDatabaseError otherwise.
+   */
+  function ensureOwned(a: Admin, ids: DatabaseIds, s: State, project: LiveProject, recorded: boolean): void {
+    const marker = ownerMarker(project);
+    const legacy = (comment: string | undefined) => recorded && !comment;
+    const roleMarked = a.dialect.roleComments && s.roleComment === marker;
+    if (s.roleExists && a.dialect.roleComments && !roleMarked && !legacy(s.roleComment))
+      throw new ForeignDatabaseError(`role ${ids.user}`, marker);
+    if (
+      s.owner !== undefined &&
+      s.databaseComment !== marker &&
+      !(s.owner === ids.user && roleMarked && !s.databaseComment) &&
+      !legacy(s.databaseComment)
+    )
+      throw new ForeignDatabaseError(`database ${ids.name}`, marker);
   }
 
-  /** The role with the password handed over: created, or (when it exists) altered. */
-  async function setRole(a: Admin, ids: DatabaseIds, password: string, exists: boolean): Promise<void> {
+  const isRecorded = (project: LiveProject, ids: DatabaseIds) =>
+    project.status?.database?.name === ids.name && project.status.database.user === ids.user;
+
+  /** The role with the password handed over: created, or (when it exists) altered; marked either way. */
+  async function setRole(
+    a: Admin,
+    ids: DatabaseIds,
+    password: string,
+    exists: boolean,
+    marker: string,
+  ): Promise<void> {
     // Created meanwhile (an interrupted earlier attempt): set the password instead.
-    if ((await execOrExists(a, a.dialect.ensureRole(ids.user, password, exists))) === 'exists') {
-      await exec(a, a.dialect.ensureRole(ids.user, password, true));
+    if ((await execOrExists(a, a.dialect.ensureRole(ids.user, password, exists, marker))) === 'exists') {
+      await exec(a, a.dialect.ensureRole(ids.user, password, true, marker));
     }
+  }
+
+  async function createDatabase(a: Admin, ids: DatabaseIds, marker: string): Promise<void> {
+    if ((await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user, marker))) === 'exists')
+      await exec(a, a.dialect.markDatabase(ids.name, marker));
   }
 
   /** Creates the role and its database (observed missing), the database the role's alone. */
   async function create(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
     const ids = databaseIds(ctx.project);
+    const marker = ownerMarker(ctx.project);
     return locked(await admin(ids.engine), ids, async (a) => {
-      await setRole(a, ids, passwordOf(ctx), false);
-      await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
+      const s = await state(a, ids);
+      ensureOwned(a, ids, s, ctx.project, ctx.recorded !== undefined);
+      await setRole(a, ids, passwordOf(ctx), s.roleExists, marker);
+      await createDatabase(a, ids, marker);
       await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
       return ids;
     });
   }
 
-  /** Alters the role's password, and makes or gives back whatever part is missing or not the role's. */
+  /** Alters the role's password, and makes, marks or gives back whatever part is missing or not the role's. */
   async function update(ctx: ExternalContext<DatabaseIds>): Promise<DatabaseIds> {
     const ids = databaseIds(ctx.project);
+    const marker = ownerMarker(ctx.project);
     return locked(await admin(ids.engine), ids, async (a) => {
-      const { roleExists, owner } = await state(a, ids);
-      await setRole(a, ids, passwordOf(ctx), roleExists);
-      if (owner === undefined) await execOrExists(a, a.dialect.createDatabase(ids.name, ids.user));
-      else if (owner !== ids.user) await exec(a, a.dialect.setOwner(ids.name, ids.user));
+      const s = await state(a, ids);
+      ensureOwned(a, ids, s, ctx.project, ctx.recorded !== undefined);
+      await setRole(a, ids, passwordOf(ctx), s.roleExists, marker);
+      if (s.owner === undefined) await createDatabase(a, ids, marker);
+      else {
+        if (s.owner !== ids.user) await exec(a, a.dialect.setOwner(ids.name, ids.user));
+        if (s.databaseComment !== marker) await exec(a, a.dialect.markDatabase(ids.name, marker));
+      }
       await exec(a, a.dialect.secureDatabase(ids.name, ids.user));
       return ids;
     });
@@ -185,14 +255,18 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
     async observe(ctx) {
       const ids = databaseIds(ctx.project);
       const a = await admin(ids.engine);
-      const { roleExists, owner } = await state(a, ids);
-      const diff = !roleExists
+      const s = await state(a, ids);
+      ensureOwned(a, ids, s, ctx.project, ctx.recorded !== undefined);
+      const marker = ownerMarker(ctx.project);
+      const diff = !s.roleExists
         ? `role ${ids.user} is missing`
-        : owner !== ids.user
+        : s.owner !== ids.user
           ? `database ${ids.name} is missing or not owned by ${ids.user}`
-          : undefined;
+          : s.databaseComment !== marker || (a.dialect.roleComments && s.roleComment !== marker)
+            ? `database ${ids.name} is not marked as the Project's`
+            : undefined;
       return {
-        exists: roleExists || owner !== undefined,
+        exists: s.roleExists || s.owner !== undefined,
         upToDate: diff === undefined,
         diff,
         ids,
@@ -203,8 +277,17 @@ export function databaseProvider(client: KubeClient, config: OperatorConfig): Ex
     create,
     update,
 
-    async delete(ids) {
-      await locked(await admin(ids.engine), ids, (a) => exec(a, a.dialect.drop(ids.name, ids.user)));
+    async delete(ids, ctx) {
+      await locked(await admin(ids.engine), ids, async (a) => {
+        try {
+          ensureOwned(a, ids, await state(a, ids), ctx.project, isRecorded(ctx.project, ids));
+        } catch (err) {
+          // Another Project's (retained) database and role are left alone.
+          if (err instanceof ForeignDatabaseError) return;
+          throw err;
+        }
+        await exec(a, a.dialect.drop(ids.name, ids.user));
+      });
     },
   };
 }
