@@ -37,7 +37,7 @@ describe('CRDs', () => {
     }
   });
 
-  it('are served under the rdev category: kubectl get rdev lists all four kinds', () => {
+  it('are served under the rdev category: kubectl get rdev lists every kind', () => {
     const run = kubectl('get', 'rdev', '-n', ns.name, '-o', 'name');
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -46,6 +46,7 @@ describe('CRDs', () => {
       .filter(Boolean);
     expect(resources.sort()).toEqual([
       'checkouts.rdev.dev',
+      'features.rdev.dev',
       'projects.rdev.dev',
       'sessions.rdev.dev',
       'workitems.rdev.dev',
