@@ -1,4 +1,4 @@
-// Building blocks shared by the four kinds. Every field carries a description (it becomes the
+// Building blocks shared by the kinds. Every field carries a description (it becomes the
 // CRD's description, shown by `kubectl explain`) and bounds, so that the API server rejects bad
 // input at admission and the controller never has to.
 import { z } from 'zod';
