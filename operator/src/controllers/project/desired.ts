@@ -22,7 +22,8 @@ export type Credentials =
   | { state: 'ok'; secret: string; keys: string[] };
 
 export const WORKSPACE_MOUNT = '/workspace';
-export const WORKSPACE_UID = 1000;
+/** The uid and gid of the workspace images (`make images`): their HOME and /workspace are theirs. */
+export const WORKSPACE_UID = 10001;
 
 /** Checks the credentials Secret's keys (names only) against the agent provider's needs. */
 export function checkCredentials(project: Project, secretKeys: string[] | undefined): Credentials {
