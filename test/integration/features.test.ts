@@ -103,32 +103,36 @@ describe('a Feature', () => {
     expect(released.status?.phaseHistory?.map((h) => h.phase)).toEqual([...FEATURE_PHASES]);
     expect(released.status?.pullRequest).toMatchObject({ number: pr, merged: true });
 
-    // One WorkItem per action; the review was rejected once, fixed, and approved.
+    // One WorkItem per action; the review was rejected once, fixed, and approved. (Creation
+    // times have a resolution of a second: the actions are compared as a sorted list.)
     const items = await itemsOf('login');
-    const actions = items.map((i) => i.metadata.labels?.[ACTION_LABEL]);
-    expect(actions).toEqual([
-      'create_spec',
-      'approve_spec',
-      'create_design',
-      'approve_design',
-      'create_tasks',
-      'approve_tasks',
-      'create_qa_plan',
-      'approve_qa_plan',
-      'implement_task',
-      'implement_task',
-      'create_review',
-      'approve_review',
-      'fix_review_issues',
-      'approve_review',
-      'create_audit',
-      'approve_audit',
-      'run_qa',
-      'approve_merge',
-    ]);
+    const actions = items.map((i) => i.metadata.labels?.[ACTION_LABEL]).sort();
+    expect(actions).toEqual(
+      [
+        'create_spec',
+        'approve_spec',
+        'create_design',
+        'approve_design',
+        'create_tasks',
+        'approve_tasks',
+        'create_qa_plan',
+        'approve_qa_plan',
+        'implement_task',
+        'implement_task',
+        'create_review',
+        'approve_review',
+        'fix_review_issues',
+        'approve_review',
+        'create_audit',
+        'approve_audit',
+        'run_qa',
+        'approve_merge',
+      ].sort(),
+    );
     expect(items.every((i) => i.status?.phase === 'Succeeded' && i.status.attempts === 1)).toBe(true);
     expect(new Set(items.map((i) => i.spec.idempotencyKey)).size).toBe(items.length);
-    expect(items[0]?.spec.prompt?.split('\n')[0]).toBe('/sdlc-create-spec login');
+    const first = items.find((i) => i.metadata.labels?.[ACTION_LABEL] === 'create_spec');
+    expect(first?.spec.prompt?.split('\n')[0]).toBe('/sdlc-create-spec login');
 
     // The artifacts are on the Feature's branch, and in the base branch after the merge.
     const { owner, name } = await repo();
