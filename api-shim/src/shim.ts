@@ -8,7 +8,7 @@ import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { readSecretData } from '../../operator/src/shared/secrets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 import { ShimCache } from './cache.ts';
-import type { ShimConfig } from './config.ts';
+import { parseTrustProxy, type ShimConfig } from './config.ts';
 import { EventFeed } from './events/feed.ts';
 import { KeyStore } from './keys/key-store.ts';
 import type { ShimContext } from './routes/context.ts';
@@ -18,10 +18,13 @@ const { version } = z
   .object({ version: z.string() })
   .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
 
-export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen'> & {
-  /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
-  bootstrapKey?: string;
-};
+type Tunable = 'requestTimeoutSeconds' | 'connectionTimeoutSeconds' | 'maxStreamsPerKey';
+
+export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen' | Tunable> &
+  Partial<Pick<ShimConfig, Tunable>> & {
+    /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
+    bootstrapKey?: string;
+  };
 
 export interface RunningShim {
   app: ReturnType<typeof buildServer>;
@@ -70,7 +73,10 @@ export async function createShim(
     rateLimit: settings.rateLimit,
     rateBurst: settings.rateBurst,
     bodyLimit: settings.bodyLimit,
-    trustProxy: settings.trustProxy,
+    trustProxy: parseTrustProxy(settings.trustProxy) ?? false,
+    requestTimeoutSeconds: settings.requestTimeoutSeconds,
+    connectionTimeoutSeconds: settings.connectionTimeoutSeconds,
+    maxStreamsPerKey: settings.maxStreamsPerKey,
   });
   cache.start(log);
   return {

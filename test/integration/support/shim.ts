@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
-import { createShim, type RunningShim } from '../../../api-shim/src/shim.ts';
+import { createShim, type RunningShim, type ShimSettings } from '../../../api-shim/src/shim.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { kubeConfig } from './kube.ts';
 
@@ -87,6 +87,8 @@ export function useShim(
     workerNamespace?: () => string;
     /** The workers' output token file: /work/{id}/logs relays live output. */
     workerOutputTokenFile?: string;
+    /** Any other settings of the shim. */
+    extra?: Partial<ShimSettings>;
   } = {},
 ): ShimHandle {
   const state: { shim?: RunningShim; url?: string } = {};
@@ -111,9 +113,10 @@ export function useShim(
         rateLimit: settings.rateLimit ?? 1000,
         rateBurst: settings.rateBurst ?? 1000,
         bodyLimit: 64 * 1024,
-        trustProxy: false,
+        trustProxy: 'false',
         bootstrapKey: adminKey,
         workerOutputTokenFile: settings.workerOutputTokenFile,
+        ...settings.extra,
       },
       createLogger({ level: 'info', name: 'rdev-shim', destination: sink }),
     );
