@@ -37,6 +37,9 @@ export const MAX_PARAM_LENGTH = 253;
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body, headers } = errorResponse(err);
   if (status >= 500) request.log.error({ err, keyId: request.keyId }, 'request failed');
+  // Refused before its body arrived (onRequest): the connection closes after the answer rather
+  // than reading a body nobody wants, however slowly it comes.
+  if (!request.raw.complete) reply.header('connection', 'close');
   reply
     .code(status)
     .headers(headers)
