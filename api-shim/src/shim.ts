@@ -5,7 +5,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import { readSecretData } from '../../operator/src/shared/secrets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 import { ShimCache } from './cache.ts';
 import { parseTrustProxy, type ShimConfig } from './config.ts';
@@ -33,17 +32,6 @@ export interface RunningShim {
   close(): Promise<void>;
 }
 
-/** The bootstrap key: the environment's, else the "key" of --bootstrap-key-secret. */
-async function bootstrapKey(client: KubeClient, settings: ShimSettings): Promise<string | undefined> {
-  if (settings.bootstrapKey) return settings.bootstrapKey;
-  if (!settings.bootstrapKeySecret) return undefined;
-  const ref = `${settings.namespace}/${settings.bootstrapKeySecret}`;
-  const data = await readSecretData(client, settings.namespace, settings.bootstrapKeySecret);
-  if (!data) throw new Error(`the Secret ${ref} does not exist`);
-  if (!data.key) throw new Error(`the Secret ${ref} has no "key"`);
-  return data.key.trim();
-}
-
 /** Builds the shim and starts its informers; `app` is ready to listen or inject (readiness waits for the caches). */
 export async function createShim(
   kubeConfig: KubeConfig,
@@ -55,10 +43,15 @@ export async function createShim(
     namespace: settings.namespace,
     namespaces: settings.namespaces,
     workerNamespace: settings.workerNamespace,
+    // The environment's bootstrap key wins; else the one of --bootstrap-key-secret, followed.
+    bootstrapKeySecret: settings.bootstrapKey ? undefined : settings.bootstrapKeySecret,
     log,
   });
   const keys = new KeyStore(cache.keys, log);
-  keys.setBootstrapKey(await bootstrapKey(client, settings));
+  keys.setBootstrapKey(settings.bootstrapKey);
+  if (cache.bootstrap && settings.bootstrapKeySecret) {
+    keys.followBootstrapSecret(cache.bootstrap, settings.bootstrapKeySecret);
+  }
   const feed = new EventFeed(cache.kinds);
   const pool = new WorkerPool();
   cache.leases.on({

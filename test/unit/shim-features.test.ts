@@ -119,7 +119,12 @@ const ELSEWHERE = makeKey('other1', ['features:write', 'features:read'], ['elsew
 
 const context = () =>
   ({
-    config: { namespace: 'rdev-system', defaultNamespace: NS, workerNamespace: 'rdev-system' },
+    config: {
+      namespace: 'rdev-system',
+      namespaces: [],
+      defaultNamespace: NS,
+      workerNamespace: 'rdev-system',
+    },
     keys,
     client: api,
     cache: {

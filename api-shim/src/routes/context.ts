@@ -14,5 +14,8 @@ export interface ShimContext {
   keys: KeyStore;
   feed: EventFeed;
   pool: WorkerPool;
-  config: Pick<ShimConfig, 'namespace' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'>;
+  config: Pick<
+    ShimConfig,
+    'namespace' | 'namespaces' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'
+  >;
 }
