@@ -74,7 +74,7 @@ const startShim = (workerOutputTokenFile?: string) =>
       rateLimit: 1000,
       rateBurst: 1000,
       bodyLimit: 1024 * 1024,
-      trustProxy: false,
+      trustProxy: 'false',
       bootstrapKey: key,
       workerOutputTokenFile,
     },

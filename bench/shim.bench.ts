@@ -32,7 +32,7 @@ const shim = await createShim(
     rateLimit: 1_000_000,
     rateBurst: 1_000_000,
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy: 'false',
     bootstrapKey: key,
   },
   createLogger({ level: 'silent' }),

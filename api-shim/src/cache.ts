@@ -64,11 +64,19 @@ export class ShimCache {
   readonly keys: Informer<Secret>;
   readonly webhooks: Informer<Secret>;
   readonly leases: Informer<LeaseObject>;
+  /** The bootstrap key's Secret (--bootstrap-key-secret), watched by name. */
+  readonly bootstrap: Informer<Secret> | undefined;
   private readonly stop = new AbortController();
 
   constructor(
     client: KubeClient,
-    options: { namespace: string; namespaces: string[]; workerNamespace: string; log: Logger },
+    options: {
+      namespace: string;
+      namespaces: string[];
+      workerNamespace: string;
+      bootstrapKeySecret?: string;
+      log: Logger;
+    },
   ) {
     const common = { log: options.log, namespaces: options.namespaces };
     this.kinds = {
@@ -86,10 +94,17 @@ export class ShimCache {
       namespaces: [options.workerNamespace],
       labelSelector: WORKER_LEASE_SELECTOR,
     });
+    this.bootstrap = options.bootstrapKeySecret
+      ? Informer.forResource(client, SECRETS, {
+          ...own,
+          fieldSelector: `metadata.name=${options.bootstrapKeySecret}`,
+        })
+      : undefined;
   }
 
   private get all(): Pick<Informer<RdevObject>, 'run' | 'hasSynced' | 'waitForSync'>[] {
-    return [...Object.values(this.kinds), this.keys, this.webhooks, this.leases];
+    const all = [...Object.values(this.kinds), this.keys, this.webhooks, this.leases];
+    return this.bootstrap ? [...all, this.bootstrap] : all;
   }
 
   start(log: Logger): void {

@@ -8,6 +8,7 @@ import {
   webhookAllowCidrsField,
   workerNamespaceField,
 } from '../../operator/src/shared/options.ts';
+import { isCidr } from './keys/api-key.ts';
 
 export const shimConfig = z.object({
   kubeconfig: kubeconfigField,
@@ -126,14 +127,58 @@ export const shimConfig = z.object({
       },
     }),
   trustProxy: z
-    .boolean()
-    .describe('take the client address from X-Forwarded-For')
+    .string()
+    .refine((v) => parseTrustProxy(v) !== undefined, {
+      message:
+        'false, a number of proxy hops (1 to 10), or a comma-separated list of proxy addresses or CIDRs',
+    })
+    .describe('which proxies in front of the shim are trusted to set X-Forwarded-For')
     .meta({
       option: {
         flag: 'trust-proxy',
         env: 'RDEV_TRUST_PROXY',
-        help: 'behind a proxy: the client address (for key CIDRs) comes from X-Forwarded-For',
-        default: false,
+        help: "behind proxies: the number of proxy hops in front of the shim, or the proxies' addresses/CIDRs (comma-separated); the client address (for key CIDRs) is then read from X-Forwarded-For, past those proxies only (false: the socket's address)",
+        default: 'false',
+      },
+    }),
+  requestTimeoutSeconds: z
+    .number()
+    .min(1)
+    .max(3600)
+    .describe('longest time a client may take to send a whole request')
+    .meta({
+      option: {
+        flag: 'request-timeout-seconds',
+        env: 'RDEV_REQUEST_TIMEOUT_SECONDS',
+        help: 'seconds a client may take to send a whole request, headers and body (408 after); streams answered afterwards are not limited by it',
+        default: 30,
+      },
+    }),
+  connectionTimeoutSeconds: z
+    .number()
+    .min(1)
+    .max(3600)
+    .describe('longest idle time of a connection')
+    .meta({
+      option: {
+        flag: 'connection-timeout-seconds',
+        env: 'RDEV_CONNECTION_TIMEOUT_SECONDS',
+        help: 'seconds a connection may stay idle (no byte either way) before it is closed; server-sent event streams are exempt (they send a keep-alive every 15 s)',
+        default: 120,
+      },
+    }),
+  maxStreamsPerKey: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .describe('concurrent streams per API key')
+    .meta({
+      option: {
+        flag: 'max-streams-per-key',
+        env: 'RDEV_MAX_STREAMS_PER_KEY',
+        help: 'server-sent event streams (exec, logs, /events) an API key may hold open at once; one more is answered 429 with Retry-After',
+        default: 8,
       },
     }),
   webhookAllowCIDRs: webhookAllowCidrsField,
@@ -141,6 +186,29 @@ export const shimConfig = z.object({
 });
 
 export type ShimConfig = z.infer<typeof shimConfig>;
+
+/** What Fastify's trustProxy takes: false, a hop count, or the trusted proxies' addresses and CIDRs. */
+export type TrustProxy = false | number | string[];
+
+/**
+ * --trust-proxy as Fastify takes it: "false" (the socket's address), a hop count ("1": the one
+ * proxy in front; X-Forwarded-For entries beyond it are the client's to forge, so they are not
+ * believed), or the proxies' addresses/CIDRs. Never "true": trusting every hop lets any client
+ * name its own address. Undefined when `value` is none of these.
+ */
+export function parseTrustProxy(value: string): TrustProxy | undefined {
+  const v = value.trim();
+  if (/^(false|0|no)$/i.test(v) || v === '') return false;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    return hops >= 1 && hops <= 10 ? hops : undefined;
+  }
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list.length && list.every(isCidr) ? list : undefined;
+}
 
 /** Every option of `rdev shim`, in --help order, and the loader of its configuration. */
 export const { options: SHIM_OPTIONS, load: loadShimConfig } = commandOptions(shimConfig);

@@ -7,10 +7,12 @@ import type { Logger } from 'pino';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { KeyRateLimiter } from './auth/rate-limit.ts';
 import { hasScope } from './auth/scopes.ts';
+import type { TrustProxy } from './config.ts';
 import { errorResponse, forbidden, HttpError, invalid } from './http/errors.ts';
 import { ShimMetrics } from './http/metrics.ts';
 import { Page } from './http/page.ts';
 import type { Route } from './http/route.ts';
+import { StreamLimiter } from './http/stream-limit.ts';
 import { validate } from './http/validate.ts';
 import { LastUsedRecorder } from './keys/last-used.ts';
 import { checkoutRoutes } from './routes/checkouts.ts';
@@ -35,6 +37,9 @@ export const MAX_PARAM_LENGTH = 253;
 function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body, headers } = errorResponse(err);
   if (status >= 500) request.log.error({ err, keyId: request.keyId }, 'request failed');
+  // Refused before its body arrived (onRequest): the connection closes after the answer rather
+  // than reading a body nobody wants, however slowly it comes.
+  if (!request.raw.complete) reply.header('connection', 'close');
   reply
     .code(status)
     .headers(headers)
@@ -47,7 +52,14 @@ export interface ServerOptions {
   rateLimit: number;
   rateBurst: number;
   bodyLimit: number;
-  trustProxy: boolean;
+  /** Which proxies may set X-Forwarded-For: false, a hop count, or their addresses/CIDRs. */
+  trustProxy: TrustProxy;
+  /** Seconds a client may take to send a whole request (default 30). */
+  requestTimeoutSeconds?: number;
+  /** Seconds a connection may stay idle (default 120); streams are exempt. */
+  connectionTimeoutSeconds?: number;
+  /** Streams an API key may hold open at once (default 8). */
+  maxStreamsPerKey?: number;
 }
 
 /** Every API route (those that need a key). */
@@ -66,6 +78,8 @@ export const apiRoutes = (ctx: ShimContext): Route[] => [
 declare module 'fastify' {
   interface FastifyRequest {
     keyId?: string;
+    /** The caller, known once onRequest authenticated it (before the body is read). */
+    principal?: Principal;
   }
 }
 
@@ -74,13 +88,25 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
   const limiter = new KeyRateLimiter(options.rateLimit, options.rateBurst);
   const sweep = setInterval(() => limiter.sweep(), 60_000);
   sweep.unref();
+  const streams = new StreamLimiter(options.maxStreamsPerKey ?? 8);
   const lastUsed = new LastUsedRecorder(ctx.client, ctx.config.namespace, options.log);
   const app = Fastify({
     loggerInstance: options.log,
     // One line per request, written in onResponse with the key id; none of Fastify's own.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit,
-    trustProxy: options.trustProxy,
+    // A hop count trusts that many proxies nearest the shim (the socket's peer first); Fastify's
+    // own number form trusts none, so it is given as a function.
+    trustProxy:
+      typeof options.trustProxy === 'number'
+        ? (
+            (hops: number) => (_: string, i: number) =>
+              i < hops
+          )(options.trustProxy)
+        : options.trustProxy,
+    // A client that sends a request slowly, or leaves a connection idle, does not hold it for ever.
+    requestTimeout: (options.requestTimeoutSeconds ?? 30) * 1000,
+    connectionTimeout: (options.connectionTimeoutSeconds ?? 120) * 1000,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
@@ -171,8 +197,28 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
     app.route({
       method: r.method,
       url: r.url,
+      // Who is calling is settled before the body is read: a client without a valid key gets its
+      // 401 (or 403, 429) without the shim reading, let alone parsing, what it sends.
+      onRequest: r.scope
+        ? async (request, reply) => {
+            const principal = authorize(r, request);
+            if (r.stream) {
+              const wait = streams.acquire(principal.key.id);
+              if (wait > 0) {
+                throw new HttpError(
+                  429,
+                  `the API key ${principal.key.id} holds ${streams.limit} streams already; close one, or retry in ${wait} s`,
+                  undefined,
+                  { 'retry-after': String(wait) },
+                );
+              }
+              reply.raw.once('close', () => streams.release(principal.key.id));
+            }
+            request.principal = principal;
+          }
+        : undefined,
       handler: async (request, reply) => {
-        const principal = r.scope ? authorize(r, request) : undefined;
+        const principal = request.principal;
         const params = r.params ? validate(r.params, request.params, 'path') : undefined;
         const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
         const body = r.body ? validate(r.body, request.body, 'body') : undefined;

@@ -5,11 +5,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import { readSecretData } from '../../operator/src/shared/secrets.ts';
 import { WebhookTargets } from '../../operator/src/shared/webhook-targets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
 import { ShimCache } from './cache.ts';
-import type { ShimConfig } from './config.ts';
+import { parseTrustProxy, type ShimConfig } from './config.ts';
 import { EventFeed } from './events/feed.ts';
 import { KeyStore } from './keys/key-store.ts';
 import type { ShimContext } from './routes/context.ts';
@@ -19,29 +18,24 @@ const { version } = z
   .object({ version: z.string() })
   .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
 
-export type ShimSettings = Omit<ShimConfig, 'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs'> & {
-  /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
-  bootstrapKey?: string;
-  /** Blocked ranges webhook URLs may point into nonetheless (default: none). */
-  webhookAllowCIDRs?: string[];
-};
+type Tunable = 'requestTimeoutSeconds' | 'connectionTimeoutSeconds' | 'maxStreamsPerKey';
+
+export type ShimSettings = Omit<
+  ShimConfig,
+  'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs' | Tunable
+> &
+  Partial<Pick<ShimConfig, Tunable>> & {
+    /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
+    bootstrapKey?: string;
+    /** Blocked ranges webhook URLs may point into nonetheless (default: none). */
+    webhookAllowCIDRs?: string[];
+  };
 
 export interface RunningShim {
   app: ReturnType<typeof buildServer>;
   context: ShimContext;
   /** Stops serving, then the informers and the connections. */
   close(): Promise<void>;
-}
-
-/** The bootstrap key: the environment's, else the "key" of --bootstrap-key-secret. */
-async function bootstrapKey(client: KubeClient, settings: ShimSettings): Promise<string | undefined> {
-  if (settings.bootstrapKey) return settings.bootstrapKey;
-  if (!settings.bootstrapKeySecret) return undefined;
-  const ref = `${settings.namespace}/${settings.bootstrapKeySecret}`;
-  const data = await readSecretData(client, settings.namespace, settings.bootstrapKeySecret);
-  if (!data) throw new Error(`the Secret ${ref} does not exist`);
-  if (!data.key) throw new Error(`the Secret ${ref} has no "key"`);
-  return data.key.trim();
 }
 
 /** Builds the shim and starts its informers; `app` is ready to listen or inject (readiness waits for the caches). */
@@ -55,10 +49,15 @@ export async function createShim(
     namespace: settings.namespace,
     namespaces: settings.namespaces,
     workerNamespace: settings.workerNamespace,
+    // The environment's bootstrap key wins; else the one of --bootstrap-key-secret, followed.
+    bootstrapKeySecret: settings.bootstrapKey ? undefined : settings.bootstrapKeySecret,
     log,
   });
   const keys = new KeyStore(cache.keys, log);
-  keys.setBootstrapKey(await bootstrapKey(client, settings));
+  keys.setBootstrapKey(settings.bootstrapKey);
+  if (cache.bootstrap && settings.bootstrapKeySecret) {
+    keys.followBootstrapSecret(cache.bootstrap, settings.bootstrapKeySecret);
+  }
   const feed = new EventFeed(cache.kinds);
   const pool = new WorkerPool();
   cache.leases.on({
@@ -83,7 +82,10 @@ export async function createShim(
     rateLimit: settings.rateLimit,
     rateBurst: settings.rateBurst,
     bodyLimit: settings.bodyLimit,
-    trustProxy: settings.trustProxy,
+    trustProxy: parseTrustProxy(settings.trustProxy) ?? false,
+    requestTimeoutSeconds: settings.requestTimeoutSeconds,
+    connectionTimeoutSeconds: settings.connectionTimeoutSeconds,
+    maxStreamsPerKey: settings.maxStreamsPerKey,
   });
   cache.start(log);
   return {

@@ -157,7 +157,7 @@ const ALL_FEATURES = {
   },
   shim: {
     bootstrapKeySecret: 'shim-bootstrap',
-    trustProxy: true,
+    trustProxy: '10.0.0.0/8,192.168.0.1',
     ingress: {
       enabled: true,
       className: 'nginx',
@@ -486,7 +486,7 @@ describe('the chart', () => {
     const shimEnv = envOf(shim, { name: 'shim-0', namespace: 'rdev-system' });
     expect(loadShimConfig(argsOf(shim, shimEnv), shimEnv)).toMatchObject({
       bootstrapKeySecret: 'shim-bootstrap',
-      trustProxy: true,
+      trustProxy: '10.0.0.0/8,192.168.0.1',
       workerOutputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
       webhookAllowCIDRs: ['10.20.0.0/16'],
     });
@@ -553,6 +553,12 @@ describe('the chart', () => {
     const badMode = helm('template', 'rdev', CHART, '--set', 'providers.dns.mode=route53');
     expect(badMode.status).not.toBe(0);
     expect(badMode.stderr).toContain("at '/providers/dns/mode': value must be one of");
+    // Trusting every proxy hop would let any client name its own address.
+    const trustAll = helm('template', 'rdev', CHART, '--set', 'shim.trustProxy=true');
+    expect(trustAll.status).not.toBe(0);
+    expect(trustAll.stderr).toContain('/shim/trustProxy');
+    const hops = render('rdev', 'rdev-system', '--set', 'shim.trustProxy=1');
+    expect(JSON.stringify(hops)).toContain('--trust-proxy=1');
   });
 
   it('grants no wildcard: every rule names its groups, resources and verbs', () => {

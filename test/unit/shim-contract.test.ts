@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../api-shim/src/keys/api-key.ts';
 import type { ShimContext } from '../../api-shim/src/routes/context.ts';
-import { buildServer } from '../../api-shim/src/server.ts';
+import { buildServer, type ServerOptions } from '../../api-shim/src/server.ts';
 import { parseFeature, parseWorkItem } from '../../operator/src/api/v1alpha1/index.ts';
 import { ApiError, type Resource } from '../../operator/src/runtime/client.ts';
 
@@ -128,7 +128,7 @@ const context = {
 } as unknown as ShimContext;
 
 const BODY_LIMIT = 16 * 1024;
-const options = (rate: number, burst: number) => ({
+const options = (rate: number, burst: number): ServerOptions => ({
   log: pino({ level: 'silent' }),
   version: 'contract',
   rateLimit: rate,

@@ -135,7 +135,12 @@ projects.upsert(
 
 const context = () =>
   ({
-    config: { namespace: 'rdev-system', defaultNamespace: NS, workerNamespace: 'rdev-system' },
+    config: {
+      namespace: 'rdev-system',
+      namespaces: [],
+      defaultNamespace: NS,
+      workerNamespace: 'rdev-system',
+    },
     keys,
     client: api,
     cache: {

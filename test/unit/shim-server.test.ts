@@ -1,5 +1,8 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadShimConfig, parseTrustProxy } from '../../api-shim/src/config.ts';
+import { apiKeySecret, generateKey, hashKey, type SecretObject } from '../../api-shim/src/keys/api-key.ts';
+import { KeyStore } from '../../api-shim/src/keys/key-store.ts';
 import type { ShimContext } from '../../api-shim/src/routes/context.ts';
 import { buildServer } from '../../api-shim/src/server.ts';
 
@@ -78,4 +81,83 @@ describe('the shim’s router', () => {
     expect(res.headers.allow).toBeUndefined();
     expect(res.json()).toMatchObject({ error: { code: 'not_found' } });
   });
+});
+
+describe('authentication before the body', () => {
+  it('answers a request without a key 401 without parsing its body', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/projects',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"name": "x", "spec": ${'['.repeat(1000)}`,
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+  });
+});
+
+describe('--trust-proxy', () => {
+  it('takes false, a hop count or the proxies’ CIDRs, never "trust everyone"', () => {
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('1')).toBe(1);
+    expect(parseTrustProxy('10.0.0.0/8, 192.168.1.1')).toEqual(['10.0.0.0/8', '192.168.1.1']);
+    expect(parseTrustProxy('true')).toBeUndefined();
+    expect(parseTrustProxy('11')).toBeUndefined();
+    expect(parseTrustProxy('10.0.0.0/33')).toBeUndefined();
+    expect(() => loadShimConfig(['--trust-proxy=true'], {})).toThrow(/--trust-proxy/);
+    expect(loadShimConfig([], {}).trustProxy).toBe('false');
+  });
+
+  for (const trustProxy of [1, ['127.0.0.1/32']] as const) {
+    it(`believes X-Forwarded-For only past the trusted proxies (${JSON.stringify(trustProxy)})`, async () => {
+      const handlers: { add?: (s: SecretObject) => void }[] = [];
+      const keys = new KeyStore(
+        { on: (h: (typeof handlers)[number]) => handlers.push(h) } as never,
+        pino({ level: 'silent' }),
+      );
+      const key = generateKey();
+      const secret = apiKeySecret('rdev-system', {
+        id: 'near',
+        name: 'near',
+        hash: hashKey(key),
+        scopes: ['keys:read'],
+        namespaces: [],
+        projects: [],
+        cidrs: ['203.0.113.7/32'],
+      }) as SecretObject;
+      for (const h of handlers) h.add?.(secret);
+      const behind = buildServer(
+        {
+          keys,
+          client: { patch: async () => ({}) },
+          config: { namespace: 'rdev-system', defaultNamespace: 'default' },
+        } as unknown as ShimContext,
+        {
+          log: pino({ level: 'silent' }),
+          version: 'test',
+          rateLimit: 100,
+          rateBurst: 100,
+          bodyLimit: 1 << 20,
+          trustProxy: typeof trustProxy === 'number' ? trustProxy : [...trustProxy],
+        },
+      );
+      try {
+        const ask = (xff: string) =>
+          behind.inject({
+            method: 'GET',
+            url: '/keys',
+            headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': xff },
+          });
+        // The proxy (127.0.0.1, the socket's peer) appended the address it saw.
+        const ok = await ask('203.0.113.7');
+        expect(ok.statusCode, ok.body).toBe(200);
+        // A client that forges its own entry is still seen at the address the proxy saw.
+        const forged = await ask('203.0.113.7, 198.51.100.9');
+        expect(forged.statusCode).toBe(401);
+        expect(forged.json().error.message).toContain('198.51.100.9');
+      } finally {
+        await behind.close();
+      }
+    });
+  }
 });

@@ -24,6 +24,38 @@ export function requireProject(key: ApiKey, namespace: string, project: string):
   }
 }
 
+/** Namespaces nothing is ever written to through the shim, whatever it serves. */
+export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+/**
+ * Where the shim may write Projects, Sessions, Checkouts, WorkItems and Features: a namespace it
+ * serves (--watch-namespace, when set), never a system namespace, and never its own or the
+ * workers' namespace (they hold the API-key, webhook and bootstrap Secrets and the workers'
+ * Leases) unless --watch-namespace names that namespace itself.
+ */
+export function requireWritableNamespace(
+  config: { namespace: string; namespaces: readonly string[]; workerNamespace: string },
+  namespace: string,
+): void {
+  if (SYSTEM_NAMESPACES.includes(namespace)) {
+    throw forbidden(`the namespace ${namespace} is a system namespace: nothing is written there`);
+  }
+  if (config.namespaces.length && !config.namespaces.includes(namespace)) {
+    throw forbidden(
+      `the namespace ${namespace} is not served here (served: ${config.namespaces.join(', ')})`,
+    );
+  }
+  const own =
+    namespace === config.namespace
+      ? 'the shim’s own'
+      : namespace === config.workerNamespace
+        ? 'the workers’'
+        : '';
+  if (own && !config.namespaces.includes(namespace)) {
+    throw forbidden(`the namespace ${namespace} is ${own} namespace: nothing is written there`);
+  }
+}
+
 /** ?namespace= if given; else the key's only namespace; else the shim's default. */
 export function requestNamespace(key: ApiKey, asked: string | undefined, fallback: string): string {
   if (asked) return asked;
@@ -31,6 +63,16 @@ export function requestNamespace(key: ApiKey, asked: string | undefined, fallbac
   if (only !== undefined && others.length === 0) return only;
   return fallback;
 }
+
+/** Whether `other` reaches no namespace or project beyond those `key` reaches. */
+export const within = (
+  key: Pick<ApiKey, 'namespaces' | 'projects'>,
+  other: { namespaces: readonly string[]; projects: readonly string[] },
+): boolean =>
+  (key.namespaces.length === 0 ||
+    (other.namespaces.length > 0 && other.namespaces.every((n) => key.namespaces.includes(n)))) &&
+  (key.projects.length === 0 ||
+    (other.projects.length > 0 && other.projects.every((p) => key.projects.includes(p))));
 
 /**
  * A key may hand on only what it holds itself: scopes and reach no wider than its own, client

@@ -36,6 +36,10 @@ export function authenticate(
   if (!presented) throw unauthenticated('an API key is required: Authorization: Bearer <key> or X-API-Key');
   const key = store.find(presented);
   if (!key) throw unauthenticated('the API key is not valid');
+  // A key whose creator (or its creator's creator…) was revoked is revoked with it, even while its
+  // own Secret still exists (a cascade interrupted half-way leaves no live key behind).
+  if (!store.standing(key))
+    throw unauthenticated(`the API key ${key.id} was revoked with the key that made it`);
   if (key.expiresAt && Date.parse(key.expiresAt) <= now.getTime()) {
     throw unauthenticated(`the API key ${key.id} expired at ${key.expiresAt}`);
   }

@@ -32,7 +32,7 @@ export function checkoutRoutes(ctx: ShimContext) {
         if (phase && phase !== 'Active' && phase !== 'Pending') {
           throw new HttpError(409, `Checkout ${namespace}/${params.id} is ${phase}: nothing to check in`);
         }
-        const patched = await patchObject(ctx.client, principal.key, 'Checkout', namespace, params.id, {
+        const patched = await patchObject(ctx, principal.key, 'Checkout', namespace, params.id, {
           spec: { checkin: { title: body.title, body: body.body ?? '' } },
         });
         return present('Checkout', patched);

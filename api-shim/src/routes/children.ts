@@ -111,7 +111,7 @@ export function childRoutes(
         validate(api.spec, spec, 'body.spec');
         await requireProjectExists(ctx, namespace, params.project);
         const created = await createObject(
-          ctx.client,
+          ctx,
           principal.key,
           kind,
           { namespace, name: body.name, generateName: `${params.project}-`, labels: body.labels },

@@ -17,5 +17,8 @@ export interface ShimContext {
   pool: WorkerPool;
   /** Where webhook subscriptions may point (--webhook-allow-cidrs). */
   webhookTargets: WebhookTargets;
-  config: Pick<ShimConfig, 'namespace' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'>;
+  config: Pick<
+    ShimConfig,
+    'namespace' | 'namespaces' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'
+  >;
 }

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { FEATURES } from '../../../operator/src/api/resources.ts';
 import type { LiveFeature } from '../../../operator/src/api/v1alpha1/index.ts';
 import { isConflict, isNotFound } from '../../../operator/src/runtime/client.ts';
-import { requireProject } from '../auth/access.ts';
 import { PARSE } from '../cache.ts';
 import {
   artifactField,
@@ -26,7 +25,7 @@ import { type Route, route } from '../http/route.ts';
 import type { ApiKey } from '../keys/api-key.ts';
 import { childRoutes, idParams } from './children.ts';
 import type { ShimContext } from './context.ts';
-import { namespaceFor, namespaceQuery, patchObject, present, presented, projectOf } from './objects.ts';
+import { namespaceFor, namespaceQuery, patchObject, present, presented, requireSeen } from './objects.ts';
 
 /**
  * Writes of a Feature's spec tried before a 409. Each conflict means someone else's write went
@@ -50,7 +49,7 @@ async function latest(ctx: ShimContext, key: ApiKey, namespace: string, name: st
       throw isNotFound(err) ? notFound(`Feature ${namespace}/${name}`) : err;
     }),
   );
-  requireProject(key, namespace, projectOf(feature));
+  requireSeen(key, 'Feature', namespace, name, feature);
   return feature;
 }
 
@@ -71,7 +70,7 @@ export async function changeSpec(
     const spec = change(feature);
     if (!spec) return feature;
     try {
-      return await patchObject(ctx.client, key, 'Feature', namespace, name, {
+      return await patchObject(ctx, key, 'Feature', namespace, name, {
         spec,
         metadata: { resourceVersion: feature.metadata.resourceVersion },
       });

@@ -4,12 +4,13 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs, parseDuration } from '../../../operator/src/api/v1alpha1/duration.ts';
 import { SECRETS } from '../../../operator/src/runtime/resources.ts';
-import { requireNoWider } from '../auth/access.ts';
-import { SCOPES } from '../auth/scopes.ts';
-import { invalid, notFound } from '../http/errors.ts';
+import { requireNoWider, within } from '../auth/access.ts';
+import { hasScope, SCOPES } from '../auth/scopes.ts';
+import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { setOf } from '../http/schemas.ts';
 import {
+  type ApiKey,
   apiKeySecret,
   generateKey,
   generateKeyId,
@@ -18,6 +19,7 @@ import {
   keySecretName,
   publicKey,
 } from '../keys/api-key.ts';
+import { BOOTSTRAP_KEY_ID } from '../keys/key-store.ts';
 import type { ShimContext } from './context.ts';
 import { projectName } from './objects.ts';
 import { secretDeletion } from './own-secrets.ts';
@@ -64,9 +66,17 @@ export const createKeyBody = z.object({
 });
 
 export function keyRoutes(ctx: ShimContext) {
-  const find = (id: string) => {
+  /**
+   * Which keys a key sees: an admin key, all of them (the bootstrap key included); any other, itself
+   * and the keys it made, and the keys those made, as far as they lie within its own namespaces
+   * and projects. Keys made by others are not its business, not even their names.
+   */
+  const sees = (viewer: ApiKey, key: ApiKey) =>
+    hasScope(viewer.scopes, 'admin') ||
+    ((key.id === viewer.id || ctx.keys.madeBy(key, viewer.id)) && within(viewer, key));
+  const find = (id: string, viewer: ApiKey) => {
     const key = ctx.keys.get(id);
-    if (!key) throw notFound(`API key ${id}`);
+    if (!key || !sees(viewer, key)) throw notFound(`API key ${id}`);
     return key;
   };
   return [
@@ -77,7 +87,11 @@ export function keyRoutes(ctx: ShimContext) {
       tag: 'keys',
       scope: 'keys:read',
       response: z.array(keyView),
-      handler: async () => ctx.keys.list().map(publicKey),
+      handler: async ({ principal }) =>
+        ctx.keys
+          .list()
+          .filter((k) => sees(principal.key, k))
+          .map(publicKey),
     }),
     route({
       method: 'POST',
@@ -130,18 +144,27 @@ export function keyRoutes(ctx: ShimContext) {
       scope: 'keys:read',
       params: idParams,
       response: keyView,
-      handler: async ({ params }) => publicKey(find(params.id)),
+      handler: async ({ params, principal }) => publicKey(find(params.id, principal.key)),
     }),
     secretDeletion(ctx, 'keys', {
       summary: 'Revoke an API key (it stops working within a second)',
       params: idParams,
       // Revoking takes power away: the revoker must reach as far as the key, but its own client
       // addresses and expiry need not cover the key's (a short-lived key may revoke a long-lived one).
-      reach: (id) => {
-        const { scopes, namespaces, projects } = find(id);
+      reach: (id, caller) => {
+        const { scopes, namespaces, projects } = find(id, caller);
+        if (id === BOOTSTRAP_KEY_ID) {
+          throw new HttpError(
+            409,
+            'the bootstrap key is revoked by deleting its Secret (--bootstrap-key-secret) or unsetting $RDEV_BOOTSTRAP_KEY',
+          );
+        }
         return { scopes, namespaces, projects };
       },
       secretName: keySecretName,
+      // The keys it made go first, deepest first; were this cut short, they are refused all the
+      // same while their creator's Secret is gone (see KeyStore.standing).
+      cascade: (id) => ctx.keys.descendants(id).map((k) => k.id),
       what: 'API key',
     }),
   ];

@@ -14,8 +14,14 @@ import {
   workItemSpec,
   workItemStatus,
 } from '../../../operator/src/api/v1alpha1/index.ts';
-import { isNotFound, type KubeClient } from '../../../operator/src/runtime/client.ts';
-import { canReachProject, requestNamespace, requireProject } from '../auth/access.ts';
+import { isNotFound } from '../../../operator/src/runtime/client.ts';
+import {
+  canReachNamespace,
+  canReachProject,
+  requestNamespace,
+  requireProject,
+  requireWritableNamespace,
+} from '../auth/access.ts';
 import type { Scope } from '../auth/scopes.ts';
 import type { Kind, KindObjects, RdevObject, ShimCache } from '../cache.ts';
 import { KIND_RESOURCES, PARSE } from '../cache.ts';
@@ -178,6 +184,16 @@ const byNamespaceAndName = (a: RdevObject, b: RdevObject): number => {
   return x < y ? -1 : x > y ? 1 : 0;
 };
 
+/**
+ * Checks that the key reaches an object the request named by namespace and name: a namespace it
+ * does not reach is a 403 (the caller named it); an object of a project it does not reach is a
+ * 404, like one that does not exist, so that its existence and project are not given away.
+ */
+export function requireSeen(key: ApiKey, kind: Kind, namespace: string, name: string, obj: RdevObject): void {
+  if (!canReachNamespace(key, namespace)) requireProject(key, namespace, projectOf(obj));
+  if (!canReachProject(key, namespace, projectOf(obj))) throw notFound(`${kind} ${namespace}/${name}`);
+}
+
 /** A cached object the key may see, or 404/403. */
 export function cached<K extends Kind>(
   cache: ShimCache,
@@ -188,7 +204,7 @@ export function cached<K extends Kind>(
 ): KindObjects[K] {
   const obj = cache.kinds[kind].store.get(`${namespace}/${name}`);
   if (!obj) throw notFound(`${kind} ${namespace}/${name}`);
-  requireProject(key, namespace, projectOf(obj));
+  requireSeen(key, kind, namespace, name, obj);
   return obj;
 }
 
@@ -212,7 +228,7 @@ export async function current<K extends Kind>(
         throw isNotFound(err) ? notFound(`${kind} ${namespace}/${name}`) : err;
       }),
     );
-  requireProject(key, namespace, projectOf(obj));
+  requireSeen(key, kind, namespace, name, obj);
   return obj;
 }
 
@@ -242,13 +258,14 @@ export function visible<K extends Kind>(
  * `generateName`. Resolves with the object as stored (parsed, like the cache's).
  */
 export async function createObject<K extends Kind>(
-  client: KubeClient,
+  ctx: ShimContext,
   key: ApiKey,
   kind: K,
   target: { namespace: string; name?: string; generateName?: string; labels?: Record<string, string> },
   spec: unknown,
 ): Promise<KindObjects[K]> {
-  const created = await client.create(
+  requireWritableNamespace(ctx.config, target.namespace);
+  const created = await ctx.client.create(
     KIND_RESOURCES[kind],
     {
       apiVersion: API_VERSION,
@@ -271,7 +288,7 @@ export async function createObject<K extends Kind>(
  * With metadata.resourceVersion, the API server applies it only to that version (409 otherwise).
  */
 export async function patchObject<K extends Kind>(
-  client: KubeClient,
+  ctx: ShimContext,
   key: ApiKey,
   kind: K,
   namespace: string,
@@ -281,10 +298,18 @@ export async function patchObject<K extends Kind>(
     metadata?: { labels?: Record<string, string | null>; resourceVersion?: string };
   },
 ): Promise<KindObjects[K]> {
+  requireWritableNamespace(ctx.config, namespace);
   const metadata = { ...patch.metadata, annotations: { [UPDATED_BY_ANNOTATION]: key.id } };
-  const patched = await client.patch(KIND_RESOURCES[kind], namespace, name, { ...patch, metadata }, 'merge', {
-    fieldManager: 'rdev-shim',
-  });
+  const patched = await ctx.client.patch(
+    KIND_RESOURCES[kind],
+    namespace,
+    name,
+    { ...patch, metadata },
+    'merge',
+    {
+      fieldManager: 'rdev-shim',
+    },
+  );
   return PARSE[kind](patched);
 }
 
@@ -299,6 +324,7 @@ export async function deleteObject(
   namespace: string,
   name: string,
 ) {
+  requireWritableNamespace(ctx.config, namespace);
   await current(ctx, key, kind, namespace, name);
   await ctx.client.delete(KIND_RESOURCES[kind], namespace, name, { propagationPolicy: 'Background' });
   return { name, namespace, deleting: true };

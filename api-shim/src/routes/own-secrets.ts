@@ -6,6 +6,7 @@ import { SECRETS } from '../../../operator/src/runtime/resources.ts';
 import { requireNoWider } from '../auth/access.ts';
 import { notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
+import type { ApiKey } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 
 /**
@@ -18,8 +19,11 @@ export function secretDeletion(
   spec: {
     summary: string;
     params: z.ZodType<{ id: string }>;
-    reach: (id: string) => Parameters<typeof requireNoWider>[1];
+    /** How far it reaches; throws a 404 when `caller` may not see it. */
+    reach: (id: string, caller: ApiKey) => Parameters<typeof requireNoWider>[1];
     secretName: (id: string) => string;
+    /** The ids deleted with it, first (revoking a key revokes those it made). */
+    cascade?: (id: string) => string[];
     /** What it is, for the 404: "API key", "webhook". */
     what: string;
   },
@@ -34,7 +38,12 @@ export function secretDeletion(
     status: 202,
     response: z.object({ id: z.string(), deleting: z.boolean() }),
     handler: async ({ params, principal }) => {
-      requireNoWider(principal.key, spec.reach(params.id));
+      requireNoWider(principal.key, spec.reach(params.id, principal.key));
+      for (const id of spec.cascade?.(params.id) ?? []) {
+        await ctx.client.delete(SECRETS, ctx.config.namespace, spec.secretName(id)).catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
       await ctx.client.delete(SECRETS, ctx.config.namespace, spec.secretName(params.id)).catch((err) => {
         throw isNotFound(err) ? notFound(`${spec.what} ${params.id}`) : err;
       });

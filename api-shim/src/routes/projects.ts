@@ -61,7 +61,7 @@ export function projectRoutes(ctx: ShimContext) {
         // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
         const spec = sent(request.body, 'spec');
         const created = await createObject(
-          ctx.client,
+          ctx,
           principal.key,
           'Project',
           { namespace, name: body.name, labels: body.labels },
@@ -123,7 +123,7 @@ export function projectRoutes(ctx: ShimContext) {
         };
         return present(
           'Project',
-          await patchObject(ctx.client, principal.key, 'Project', namespace, params.project, patch),
+          await patchObject(ctx, principal.key, 'Project', namespace, params.project, patch),
         );
       },
     }),

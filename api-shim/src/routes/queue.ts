@@ -51,7 +51,8 @@ export function queueRoutes(ctx: ShimContext) {
     route({
       method: 'GET',
       url: '/workers/pool',
-      summary: 'The live workers: capacity, busy and idle slots, and how many WorkItems wait',
+      summary:
+        'The live workers: capacity, busy and idle slots, and how many WorkItems wait (counting only the WorkItems the key reaches)',
       tag: 'work',
       scope: 'work:read',
       response: z.object({
@@ -62,8 +63,10 @@ export function queueRoutes(ctx: ShimContext) {
         queued: z.number(),
         members: z.array(z.object({ name: z.string(), capacity: z.number(), busy: z.number() })),
       }),
-      handler: async () => {
-        const items = ctx.cache.kinds.WorkItem.store.list();
+      handler: async ({ principal }) => {
+        // Only what the key reaches is counted: other tenants' work is not its business, not
+        // even how much of it there is.
+        const items = visible(ctx.cache, principal.key, 'WorkItem');
         const bound = new Map<string, number>();
         for (const item of items) {
           const worker = item.status?.worker;

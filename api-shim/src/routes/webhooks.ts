@@ -17,13 +17,15 @@ import {
   subscriptionSecret,
   webhookSecretName,
 } from '../../../operator/src/shared/webhook-subscription.ts';
-import { requireNoWider } from '../auth/access.ts';
-import { invalid, notFound } from '../http/errors.ts';
+import { requireNoWider, within } from '../auth/access.ts';
+import { hasScope } from '../auth/scopes.ts';
+import { KINDS } from '../cache.ts';
+import { forbidden, invalid, notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { setOf } from '../http/schemas.ts';
-import type { SecretObject } from '../keys/api-key.ts';
+import type { ApiKey, SecretObject } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
-import { projectName } from './objects.ts';
+import { KIND_API, projectName } from './objects.ts';
 import { secretDeletion } from './own-secrets.ts';
 
 const webhookView = z.object({
@@ -38,11 +40,45 @@ const webhookView = z.object({
 });
 const idParams = z.object({ id: z.string().regex(ID_PATTERN, 'not a webhook id') });
 
+/**
+ * A URL as the API shows it: without credentials — no userinfo, and every query parameter's
+ * value replaced by "…" (tokens are often passed there) — so a subscription's URL can be read
+ * back without handing out what it carries.
+ */
+export function redactedUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '…';
+  }
+  parsed.username = '';
+  parsed.password = '';
+  const query = [...parsed.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=…`).join('&');
+  parsed.search = '';
+  parsed.hash = '';
+  return `${parsed.toString()}${query ? `?${query}` : ''}`;
+}
+
+/**
+ * The read scopes a subscription to `events` needs: that of each kind it names (`*` names them
+ * all), since a delivery carries the object's spec and status.
+ */
+export function scopesForEvents(events: readonly string[]) {
+  const kinds = new Set(
+    events.flatMap((e) => {
+      const kind = e === '*' ? undefined : e.split('.')[0];
+      return KINDS.filter((k) => kind === undefined || k.toLowerCase() === kind);
+    }),
+  );
+  return [...new Set([...kinds].map((k) => KIND_API[k].read))];
+}
+
 function view(secret: Pick<SecretObject, 'metadata'>, sub: Subscription) {
   const annotations = secret.metadata.annotations ?? {};
   return {
     id: sub.id,
-    url: sub.url,
+    url: redactedUrl(sub.url),
     events: sub.events,
     namespaces: sub.namespaces,
     projects: sub.projects,
@@ -58,9 +94,21 @@ export function webhookRoutes(ctx: ShimContext) {
       const sub = subscriptionFromSecret(secret);
       return typeof sub === 'string' ? [] : [{ secret, sub }];
     });
-  const find = (id: string) => {
+  /**
+   * Which subscriptions a key sees: an admin key, all; any other, those it or a key it made (and
+   * so on) created, as far as they lie within its own namespaces and projects.
+   */
+  const sees = (viewer: ApiKey, secret: SecretObject, sub: Subscription) => {
+    if (hasScope(viewer.scopes, 'admin')) return true;
+    const creator = secret.metadata.annotations?.[CREATED_BY_KEY_ANNOTATION];
+    if (!creator) return false;
+    const maker = ctx.keys.get(creator);
+    const made = creator === viewer.id || (maker !== undefined && ctx.keys.madeBy(maker, viewer.id));
+    return made && within(viewer, sub);
+  };
+  const find = (id: string, viewer: ApiKey) => {
     const found = subscriptions().find((s) => s.sub.id === id);
-    if (!found) throw notFound(`webhook ${id}`);
+    if (!found || !sees(viewer, found.secret, found.sub)) throw notFound(`webhook ${id}`);
     return found;
   };
   return [
@@ -71,8 +119,9 @@ export function webhookRoutes(ctx: ShimContext) {
       tag: 'webhooks',
       scope: 'webhooks:write',
       response: z.array(webhookView),
-      handler: async () =>
+      handler: async ({ principal }) =>
         subscriptions()
+          .filter(({ secret, sub }) => sees(principal.key, secret, sub))
           .map(({ secret, sub }) => view(secret, sub))
           .sort((a, b) => a.id.localeCompare(b.id)),
     }),
@@ -115,6 +164,13 @@ export function webhookRoutes(ctx: ShimContext) {
         const namespaces = body.namespaces.length ? body.namespaces : principal.key.namespaces;
         const projects = body.projects.length ? body.projects : principal.key.projects;
         requireNoWider(principal.key, { namespaces, projects });
+        for (const scope of scopesForEvents(body.events)) {
+          if (!hasScope(principal.key.scopes, scope)) {
+            throw forbidden(
+              `the API key ${principal.key.id} lacks the scope ${scope}: a subscription to ${body.events.join(', ')} delivers objects that scope reads`,
+            );
+          }
+        }
         const secret = body.secret ?? randomBytes(24).toString('base64url');
         const created = await ctx.client.create(
           SECRETS,
@@ -142,15 +198,15 @@ export function webhookRoutes(ctx: ShimContext) {
       scope: 'webhooks:write',
       params: idParams,
       response: webhookView,
-      handler: async ({ params }) => {
-        const { secret, sub } = find(params.id);
+      handler: async ({ params, principal }) => {
+        const { secret, sub } = find(params.id, principal.key);
         return view(secret, sub);
       },
     }),
     secretDeletion(ctx, 'webhooks', {
       summary: 'Delete a webhook subscription',
       params: idParams,
-      reach: (id) => find(id).sub,
+      reach: (id, caller) => find(id, caller).sub,
       secretName: webhookSecretName,
       what: 'webhook',
     }),

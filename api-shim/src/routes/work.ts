@@ -30,7 +30,7 @@ export function workRoutes(ctx: ShimContext) {
         const item = await current(ctx, principal.key, 'WorkItem', namespace, params.id);
         const phase = item.status?.phase ?? '';
         if (isFinished(item)) throw new HttpError(409, `WorkItem ${namespace}/${params.id} already ${phase}`);
-        const patched = await patchObject(ctx.client, principal.key, 'WorkItem', namespace, params.id, {
+        const patched = await patchObject(ctx, principal.key, 'WorkItem', namespace, params.id, {
           spec: { cancel: true },
         });
         return present('WorkItem', patched);

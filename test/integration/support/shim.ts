@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
-import { createShim, type RunningShim } from '../../../api-shim/src/shim.ts';
+import { createShim, type RunningShim, type ShimSettings } from '../../../api-shim/src/shim.ts';
 import { createLogger } from '../../../operator/src/runtime/logging.ts';
 import { kubeConfig } from './kube.ts';
 
@@ -89,6 +89,8 @@ export function useShim(
     workerOutputTokenFile?: string;
     /** Blocked ranges webhook URLs may point into (a receiver on loopback: 127.0.0.1/32). */
     webhookAllowCIDRs?: string[];
+    /** Any other settings of the shim. */
+    extra?: Partial<ShimSettings>;
   } = {},
 ): ShimHandle {
   const state: { shim?: RunningShim; url?: string } = {};
@@ -113,10 +115,11 @@ export function useShim(
         rateLimit: settings.rateLimit ?? 1000,
         rateBurst: settings.rateBurst ?? 1000,
         bodyLimit: 64 * 1024,
-        trustProxy: false,
+        trustProxy: 'false',
         bootstrapKey: adminKey,
         workerOutputTokenFile: settings.workerOutputTokenFile,
         webhookAllowCIDRs: settings.webhookAllowCIDRs,
+        ...settings.extra,
       },
       createLogger({ level: 'info', name: 'rdev-shim', destination: sink }),
     );
