@@ -94,11 +94,19 @@ const missing = async () => {
 /** Only the Feature `login` exists in the API server (decisions read it there, not from the cache). */
 const isLogin = (r: Resource, name: string) => r.plural === 'features' && name === 'login';
 const context = {
-  config: { namespace: 'rdev-system', defaultNamespace: 'default', workerNamespace: 'rdev-workers' },
+  config: {
+    namespace: 'rdev-system',
+    namespaces: [],
+    defaultNamespace: 'default',
+    workerNamespace: 'rdev-workers',
+  },
   keys: {
     find: (presented: string) => keys.find((k) => k.hash === hashKey(presented)),
     get: () => undefined,
     list: () => [],
+    standing: () => true,
+    madeBy: () => false,
+    descendants: () => [],
   },
   cache: {
     synced: false,

@@ -15,7 +15,8 @@ export class EventStream {
     reply.hijack();
     // A stream may stay quiet between events: the idle connection timeout does not apply to it
     // (the keep-alive below holds proxies open; the client's going away ends it).
-    request.raw.socket?.setTimeout(0);
+    // (An injected request's stand-in socket has no timer to switch off.)
+    request.raw.socket?.setTimeout?.(0);
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
