@@ -92,7 +92,7 @@ describe('listings show only what a key reaches', () => {
   });
 
   it('webhooks of other keys are not shown, and a URL’s credentials never are', async () => {
-    const url = 'http://user:pa55word@127.0.0.1:9/hook?token=s3cret&mode=full';
+    const url = 'http://user:pa55word@hooks.example.com/hook?token=s3cret&mode=full';
     const theirs = await shim.call<{ id: string; url: string }>('POST', '/webhooks', {
       body: { url, events: ['workitem.*'] },
     });
@@ -109,13 +109,13 @@ describe('listings show only what a key reaches', () => {
       expect(text).not.toContain('s3cret');
     }
     expect((await shim.call<{ url: string }>('GET', `/webhooks/${id}`)).body.data?.url).toBe(
-      'http://127.0.0.1:9/hook?token=…&mode=…',
+      'http://hooks.example.com/hook?token=…&mode=…',
     );
 
     const other = await mint(['webhooks:write', 'work:read']);
     const mine = await shim.call<{ id: string }>('POST', '/webhooks', {
       key: other.key,
-      body: { url: 'http://127.0.0.1:9/other', events: ['workitem.*'] },
+      body: { url: 'http://hooks.example.com/other', events: ['workitem.*'] },
     });
     expect(mine.status).toBe(201);
     const list = await shim.call<{ id: string }[]>('GET', '/webhooks', { key: other.key });
@@ -162,13 +162,13 @@ describe('webhook subscriptions', () => {
     const bare = await mint(['webhooks:write']);
     const everything = await shim.call('POST', '/webhooks', {
       key: bare.key,
-      body: { url: 'http://127.0.0.1:9/x', events: ['*'] },
+      body: { url: 'http://hooks.example.com/x', events: ['*'] },
     });
     expect(everything.status).toBe(403);
     expect(everything.body.error?.message).toContain('projects:read');
     const work = await shim.call('POST', '/webhooks', {
       key: bare.key,
-      body: { url: 'http://127.0.0.1:9/x', events: ['workitem.succeeded'] },
+      body: { url: 'http://hooks.example.com/x', events: ['workitem.succeeded'] },
     });
     expect(work.status).toBe(403);
     expect(work.body.error?.message).toContain('work:read');
@@ -176,12 +176,12 @@ describe('webhook subscriptions', () => {
     const reader = await mint(['webhooks:write', 'work:read']);
     const allowed = await shim.call('POST', '/webhooks', {
       key: reader.key,
-      body: { url: 'http://127.0.0.1:9/x', events: ['workitem.*'] },
+      body: { url: 'http://hooks.example.com/x', events: ['workitem.*'] },
     });
     expect(allowed.status).toBe(201);
     const wider = await shim.call('POST', '/webhooks', {
       key: reader.key,
-      body: { url: 'http://127.0.0.1:9/x', events: ['workitem.*', 'checkout.active'] },
+      body: { url: 'http://hooks.example.com/x', events: ['workitem.*', 'checkout.active'] },
     });
     expect(wider.status).toBe(403);
     expect(wider.body.error?.message).toContain('projects:read');
