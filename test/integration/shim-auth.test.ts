@@ -113,7 +113,7 @@ const cases: Case[] = [
     scopes: ['webhooks:write'],
     // A subscription needs the read scope of what it delivers as well.
     alsoNeeds: ['work:read'],
-    body: () => ({ url: 'http://127.0.0.1:9/hook', events: ['workitem.*'] }),
+    body: () => ({ url: 'http://hooks.example.com/hook', events: ['workitem.*'] }),
   },
   { method: 'DELETE', path: () => '/sessions/s-doomed', scopes: ['sessions:execute'] },
   { method: 'DELETE', path: () => '/work/w-doomed', scopes: ['work:write'] },

@@ -35,7 +35,7 @@ const BODIES: Record<string, unknown> = {
   'POST /features/:id/approve': { artifact: 'spec', digest: 'a'.repeat(40) },
   'POST /features/:id/reject': { artifact: 'spec', digest: 'a'.repeat(40) },
   'POST /features/:id/waive': { artifact: 'qa_plan', reason: 'probe' },
-  'POST /webhooks': { url: 'http://127.0.0.1:9/probe', events: ['workitem.*'] },
+  'POST /webhooks': { url: 'http://hooks.example.com/probe', events: ['workitem.*'] },
 };
 
 /** The value of a path parameter: the victim's object of the collection the path names. */
@@ -126,8 +126,12 @@ beforeAll(async () => {
     (await made('POST', '/keys', { name: 'victim key', scopes: ['projects:read'], projects: [PROJECT] }))
       ?.id ?? '';
   secrets.webhookId =
-    (await made('POST', '/webhooks', { url: `http://127.0.0.1:9${secrets.webhookPath}`, events: ['*'] }))
-      ?.id ?? '';
+    (
+      await made('POST', '/webhooks', {
+        url: `http://hooks.example.com${secrets.webhookPath}`,
+        events: ['*'],
+      })
+    )?.id ?? '';
   identifiers.push(PROJECT, ...Object.values(victim), secrets.keyId, secrets.webhookId, secrets.webhookPath);
 
   const everything = SCOPES.filter((s) => s !== 'admin');
