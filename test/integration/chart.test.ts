@@ -1014,6 +1014,18 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
       const projects = await call<{ name: string }[]>(key, 'GET', `/projects${ns}`);
       expect(projects.data.map((p) => p.name)).toContain('shop');
       expect((await call(key, 'PATCH', `/projects/shop${ns}`, { labels: { team: 'web' } })).status).toBe(200);
+      // A spec naming a Secret: the shim reads its labels (its metadata) to check it is shop's.
+      await admin.patch(
+        SECRETS,
+        tenant.name,
+        AGENT_SECRET,
+        { metadata: { labels: { 'rdev.dev/project': 'shop' } } },
+        'merge',
+      );
+      const named = await call(key, 'PATCH', `/projects/shop${ns}`, {
+        spec: { agent: { credentialsSecretRef: { name: AGENT_SECRET } } },
+      });
+      expect(named.status, JSON.stringify(named.data)).toBe(200);
       const item = await call<{ name: string }>(key, 'POST', `/projects/shop/work${ns}`, {
         spec: { type: 'shell', command: ['true'] },
       });
