@@ -2,6 +2,7 @@
 // the loader of the shared surface (flags > env > --config file > defaults).
 import { z } from 'zod';
 import {
+  allowedImagesField,
   commandOptions,
   kubeconfigField,
   logLevelField,
@@ -182,6 +183,7 @@ export const shimConfig = z.object({
       },
     }),
   webhookAllowCIDRs: webhookAllowCidrsField,
+  allowedImages: allowedImagesField,
   logLevel: logLevelField,
 });
 

@@ -22,13 +22,15 @@ type Tunable = 'requestTimeoutSeconds' | 'connectionTimeoutSeconds' | 'maxStream
 
 export type ShimSettings = Omit<
   ShimConfig,
-  'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs' | Tunable
+  'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs' | 'allowedImages' | Tunable
 > &
   Partial<Pick<ShimConfig, Tunable>> & {
     /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
     bootstrapKey?: string;
     /** Blocked ranges webhook URLs may point into nonetheless (default: none). */
     webhookAllowCIDRs?: string[];
+    /** Image patterns a Project's workspace may name (default: any image). */
+    allowedImages?: string[];
   };
 
 export interface RunningShim {
@@ -74,7 +76,7 @@ export async function createShim(
     feed,
     pool,
     webhookTargets,
-    config: settings,
+    config: { ...settings, allowedImages: settings.allowedImages ?? [] },
   };
   const app = buildServer(context, {
     log,

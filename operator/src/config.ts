@@ -3,6 +3,7 @@
 // environment variables, then an optional YAML/JSON file (--config), then defaults.
 import { z } from 'zod';
 import {
+  allowedImagesField,
   commandOptions,
   healthAddrField,
   kubeconfigField,
@@ -102,6 +103,7 @@ export const operatorConfig = z.object({
         }),
     })
     .describe('workspace images per agent provider'),
+  allowedImages: allowedImagesField,
   storageClassName: z
     .string()
     .optional()

@@ -210,6 +210,7 @@ const ALL_FEATURES = {
     operatorEgress: { apiServerCIDRs: ['10.96.0.1/32'], apiServerPorts: [443] },
   },
   webhooks: { allowCIDRs: ['10.20.0.0/16'] },
+  allowedImages: ['ghcr.io/rdev-dev/*', 'registry.example.dev/*'],
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
 };
 let allFeaturesFile = '';
@@ -328,6 +329,7 @@ describe('the chart', () => {
       dns: { mode: 'none' },
       git: { organization: 'rdev' },
       webhooks: { allowCIDRs: [] },
+      allowedImages: [],
     });
     expect(config.git.url).toBeUndefined();
     const worker = containerOf(objects, 'worker');
@@ -453,6 +455,7 @@ describe('the chart', () => {
       redisAdminSecret: 'rdev-system/redis-admin',
       cacheCheckSeconds: 30,
       webhooks: { allowCIDRs: ['10.20.0.0/16'] },
+      allowedImages: ['ghcr.io/rdev-dev/*', 'registry.example.dev/*'],
       preview: {
         domain: 'preview.example.dev',
         ingressClassName: 'nginx',
@@ -489,6 +492,7 @@ describe('the chart', () => {
       trustProxy: '10.0.0.0/8,192.168.0.1',
       workerOutputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
       webhookAllowCIDRs: ['10.20.0.0/16'],
+      allowedImages: ['ghcr.io/rdev-dev/*', 'registry.example.dev/*'],
     });
     // The operator reaches the API server it was told of, and the allowed webhook ranges.
     const operatorEgress = (
@@ -1010,6 +1014,18 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
       const projects = await call<{ name: string }[]>(key, 'GET', `/projects${ns}`);
       expect(projects.data.map((p) => p.name)).toContain('shop');
       expect((await call(key, 'PATCH', `/projects/shop${ns}`, { labels: { team: 'web' } })).status).toBe(200);
+      // A spec naming a Secret: the shim reads its labels (its metadata) to check it is shop's.
+      await admin.patch(
+        SECRETS,
+        tenant.name,
+        AGENT_SECRET,
+        { metadata: { labels: { 'rdev.dev/project': 'shop' } } },
+        'merge',
+      );
+      const named = await call(key, 'PATCH', `/projects/shop${ns}`, {
+        spec: { agent: { credentialsSecretRef: { name: AGENT_SECRET } } },
+      });
+      expect(named.status, JSON.stringify(named.data)).toBe(200);
       const item = await call<{ name: string }>(key, 'POST', `/projects/shop/work${ns}`, {
         spec: { type: 'shell', command: ['true'] },
       });

@@ -47,7 +47,8 @@ const phaseOf = (path: string, phase: string, timeoutMs = 90_000) =>
   );
 
 beforeAll(async () => {
-  await createAgentSecret(ns.name);
+  // Through the shim, a Project may name only the Secrets labelled for it.
+  await createAgentSecret(ns.name, 'shop');
   await createSecret(ns.name, 'gitea', { GITEA_TOKEN: gitea.adminToken });
   spawnWorker(ns.name, 'shim-worker', ['--capacity=2', '--output-flush-seconds=0.2']);
 });

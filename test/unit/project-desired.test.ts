@@ -11,6 +11,7 @@ import {
 } from '../../operator/src/controllers/project/desired.ts';
 import { SPEC_HASH } from '../../operator/src/controllers/project/names.ts';
 import { type PodView, projectStatus } from '../../operator/src/controllers/project/status.ts';
+import { workspaceTemplate } from '../../operator/src/controllers/session/desired.ts';
 import { externalDnsProvider } from '../../operator/src/providers/dns/external-dns.ts';
 import { boundedName } from '../../operator/src/shared/naming.ts';
 
@@ -240,6 +241,33 @@ describe('project status', () => {
     expect(status.phase).toBe('Failed');
     expect(transitions[0]).toMatchObject({ type: 'Warning', reason: 'CredentialsSecretNotFound' });
     expect(transitions[0]?.note).toContain('Secret "anthropic"');
+  });
+
+  it('is Failed, with ImageNotAllowed and no Pod (nor runner or Session template), for a disallowed image', () => {
+    const strict = loadConfig(['--allowed-images', 'ghcr.io/rdev-dev/*,registry.local:5000/team/*'], {});
+    const own = live({ workspace: { image: 'registry.local:5000/team/ws:1' } });
+    expect(desiredPod(own, strict, ok)?.spec?.containers[0]?.image).toBe('registry.local:5000/team/ws:1');
+    // The provider's default image is checked too.
+    expect(desiredPod(live(), strict, ok)).toBeDefined();
+    expect(
+      desiredPod(live(), loadConfig(['--allowed-images', 'registry.local:5000/*'], {}), ok),
+    ).toBeUndefined();
+
+    const foreign = live({ workspace: { image: 'docker.io/evil/miner:1' } });
+    expect(desiredPod(foreign, strict, ok)).toBeUndefined();
+    expect(workspaceTemplate(foreign, strict, ['ANTHROPIC_API_KEY'])).toBeUndefined();
+    const { status, transitions } = projectStatus(
+      foreign,
+      { pod: undefined, credentials: ok, imageNotAllowed: 'docker.io/evil/miner:1' },
+      now,
+    );
+    expect(status.phase).toBe('Failed');
+    expect(status.conditions?.find((c) => c.type === 'WorkspaceReady')).toMatchObject({
+      status: 'False',
+      reason: 'ImageNotAllowed',
+    });
+    expect(transitions[0]).toMatchObject({ type: 'Warning', reason: 'ImageNotAllowed' });
+    expect(transitions[0]?.note).toContain('"docker.io/evil/miner:1"');
   });
 
   it('is Suspended when suspended, Provisioning while the Pod starts, and reports apply failures', () => {

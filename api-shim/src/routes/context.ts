@@ -20,5 +20,7 @@ export interface ShimContext {
   config: Pick<
     ShimConfig,
     'namespace' | 'namespaces' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'
-  >;
+  > &
+    /** Image patterns a Project's workspace may name (--allowed-images; empty or unset: any). */
+    Partial<Pick<ShimConfig, 'allowedImages'>>;
 }

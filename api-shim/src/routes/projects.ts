@@ -1,7 +1,7 @@
 // /projects: list, create, get, patch and delete Projects.
 import { z } from 'zod';
 import { projectSpec } from '../../../operator/src/api/v1alpha1/index.ts';
-import { requireNoWider, requireProject } from '../auth/access.ts';
+import { requireNoWider, requireProject, requireWritableNamespace } from '../auth/access.ts';
 import { invalid } from '../http/errors.ts';
 import { mergePatch } from '../http/merge-patch.ts';
 import { route } from '../http/route.ts';
@@ -24,6 +24,7 @@ import {
   projectName,
   visible,
 } from './objects.ts';
+import { requireUsableBy } from './project-secrets.ts';
 
 const projectView = presented('Project');
 const projectParams = z.object({ project: projectName });
@@ -60,6 +61,8 @@ export function projectRoutes(ctx: ShimContext) {
         requireNoWider(principal.key, { namespaces: [namespace], projects: [body.name] });
         // The spec as sent, not as parsed: defaults are the API server's and the operator's to fill.
         const spec = sent(request.body, 'spec');
+        requireWritableNamespace(ctx.config, namespace);
+        await requireUsableBy(ctx, principal.key, namespace, body.name, spec);
         const created = await createObject(
           ctx,
           principal.key,
@@ -112,7 +115,15 @@ export function projectRoutes(ctx: ShimContext) {
             { path: 'body', message: 'give labels or spec' },
           ]);
         }
-        if (raw.spec) validate(projectSpec, mergePatch(existing.spec, raw.spec), 'body.spec');
+        if (raw.spec) {
+          const merged = mergePatch(existing.spec, raw.spec);
+          validate(projectSpec, merged, 'body.spec');
+          // Every Secret the patch names is in the merge (a merge patch replaces lists whole), so
+          // a cache behind the API server cannot hide one; those it keeps were vetted before, or
+          // set through kubectl, whose RBAC is its own boundary.
+          requireWritableNamespace(ctx.config, namespace);
+          await requireUsableBy(ctx, principal.key, namespace, params.project, merged);
+        }
         if (raw.labels) {
           const kept = Object.fromEntries(Object.entries(raw.labels).filter(([, v]) => v !== null));
           validate(labels, kept, 'body.labels');

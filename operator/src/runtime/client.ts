@@ -116,6 +116,8 @@ interface RequestOptions {
   query?: Query;
   body?: unknown;
   contentType?: string;
+  /** The Accept header (default application/json). */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -186,6 +188,15 @@ export class KubeClient {
     name: string,
   ): Promise<T> {
     return this.request(this.path(r, namespace, name), { method: 'GET', verb: 'get' });
+  }
+
+  /** Reads one object's metadata only (a PartialObjectMetadata): a Secret's labels, not its data. */
+  getMetadata(r: Resource, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return this.request(this.path(r, namespace, name), {
+      method: 'GET',
+      verb: 'get',
+      accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json',
+    });
   }
 
   list<T extends KubeObject = KubeObject>(
@@ -285,7 +296,10 @@ export class KubeClient {
     const ctx = new RequestContext(url.toString(), HttpMethod.GET);
     await this.config.applySecurityAuthentication(ctx);
     this.connections.dispatcher ??= ctx.getDispatcher();
-    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...ctx.getHeaders(),
+      accept: options.accept ?? 'application/json',
+    };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     const combined = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
     try {

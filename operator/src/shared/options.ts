@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isImagePattern } from './image-allow.ts';
 import { isCidr } from './webhook-targets.ts';
 
 /** How an option's text is read: a list is comma-separated or repeated. */
@@ -96,6 +97,22 @@ export const webhookAllowCidrsField = z
       flag: 'webhook-allow-cidrs',
       env: 'RDEV_WEBHOOK_ALLOW_CIDRS',
       help: 'CIDR that webhook URLs may point into although it is private, loopback or link-local (refused by default); repeat or comma-separate',
+      default: [],
+    },
+  });
+
+/**
+ * Images workspaces (and so runners and dedicated Session Pods) may run: the operator runs no
+ * other, the shim accepts no Project naming another. Empty: any image.
+ */
+export const allowedImagesField = z
+  .array(z.string().refine(isImagePattern, 'not an image pattern (no spaces)'))
+  .describe('image patterns workspaces may run (empty: any image)')
+  .meta({
+    option: {
+      flag: 'allowed-images',
+      env: 'RDEV_ALLOWED_IMAGES',
+      help: 'image pattern workspaces may run (`*` matches any characters, e.g. ghcr.io/rdev-dev/*; a pattern without tag or digest allows any); repeat or comma-separate; none: any image',
       default: [],
     },
   });

@@ -92,10 +92,15 @@ export function configMapOwnerRef(owner: V1ConfigMap): V1OwnerReference {
 }
 
 /** Creates a Secret of string values. */
-export function createSecret(namespace: string, name: string, stringData: Record<string, string>) {
+export function createSecret(
+  namespace: string,
+  name: string,
+  stringData: Record<string, string>,
+  labels?: Record<string, string>,
+) {
   return kubeConfig()
     .makeApiClient(CoreV1Api)
-    .createNamespacedSecret({ namespace, body: { metadata: { name }, stringData } });
+    .createNamespacedSecret({ namespace, body: { metadata: { name, labels }, stringData } });
 }
 
 /** A Secret's data, decoded. */
@@ -106,9 +111,17 @@ export async function readSecret(namespace: string, name: string): Promise<Recor
   );
 }
 
-/** The agent credentials Secret that PROJECT_SPEC names. */
-export const createAgentSecret = (namespace: string) =>
-  createSecret(namespace, AGENT_SECRET, { ANTHROPIC_API_KEY: 'sk-test-not-real' });
+/**
+ * The agent credentials Secret that PROJECT_SPEC names; labelled for `project` when a Project
+ * created through the shim names it.
+ */
+export const createAgentSecret = (namespace: string, project?: string) =>
+  createSecret(
+    namespace,
+    AGENT_SECRET,
+    { ANTHROPIC_API_KEY: 'sk-test-not-real' },
+    project ? { 'rdev.dev/project': project } : undefined,
+  );
 
 /**
  * Makes `line` appear in the log stream of pods on the local plane's kwok node, which serves

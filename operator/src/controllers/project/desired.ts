@@ -11,6 +11,7 @@ import type { OperatorConfig } from '../../config.ts';
 import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { Json } from '../../runtime/client.ts';
+import { imageAllowed } from '../../shared/image-allow.ts';
 import { cloneContainer, gitEnv, type PodGit } from './git.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
 
@@ -163,7 +164,19 @@ export function desiredCredentialsSecret(project: LiveProject, token: string): J
   });
 }
 
-/** The workspace Pod, or undefined when it must not run (suspended, or credentials unusable). */
+/** The image the workspace (and its runners and dedicated Sessions) runs: the spec's, else the provider's. */
+export function workspaceImage(project: Project, config: OperatorConfig): string {
+  return project.spec.workspace.image ?? AGENT_PROVIDERS[project.spec.agent.provider].image(config);
+}
+
+/** Whether the workspace image is one --allowed-images lets run. */
+export const workspaceImageAllowed = (project: Project, config: OperatorConfig): boolean =>
+  imageAllowed(workspaceImage(project, config), config.allowedImages);
+
+/**
+ * The workspace Pod, or undefined when it must not run (suspended, credentials unusable, or an
+ * image --allowed-images does not allow). Runners and dedicated Session Pods are built from it.
+ */
 export function desiredPod(
   project: LiveProject,
   config: OperatorConfig,
@@ -177,6 +190,7 @@ export function desiredPod(
 ): Json<k8s.V1Pod> | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
+  if (!workspaceImageAllowed(project, config)) return undefined;
   const name = project.metadata.name;
   const provider = AGENT_PROVIDERS[project.spec.agent.provider];
   const env: Json<k8s.V1EnvVar>[] = [
@@ -200,7 +214,7 @@ export function desiredPod(
   ];
   const container: Json<k8s.V1Container> = {
     name: WORKSPACE_CONTAINER,
-    image: project.spec.workspace.image ?? provider.image(config),
+    image: workspaceImage(project, config),
     command: provider.command,
     workingDir: WORKSPACE_MOUNT,
     ...(envSecrets.length > 0 ? { envFrom: envSecrets.map((name) => ({ secretRef: { name } })) } : {}),

@@ -14,7 +14,14 @@ import { PODS, SECRETS } from '../../runtime/resources.ts';
 import type { Store } from '../../runtime/store.ts';
 import { errorMessage } from '../../shared/fields.ts';
 import type { ReconcilerDeps } from '../deps.ts';
-import { checkCredentials, desiredChildren, desiredCredentialsSecret, desiredPod } from './desired.ts';
+import {
+  checkCredentials,
+  desiredChildren,
+  desiredCredentialsSecret,
+  desiredPod,
+  workspaceImage,
+  workspaceImageAllowed,
+} from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
 import { type PodView, projectStatus } from './status.ts';
@@ -96,6 +103,9 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       {
         pod,
         credentials,
+        ...(workspaceImageAllowed(project, config)
+          ? {}
+          : { imageNotAllowed: workspaceImage(project, config) }),
         failure: failed,
         failureReason,
         components: externals.conditions,

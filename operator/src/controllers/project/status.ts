@@ -25,6 +25,8 @@ export const EXTERNAL_STATUS_FIELDS = ['repo', 'gitIdentity', 'ci', 'database', 
 export interface Observed {
   pod: PodView | undefined;
   credentials: Credentials;
+  /** The workspace image, when --allowed-images does not allow it (no Pod runs then). */
+  imageNotAllowed?: string;
   /** Why applying the workspace failed this time, if it did. */
   failure?: string;
   /** The condition's reason for that failure (default ApplyFailed). */
@@ -44,7 +46,12 @@ export interface Transition {
 }
 
 /** Reasons that need the user to act: they put the Project in phase Failed. */
-const USER_ACTION_REASONS = new Set(['CredentialsSecretNotFound', 'CredentialsKeyMissing', 'ChildNameTaken']);
+const USER_ACTION_REASONS = new Set([
+  'CredentialsSecretNotFound',
+  'CredentialsKeyMissing',
+  'ChildNameTaken',
+  'ImageNotAllowed',
+]);
 
 export function workspaceCondition(project: LiveProject, observed: Observed): ConditionUpdate {
   const base = { type: 'WorkspaceReady', observedGeneration: project.metadata.generation };
@@ -55,6 +62,14 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
       status: 'False',
       reason: 'Suspended',
       message: 'the workspace is suspended (spec.suspend is true)',
+    };
+  }
+  if (observed.imageNotAllowed !== undefined) {
+    return {
+      ...base,
+      status: 'False',
+      reason: 'ImageNotAllowed',
+      message: `image "${observed.imageNotAllowed}" is not among the operator's --allowed-images; set spec.workspace.image to an allowed one`,
     };
   }
   if (observed.failure !== undefined) {
