@@ -208,7 +208,8 @@ describe('the operator SIGKILLed mid-lifecycle', () => {
     const released = await reached('crashy', 'released', 240_000);
     expect(released.status?.phaseHistory?.map((h) => h.phase)).toEqual([...FEATURE_PHASES]);
     const items = await itemsOf('crashy');
-    expect(items).toHaveLength(16);
+    const ran = items.map((i) => `${i.metadata.labels?.[ACTION_LABEL]} ${i.spec.idempotencyKey} ${i.status?.phase}`);
+    expect(items, ran.join('\n')).toHaveLength(16);
     expect(items.every((i) => i.status?.attempts === 1)).toBe(true);
     const runs = items.map((i) => `${i.metadata.labels?.[ACTION_LABEL]}#${i.spec.idempotencyKey}`);
     expect(new Set(runs).size).toBe(runs.length);
