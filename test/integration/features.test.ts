@@ -189,8 +189,11 @@ describe('a Feature', () => {
     await features.patchSpec('audited', {
       approvals: [{ artifact: 'spec', digest: spec?.digest, by: 'ann' }],
     });
-    const specified = await reached('audited', 'specified');
-    expect(conditionOf(specified, 'AwaitingApproval')?.status).toBe('False');
+    await reached('audited', 'specified');
+    await eventually(
+      async () =>
+        conditionOf(await features.get('audited'), 'AwaitingApproval')?.status === 'False' || undefined,
+    );
     await features.patchSpec('audited', { paused: true });
   });
 });
@@ -208,7 +211,9 @@ describe('the operator SIGKILLed mid-lifecycle', () => {
     const released = await reached('crashy', 'released', 240_000);
     expect(released.status?.phaseHistory?.map((h) => h.phase)).toEqual([...FEATURE_PHASES]);
     const items = await itemsOf('crashy');
-    const ran = items.map((i) => `${i.metadata.labels?.[ACTION_LABEL]} ${i.spec.idempotencyKey} ${i.status?.phase}`);
+    const ran = items.map(
+      (i) => `${i.metadata.labels?.[ACTION_LABEL]} ${i.spec.idempotencyKey} ${i.status?.phase}`,
+    );
     expect(items, ran.join('\n')).toHaveLength(16);
     expect(items.every((i) => i.status?.attempts === 1)).toBe(true);
     const runs = items.map((i) => `${i.metadata.labels?.[ACTION_LABEL]}#${i.spec.idempotencyKey}`);

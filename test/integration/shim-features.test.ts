@@ -42,7 +42,7 @@ afterAll(() => state.delivery?.stop());
 const ns = useNamespace('rdev-shim-features');
 // The CRDs first: the shim's caches wait for every kind's list.
 beforeAll(() => installCrds(kubeConfig()));
-const shim = useShim(() => ns.name);
+const shim = useShim(() => ns.name, { webhookAllowCIDRs: ['127.0.0.1/32'] });
 const receiver = useReceiver(() => 200);
 const client = new KubeClient(kubeConfig());
 
@@ -90,7 +90,13 @@ beforeAll(async () => {
     }),
   );
   const config = loadConfig(
-    [`--namespace=${ns.name}`, `--shim-namespace=${ns.name}`, '--webhook-backoff-seconds=0.2'],
+    [
+      `--namespace=${ns.name}`,
+      `--shim-namespace=${ns.name}`,
+      '--webhook-backoff-seconds=0.2',
+      // The receiver is on loopback, a range deliveries are refused by default.
+      '--webhook-allow-cidrs=127.0.0.1/32',
+    ],
     {},
   );
   const manager = new Manager({

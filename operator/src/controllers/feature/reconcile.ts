@@ -9,6 +9,7 @@ import {
   type FeaturePhase,
   type LiveFeature,
   type LiveProject,
+  parseFeature,
 } from '../../api/v1alpha1/index.ts';
 import { DEFAULT_BRANCH } from '../../providers/git/gitea.ts';
 import { giteaBranchClient } from '../../providers/git/gitea-branches.ts';
@@ -66,6 +67,7 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
       'status',
     );
     for (const t of transitions) await deps.events.record(written, FEATURES, { ...t, action: 'Reconcile' });
+    return parseFeature(written);
   };
 
   return async (key, { log, signal }) => {
@@ -219,18 +221,21 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
       });
       return undefined;
     }
+    // The phases this pass entered are on record before the action starts: what the action
+    // changes (a task ticked off changes tasks.md's digest) must never be judged by the rules of
+    // a phase the Feature has left, as it would be after a crash here.
+    let base = feature;
+    if (observed.entered.length > 0) {
+      base = await write(feature, { ...observed, next: undefined });
+      observed.entered = [];
+    }
     try {
-      // The prompt tells the phase the Feature is in now, after this pass's transitions.
-      const reached = { ...feature, status: { ...feature.status, phase: at } };
-      await client.create(
-        WORK_ITEMS,
-        actionItem(feature, next, itemName, itemKey, promptFor(reached, next, ctx)),
-      );
+      await client.create(WORK_ITEMS, actionItem(base, next, itemName, itemKey, promptFor(base, next, ctx)));
       log.info({ action: next.action, workItem: itemName }, 'action started');
     } catch (err) {
       if (!isConflict(err)) throw err; // made by a pass that crashed before recording it
     }
-    await write(feature, { ...observed, workItem: itemName, started: itemName });
+    await write(base, { ...observed, workItem: itemName, started: itemName });
     return undefined;
   };
 }
