@@ -10,7 +10,7 @@ import {
   type ArtifactType,
   type FeatureSpec,
 } from '../../api/v1alpha1/feature.ts';
-import { ARTIFACT_FILES, type Task } from './classify.ts';
+import { ARTIFACT_FILES, noArtifacts, type Task } from './classify.ts';
 
 /** The Feature's folder in the repository. */
 export const featureFolder = (name: string) => `.sdlc/features/${name}`;
@@ -110,15 +110,7 @@ export function artifactViews(
 
 /** The statuses by type, as the classifier takes them. */
 export const statusesOf = (views: readonly ArtifactView[]): Record<ArtifactType, ArtifactStatus> => {
-  const statuses: Record<ArtifactType, ArtifactStatus> = {
-    spec: 'missing',
-    design: 'missing',
-    tasks: 'missing',
-    qa_plan: 'missing',
-    review: 'missing',
-    audit: 'missing',
-    qa_results: 'missing',
-  };
+  const statuses = noArtifacts();
   for (const v of views) statuses[v.type] = v.status;
   return statuses;
 };

@@ -97,6 +97,7 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
       return { requeueAfter: 60_000 };
     }
     const repo = { owner, name: repoName };
+    const api = giteaApiFor(access, signal);
     const branch = featureBranch(name);
     const items = deps.itemsOf(feature.metadata.uid);
     const running = items.find((i) => !isFinished(i));
@@ -104,7 +105,7 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
     // What the branch holds: the state the classifier judges.
     let git: Awaited<ReturnType<typeof readGitState>>;
     try {
-      git = await readGitState(giteaApiFor(access, signal), repo, name, branch);
+      git = await readGitState(api, repo, name, branch);
     } catch (err) {
       await write(feature, { entered: [], waiting: { reason: 'GitError', message: errorMessage(err) } });
       throw err;
@@ -156,9 +157,7 @@ export function featureReconciler(deps: FeatureDeps): Reconciler {
     observed.next = { ...next, ...(outputPath ? { outputPath } : {}) };
 
     if (next.action === 'merge') {
-      const repoInfo = await giteaApiFor(access, signal)
-        .repos.repoGet(owner, repoName)
-        .then((r) => r.data);
+      const repoInfo = await api.repos.repoGet(owner, repoName).then((r) => r.data);
       const base = feature.spec.baseBranch ?? repoInfo.default_branch ?? DEFAULT_BRANCH;
       const pr =
         pullRequest ??

@@ -7,18 +7,18 @@
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { isConflict, isNotFound, type KubeClient } from '../../runtime/client.ts';
-import { hasFinalizer } from '../../runtime/finalizers.ts';
 import { PODS, type Pod } from '../../runtime/resources.ts';
 import { CONTROLLER_UID_INDEX, type Store } from '../../runtime/store.ts';
 import { projectKeyOf } from '../../shared/project-index.ts';
 import type { LiveWorkItem } from '../../shared/work-phases.ts';
-import { GIT_TOKEN_FINALIZER, runnerGitSecretName } from '../project/git.ts';
+import { runnerGitSecretName } from '../project/git.ts';
 import { workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import { workspaceTemplate } from '../session/desired.ts';
 import { type Claim, claimPatch, desiredRunnerPod } from './desired.ts';
 import { ATTEMPT_LABEL, coldRunnerName, isRunner } from './names.ts';
 import { pickIdle } from './status.ts';
+import { holdsToken } from './token.ts';
 
 export interface ClaimDeps {
   client: KubeClient;
@@ -71,7 +71,7 @@ export function runnerClaims(deps: ClaimDeps) {
     // not have started it before; the cache may show it Ready a moment earlier).
     const idle = runnersOf(deps.pods, project.metadata.uid).filter(
       (p) =>
-        !hasFinalizer(p, GIT_TOKEN_FINALIZER) ||
+        !holdsToken(p) ||
         deps.secrets.get(`${p.metadata.namespace}/${runnerGitSecretName(p.metadata.name)}`) !== undefined,
     );
     for (let runner = pickIdle(idle, promisedNames()); runner; runner = pickIdle(idle, promisedNames())) {
