@@ -12,7 +12,8 @@ import {
   type V1ObjectMeta,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { type Dispatcher, fetch } from 'undici';
+import { type Dispatcher, fetch, type Response } from 'undici';
+import { realClock, sleep } from './clock.ts';
 
 /** A kind of object as the REST API addresses it. */
 export interface Resource {
@@ -174,11 +175,24 @@ export class KubeClient {
     return `${base}${ns}/${r.plural}${obj}${name && subresource ? `/${subresource}` : ''}`;
   }
 
+  /**
+   * Sends one request. A 429 (the API server's flow control, or a watch cache still filling after
+   * a CRD was installed) was not processed: it is sent again after its Retry-After, as client-go
+   * does, while the request's time budget lasts.
+   */
   async request<T>(path: string, options: RequestOptions & { method: string }): Promise<T> {
-    const response = await this.send(path, options, AbortSignal.timeout(this.timeoutMs));
-    const text = await response.text();
-    if (response.status >= 400) throw toApiError(response.status, text);
-    return fromJson<T>(text);
+    const started = Date.now();
+    const budget = AbortSignal.timeout(this.timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send(path, options, budget);
+      const text = await response.text();
+      if (response.status < 400) return fromJson<T>(text);
+      const wait = throttledWaitMs(response, attempt);
+      if (wait === undefined || Date.now() + wait >= started + this.timeoutMs) {
+        throw toApiError(response.status, text);
+      }
+      await sleep(realClock, wait, options.signal);
+    }
   }
 
   /** Reads one object; T is what the caller knows the resource to hold (a client-node model, a kind). */
@@ -326,6 +340,16 @@ export class KubeClient {
  */
 function fromJson<T>(text: string): T {
   return JSON.parse(text || 'null') ?? undefined; // an empty body: undefined
+}
+
+const MAX_THROTTLED_ATTEMPTS = 10;
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** How long to wait before sending a throttled (429) request again; undefined: do not. */
+function throttledWaitMs(response: Response, attempt: number): number | undefined {
+  if (response.status !== 429 || attempt >= MAX_THROTTLED_ATTEMPTS) return undefined;
+  const seconds = Number(response.headers.get('retry-after') ?? '1');
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 1000;
 }
 
 function toApiError(code: number, text: string): ApiError {
