@@ -9,6 +9,7 @@ import {
   webhookAllowCidrsField,
   workerNamespaceField,
 } from '../../operator/src/shared/options.ts';
+import { workspaceCapsFields } from '../../operator/src/shared/workspace-caps.ts';
 import { isCidr } from './keys/api-key.ts';
 
 export const shimConfig = z.object({
@@ -168,6 +169,20 @@ export const shimConfig = z.object({
         default: 120,
       },
     }),
+  maxObjectsPerProject: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe('Sessions, Checkouts, WorkItems or Features of one Project the shim creates')
+    .meta({
+      option: {
+        flag: 'max-objects-per-project',
+        env: 'RDEV_MAX_OBJECTS_PER_PROJECT',
+        help: 'most Sessions, WorkItems, Checkouts or Features (each kind counted alone) one Project may have for the shim to create another (403 beyond, until some are deleted)',
+        default: 1000,
+      },
+    }),
   maxStreamsPerKey: z
     .number()
     .int()
@@ -184,6 +199,10 @@ export const shimConfig = z.object({
     }),
   webhookAllowCIDRs: webhookAllowCidrsField,
   allowedImages: allowedImagesField,
+  workspaceCaps: z
+    .object(workspaceCapsFields)
+    .default({})
+    .describe("caps on each Project Pod's CPU and memory"),
   logLevel: logLevelField,
 });
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
 import { WebhookTargets } from '../../operator/src/shared/webhook-targets.ts';
 import { WorkerPool } from '../../operator/src/shared/worker-pool.ts';
+import type { WorkspaceCaps } from '../../operator/src/shared/workspace-caps.ts';
 import { ShimCache } from './cache.ts';
 import { parseTrustProxy, type ShimConfig } from './config.ts';
 import { EventFeed } from './events/feed.ts';
@@ -18,11 +19,15 @@ const { version } = z
   .object({ version: z.string() })
   .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
 
-type Tunable = 'requestTimeoutSeconds' | 'connectionTimeoutSeconds' | 'maxStreamsPerKey';
+type Tunable =
+  | 'requestTimeoutSeconds'
+  | 'connectionTimeoutSeconds'
+  | 'maxStreamsPerKey'
+  | 'maxObjectsPerProject';
 
 export type ShimSettings = Omit<
   ShimConfig,
-  'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs' | 'allowedImages' | Tunable
+  'kubeconfig' | 'logLevel' | 'listen' | 'webhookAllowCIDRs' | 'allowedImages' | 'workspaceCaps' | Tunable
 > &
   Partial<Pick<ShimConfig, Tunable>> & {
     /** The bootstrap admin key itself (e.g. from $RDEV_BOOTSTRAP_KEY). */
@@ -31,6 +36,8 @@ export type ShimSettings = Omit<
     webhookAllowCIDRs?: string[];
     /** Image patterns a Project's workspace may name (default: any image). */
     allowedImages?: string[];
+    /** Caps on a Project Pod's CPU and memory (default: none). */
+    workspaceCaps?: WorkspaceCaps;
   };
 
 export interface RunningShim {
@@ -76,7 +83,11 @@ export async function createShim(
     feed,
     pool,
     webhookTargets,
-    config: { ...settings, allowedImages: settings.allowedImages ?? [] },
+    config: {
+      ...settings,
+      allowedImages: settings.allowedImages ?? [],
+      workspaceCaps: settings.workspaceCaps ?? {},
+    },
   };
   const app = buildServer(context, {
     log,

@@ -12,6 +12,7 @@ import {
   woodpeckerFields,
   workerNamespaceField,
 } from './shared/options.ts';
+import { workspaceCapsFields } from './shared/workspace-caps.ts';
 
 const listOf = z.array(z.string().min(1));
 
@@ -104,6 +105,10 @@ export const operatorConfig = z.object({
     })
     .describe('workspace images per agent provider'),
   allowedImages: allowedImagesField,
+  workspaceCaps: z
+    .object(workspaceCapsFields)
+    .default({})
+    .describe("caps on each Project Pod's CPU and memory"),
   storageClassName: z
     .string()
     .optional()
@@ -125,6 +130,17 @@ export const operatorConfig = z.object({
         env: 'RDEV_SHIM_NAMESPACE',
         help: 'namespace of the rdev shim, allowed into workspaces',
         default: 'rdev-system',
+      },
+    }),
+  shimPodLabels: z
+    .array(z.string().regex(/^[^=,]+=[^=,]*$/, 'not a label (key=value)'))
+    .describe("labels of the shim's Pods, the only Pods of --shim-namespace allowed into workspaces")
+    .meta({
+      option: {
+        flag: 'shim-pod-labels',
+        env: 'RDEV_SHIM_POD_LABELS',
+        help: "labels (key=value) the shim's Pods carry: only those Pods of --shim-namespace may connect to workspaces and runners; repeat or comma-separate",
+        default: ['app.kubernetes.io/component=shim'],
       },
     }),
   webhooks: z
@@ -254,6 +270,19 @@ export const operatorConfig = z.object({
         default: 0,
       },
     }),
+  maxDedicatedSessionsPerProject: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Sessions of one Project with a dedicated Pod at once (0: no limit)')
+    .meta({
+      option: {
+        flag: 'max-dedicated-sessions-per-project',
+        env: 'RDEV_MAX_DEDICATED_SESSIONS_PER_PROJECT',
+        help: 'dedicated Session Pods of one Project at once; later Sessions wait (Ready=False, QuotaExceeded) until one ends; 0: no limit',
+        default: 8,
+      },
+    }),
   maxFeaturesPerProject: z
     .number()
     .int()
@@ -315,6 +344,17 @@ export const operatorConfig = z.object({
             flag: 'preview-tls-secret',
             env: 'RDEV_PREVIEW_TLS_SECRET',
             help: "name of a TLS Secret (wildcard certificate of the preview domain) in each Session's namespace; https URLs when set",
+          },
+        }),
+      ingressNamespace: z
+        .string()
+        .optional()
+        .describe("namespace of the ingress controller serving previews, allowed into the Project's Pods")
+        .meta({
+          option: {
+            flag: 'preview-ingress-namespace',
+            env: 'RDEV_PREVIEW_INGRESS_NAMESPACE',
+            help: "namespace of the ingress controller that serves previews: its Pods may connect to the Project's Pods (default: none may, so previews need it)",
           },
         }),
       dnsRecords: z

@@ -154,9 +154,11 @@ const ALL_FEATURES = {
     workspaceEgressCIDRs: ['10.0.0.0/8'],
     maxRunning: 20,
     runnerIdleSeconds: 600,
+    maxDedicatedSessionsPerProject: 3,
   },
   shim: {
     bootstrapKeySecret: 'shim-bootstrap',
+    maxObjectsPerProject: 50,
     trustProxy: '10.0.0.0/8,192.168.0.1',
     ingress: {
       enabled: true,
@@ -200,6 +202,7 @@ const ALL_FEATURES = {
       ingressClassName: 'nginx',
       tlsSecret: 'preview-tls',
       dnsRecords: true,
+      ingressNamespace: 'ingress-nginx',
     },
     agentImages: { claudeCode: 'registry.example.dev/claude:1', opencode: 'registry.example.dev/opencode:1' },
   },
@@ -211,6 +214,7 @@ const ALL_FEATURES = {
   },
   webhooks: { allowCIDRs: ['10.20.0.0/16'] },
   allowedImages: ['ghcr.io/rdev-dev/*', 'registry.example.dev/*'],
+  workspaceCaps: { cpu: 8, memory: '16Gi' },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
 };
 let allFeaturesFile = '';
@@ -298,6 +302,7 @@ describe('the chart', () => {
       '--listen=:8080',
       '--namespace=$(POD_NAMESPACE)',
       '--worker-namespace=rdev-system',
+      '--max-objects-per-project=1000',
     ]);
     expect(containerOf(objects, 'worker').args[0]).toBe('worker');
     // Stable Pod names: each worker's Lease is named in its Role.
@@ -330,6 +335,14 @@ describe('the chart', () => {
       git: { organization: 'rdev' },
       webhooks: { allowCIDRs: [] },
       allowedImages: [],
+      workspaceCaps: {},
+      maxDedicatedSessionsPerProject: 8,
+      // Only the shim's Pods of this release may connect to workspaces.
+      shimPodLabels: [
+        'app.kubernetes.io/name=rdev',
+        'app.kubernetes.io/instance=rdev',
+        'app.kubernetes.io/component=shim',
+      ],
     });
     expect(config.git.url).toBeUndefined();
     const worker = containerOf(objects, 'worker');
@@ -461,7 +474,10 @@ describe('the chart', () => {
         ingressClassName: 'nginx',
         tlsSecret: 'preview-tls',
         dnsRecords: true,
+        ingressNamespace: 'ingress-nginx',
       },
+      workspaceCaps: { cpu: '8', memory: '16Gi' },
+      maxDedicatedSessionsPerProject: 3,
     });
     const worker = containerOf(objects, 'worker');
     const workerEnv = envOf(worker, { name: 'w-0', namespace: 'rdev-system' });
@@ -493,6 +509,8 @@ describe('the chart', () => {
       workerOutputTokenFile: '/etc/rdev/output/OUTPUT_TOKEN',
       webhookAllowCIDRs: ['10.20.0.0/16'],
       allowedImages: ['ghcr.io/rdev-dev/*', 'registry.example.dev/*'],
+      workspaceCaps: { cpu: '8', memory: '16Gi' },
+      maxObjectsPerProject: 50,
     });
     // The operator reaches the API server it was told of, and the allowed webhook ranges.
     const operatorEgress = (

@@ -6,7 +6,7 @@ import { execInSession, SessionExecError } from '../../api-shim/src/sessions/exe
 import { PROJECTS, SESSIONS } from '../../operator/src/api/resources.ts';
 import { previewHost } from '../../operator/src/controllers/session/desired.ts';
 import { KubeClient } from '../../operator/src/runtime/client.ts';
-import { INGRESSES, PODS, SERVICES } from '../../operator/src/runtime/resources.ts';
+import { INGRESSES, NETWORK_POLICIES, PODS, SERVICES } from '../../operator/src/runtime/resources.ts';
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
 import { PROJECT_SPEC } from '../support/manifests.ts';
 import { createAgentSecret, createSecret, eventually, kubeConfig, untilGone } from './support/kube.ts';
@@ -35,6 +35,7 @@ const ns = useOperatorNamespace('rdev-sess', (namespace) => [
   '--preview-domain=preview.example.dev',
   '--preview-ingress-class=nginx',
   '--preview-dns-records',
+  '--max-dedicated-sessions-per-project=1',
   ...cloudflareArgs(namespace, cloudflare),
 ]);
 const records = (name: string) => cloudflare.records().filter((r) => r.name === name);
@@ -161,6 +162,30 @@ describe('a Session', () => {
     expect(spec.containers[0]?.env).toContainEqual({ name: 'RDEV_PROJECT', value: 'shop' });
     expect(spec.volumes.find((v) => v.name === 'workspace')).toEqual({ name: 'workspace', emptyDir: {} });
     expect(await run('own', ['echo', 'mine'])).toMatchObject({ code: 0, stdout: 'mine\n' });
+    // Under the Project's NetworkPolicy, like its workspace Pod.
+    const policy = await client.get<RdevLive>(NETWORK_POLICIES, ns.name, 'shop-workspace');
+    const selector = (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector;
+    expect(pod.metadata.labels).toMatchObject(selector.matchLabels);
+  });
+
+  it('waits for a dedicated Pod while its Project has as many as --max-dedicated-sessions-per-project', async () => {
+    await projects.create('crowd');
+    await sessions.create('first', { dedicated: true, projectRef: { name: 'crowd' } });
+    await sessions.phase('first', 'Active');
+    await sessions.create('second', { dedicated: true, projectRef: { name: 'crowd' } });
+    await eventually(
+      async () => conditionOf(await sessions.get('second'), 'Ready')?.reason === 'QuotaExceeded',
+    );
+    expect(conditionOf(await sessions.get('second'), 'Ready')?.message).toContain(
+      'the Project crowd has 1 Session with a dedicated Pod, the most it may have (--max-dedicated-sessions-per-project=1)',
+    );
+    await expect(client.get(PODS, ns.name, 'second-session')).rejects.toMatchObject({ code: 404 });
+    // A shared Session of the same Project is not counted.
+    await sessions.create('looker', { projectRef: { name: 'crowd' } });
+    await sessions.phase('looker', 'Active');
+
+    await sessions.delete('first');
+    expect((await sessions.phase('second', 'Active', 90_000)).status?.podName).toBe('second-session');
   });
 
   it('stops its dedicated Pod while the Project is suspended, and starts it again after', async () => {

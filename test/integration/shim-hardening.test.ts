@@ -7,12 +7,15 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createShim } from '../../api-shim/src/shim.ts';
 import { createLogger } from '../../operator/src/runtime/logging.ts';
+import { webhookSecretName } from '../../operator/src/shared/webhook-subscription.ts';
 import { installCrds } from './support/crds.ts';
 import { createSecret, eventually, isGone, kubeConfig, useNamespace } from './support/kube.ts';
 import { useShim } from './support/shim.ts';
 
 const ns = useNamespace('rdev-shim-hard');
-const shim = useShim(() => ns.name, { extra: { maxStreamsPerKey: 2, connectionTimeoutSeconds: 1 } });
+const shim = useShim(() => ns.name, {
+  extra: { maxStreamsPerKey: 2, connectionTimeoutSeconds: 1, maxObjectsPerProject: 2 },
+});
 const core = () => kubeConfig().makeApiClient(CoreV1Api);
 
 interface Made {
@@ -57,6 +60,32 @@ describe('revocation', () => {
         isGone(() => core().readNamespacedSecret({ namespace: ns.name, name: `rdev-key-${k.id}` })),
       );
     }
+  });
+
+  it("a revoked key's webhook subscriptions go with it, and those of the keys it minted", async () => {
+    const scopes = ['keys:write', 'webhooks:write', 'work:read'];
+    const parent = await mint(scopes);
+    const child = await mint(scopes, {}, parent.key);
+    const subscribe = async (key: string) => {
+      const answer = await shim.call<{ id: string }>('POST', '/webhooks', {
+        key,
+        body: { url: 'http://hooks.example.com/x', events: ['workitem.*'] },
+      });
+      if (answer.status !== 201 || !answer.body.data) throw new Error(JSON.stringify(answer.body));
+      return webhookSecretName(answer.body.data.id);
+    };
+    const subscriptions = [await subscribe(parent.key), await subscribe(child.key)];
+    const kept = await subscribe(shim.adminKey);
+    for (const name of [...subscriptions, kept])
+      await core().readNamespacedSecret({ namespace: ns.name, name });
+
+    expect((await shim.call('DELETE', `/keys/${parent.id}`)).status).toBe(202);
+    for (const name of subscriptions) {
+      await eventually(() => isGone(() => core().readNamespacedSecret({ namespace: ns.name, name })), {
+        timeoutMs: 60_000,
+      });
+    }
+    await core().readNamespacedSecret({ namespace: ns.name, name: kept });
   });
 
   it('a minted key whose creator is gone is refused, even while its own Secret remains', async () => {
@@ -135,6 +164,30 @@ describe('listings show only what a key reaches', () => {
     expect(await pool()).toBeGreaterThanOrEqual(1);
     const elsewhere = await mint(['work:read'], { projects: ['blog'] });
     expect(await pool(elsewhere.key)).toBe(0);
+  });
+});
+
+describe('objects per Project', () => {
+  it('are created up to --max-objects-per-project of each kind, then refused until one goes', async () => {
+    expect((await shim.call('POST', '/projects', { body: { name: 'busy', spec: {} } })).status).toBe(201);
+    const post = (name: string, kind = 'work') =>
+      shim.call('POST', `/projects/busy/${kind}`, {
+        body: { name, ...(kind === 'work' ? { spec: { type: 'shell', command: ['true'] } } : {}) },
+      });
+    const items = shim.shim.context.cache.kinds.WorkItem.store;
+    for (const name of ['busy-1', 'busy-2']) {
+      expect((await post(name)).status).toBe(201);
+      await eventually(() => items.get(`${ns.name}/${name}`));
+    }
+    const third = await post('busy-3');
+    expect(third.status).toBe(403);
+    expect(third.body.error?.message).toContain('has 2 WorkItems');
+    expect(third.body.error?.message).toContain('--max-objects-per-project=2');
+    // Each kind is counted alone.
+    expect((await post('busy-s', 'sessions')).status).toBe(201);
+
+    expect((await shim.call('DELETE', '/work/busy-1')).status).toBe(202);
+    await eventually(async () => (await post('busy-3')).status === 201);
   });
 });
 

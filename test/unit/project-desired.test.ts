@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_PROVIDERS } from '../../operator/src/agents.ts';
 import type { LiveProject } from '../../operator/src/api/v1alpha1/index.ts';
-import { AGENT_PROVIDER_NAMES, parseProject } from '../../operator/src/api/v1alpha1/index.ts';
+import { AGENT_PROVIDER_NAMES, parseProject, parseSession } from '../../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../../operator/src/config.ts';
 import {
   checkCredentials,
   desiredChildren,
   desiredNetworkPolicy,
   desiredPod,
+  workspaceRefusal,
 } from '../../operator/src/controllers/project/desired.ts';
 import { SPEC_HASH } from '../../operator/src/controllers/project/names.ts';
 import { type PodView, projectStatus } from '../../operator/src/controllers/project/status.ts';
-import { workspaceTemplate } from '../../operator/src/controllers/session/desired.ts';
+import { runnerLabels } from '../../operator/src/controllers/runner/desired.ts';
+import { desiredDedicatedPod, workspaceTemplate } from '../../operator/src/controllers/session/desired.ts';
 import { externalDnsProvider } from '../../operator/src/providers/dns/external-dns.ts';
 import { boundedName } from '../../operator/src/shared/naming.ts';
 
@@ -122,15 +124,40 @@ describe('desired children', () => {
     expect(desiredPod(live({ agent: {} }), config, { state: 'none' })).toBeDefined();
   });
 
-  it('let the NetworkPolicy in from the shim namespace and the Project, out to DNS and the configured CIDRs', () => {
+  it("let the NetworkPolicy in from the shim's Pods and the Project, out to DNS and the configured CIDRs", () => {
     const policy = desiredNetworkPolicy(
       live(),
       loadConfig(['--egress-cidr=10.1.0.0/16', '--shim-namespace=rdev'], {}),
     );
+    // The shim's Pods only, not every Pod of its namespace: namespace and Pod selector in one peer.
     expect(policy.spec?.ingress?.[0]?.from).toEqual([
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rdev' } } },
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rdev' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/component': 'shim' } },
+      },
       { podSelector: { matchLabels: { 'rdev.dev/project': 'shop' } } },
     ]);
+    const chart = desiredNetworkPolicy(
+      live(),
+      loadConfig(
+        [
+          '--shim-pod-labels=app.kubernetes.io/instance=rdev,app.kubernetes.io/component=shim',
+          '--preview-ingress-namespace=ingress-nginx',
+        ],
+        {},
+      ),
+    );
+    expect(chart.spec?.ingress?.[0]?.from).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rdev-system' } },
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/instance': 'rdev', 'app.kubernetes.io/component': 'shim' },
+        },
+      },
+      { podSelector: { matchLabels: { 'rdev.dev/project': 'shop' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+    ]);
+    expect(() => loadConfig(['--shim-pod-labels=shim'], {})).toThrow(/key=value/);
     expect(policy.spec?.egress).toEqual([
       {
         to: [
@@ -148,6 +175,29 @@ describe('desired children', () => {
     ]);
     const dnsOnly = desiredNetworkPolicy(live(), loadConfig(['--egress-cidr='], {}));
     expect(dnsOnly.spec?.egress).toHaveLength(1);
+  });
+
+  it("put every Pod that runs the Project's code under its NetworkPolicy: workspace, runners, dedicated Sessions", () => {
+    const selector = desiredNetworkPolicy(live(), config).spec?.podSelector?.matchLabels ?? {};
+    const template = desiredPod(live(), config, ok);
+    if (!template) throw new Error('no workspace Pod');
+    const session = parseSession({
+      apiVersion: 'rdev.dev/v1alpha1',
+      kind: 'Session',
+      metadata: { name: 'fix', namespace: 'team', uid: 'uid-s', creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { projectRef: { name: 'shop' }, dedicated: true },
+    });
+    const pods = [
+      template,
+      desiredDedicatedPod(session, template),
+      { metadata: { labels: runnerLabels('shop') } },
+    ];
+    for (const pod of pods) expect(pod.metadata?.labels).toMatchObject(selector);
+    expect(Object.keys(selector)).toContain('rdev.dev/project');
+    // …and no other Project's.
+    expect(desiredNetworkPolicy(live({}, 'blog'), config).spec?.podSelector?.matchLabels).not.toEqual(
+      selector,
+    );
   });
 
   it('have bounded, stable names for long Project names', () => {
@@ -258,7 +308,7 @@ describe('project status', () => {
     expect(workspaceTemplate(foreign, strict, ['ANTHROPIC_API_KEY'])).toBeUndefined();
     const { status, transitions } = projectStatus(
       foreign,
-      { pod: undefined, credentials: ok, imageNotAllowed: 'docker.io/evil/miner:1' },
+      { pod: undefined, credentials: ok, refused: workspaceRefusal(foreign, strict) },
       now,
     );
     expect(status.phase).toBe('Failed');
@@ -296,5 +346,53 @@ describe('operator configuration', () => {
     expect(() => loadConfig(['--workers=0'], {})).toThrow(/--workers/);
     expect(() => loadConfig(['--log-level=loud'], {})).toThrow(/--log-level/);
     expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/no-such-flag/);
+  });
+});
+
+describe('caps on CPU and memory (--max-workspace-cpu, --max-workspace-memory)', () => {
+  const capped = loadConfig(['--max-workspace-cpu=2', '--max-workspace-memory=4Gi'], {});
+  const resources = (project: LiveProject) =>
+    podSpec(desiredPod(project, capped, ok)).containers[0]?.resources;
+
+  it('limit a Pod that names no limit to the caps, and lower a default request above them', () => {
+    expect(resources(live())).toEqual({
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { cpu: '2', memory: '4Gi' },
+    });
+    const small = loadConfig(['--max-workspace-cpu=100m'], {});
+    expect(podSpec(desiredPod(live(), small, ok)).containers[0]?.resources).toEqual({
+      requests: { cpu: '100m', memory: '512Mi' },
+      limits: { cpu: '100m' },
+    });
+    expect(resources(live({ workspace: { resources: { limits: { cpu: '1' } } } }))).toEqual({
+      limits: { cpu: '1', memory: '4Gi' },
+    });
+  });
+
+  it('refuse a spec above them: no Pod, QuotaExceeded naming the field', () => {
+    const greedy = live({ workspace: { resources: { requests: { cpu: '64' } } } });
+    expect(desiredPod(greedy, capped, ok)).toBeUndefined();
+    expect(workspaceTemplate(greedy, capped, ['ANTHROPIC_API_KEY'])).toBeUndefined();
+    const refused = workspaceRefusal(greedy, capped);
+    expect(refused).toEqual({
+      reason: 'QuotaExceeded',
+      message:
+        "spec.workspace.resources.requests.cpu: 64 is above the most a Project's Pod may have (--max-workspace-cpu=2)",
+    });
+    const { status } = projectStatus(greedy, { pod: undefined, credentials: ok, refused }, new Date());
+    expect(status.phase).toBe('Failed');
+    expect(status.conditions?.find((c) => c.type === 'WorkspaceReady')).toMatchObject({
+      status: 'False',
+      reason: 'QuotaExceeded',
+    });
+    expect(
+      workspaceRefusal(live({ workspace: { resources: { limits: { memory: '4096Mi' } } } }), capped),
+    ).toBe(undefined);
+    expect(workspaceRefusal(greedy, config)).toBeUndefined();
+  });
+
+  it('are positive quantities', () => {
+    expect(() => loadConfig(['--max-workspace-cpu=lots'], {})).toThrow(/max-workspace-cpu/);
+    expect(() => loadConfig(['--max-workspace-memory=0'], {})).toThrow(/positive/);
   });
 });

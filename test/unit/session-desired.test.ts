@@ -8,6 +8,7 @@ import {
   deadline,
   desiredDedicatedPod,
   desiredPreviewIngress,
+  mayHaveDedicatedPod,
   previewHost,
   previewURL,
   workspaceTemplate,
@@ -107,7 +108,10 @@ describe('a Session', () => {
     const pod = desiredDedicatedPod(session({ dedicated: true }), template) as KubeObject & { spec: PodSpec };
     expect(pod.metadata.name).toBe('fix-session');
     expect(pod.metadata.labels).toMatchObject({ 'rdev.dev/session': 'fix' });
-    expect(pod.metadata.labels).not.toHaveProperty('rdev.dev/project');
+    // Its Project's label puts it under the Project's NetworkPolicy; the Project's Service selects
+    // the workspace Pod by more labels than that, so not this one.
+    expect(pod.metadata.labels).toMatchObject({ 'rdev.dev/project': 'shop' });
+    expect(pod.metadata.labels?.['app.kubernetes.io/name']).not.toBe('rdev-workspace');
     expect(pod.metadata.ownerReferences).toEqual([
       expect.objectContaining({ kind: 'Session', name: 'fix', uid: 'uid-s', controller: true }),
     ]);
@@ -157,5 +161,30 @@ describe('a command in a Session', () => {
   it('records activity while it runs, often enough to outlast the idle timeout', () => {
     expect(activityInterval('1m')).toBe(30_000);
     expect(activityInterval('30m')).toBe(60_000);
+  });
+});
+
+describe('the quota of dedicated Session Pods', () => {
+  const sibling = (name: string, created: string, hasPod: boolean) => ({ name, created, hasPod });
+  const siblings = [
+    sibling('a', '2026-01-01T00:00:00Z', true),
+    sibling('c', '2026-01-01T00:00:02Z', false),
+    sibling('b', '2026-01-01T00:00:02Z', false),
+    sibling('d', '2026-01-01T00:00:01Z', false),
+  ];
+
+  it('lets the oldest waiting Sessions have the free places, by name on a tie', () => {
+    expect(['a', 'b', 'c', 'd'].filter((n) => mayHaveDedicatedPod(n, siblings, 3))).toEqual(['a', 'b', 'd']);
+    expect(['a', 'b', 'c', 'd'].filter((n) => mayHaveDedicatedPod(n, siblings, 2))).toEqual(['a', 'd']);
+  });
+
+  it('never takes a Pod away, even above the quota', () => {
+    const full = siblings.map((s) => ({ ...s, hasPod: true }));
+    expect(['a', 'b', 'c', 'd'].every((n) => mayHaveDedicatedPod(n, full, 1))).toBe(true);
+    expect(mayHaveDedicatedPod('e', [...full, sibling('e', '2025-01-01T00:00:00Z', false)], 4)).toBe(false);
+  });
+
+  it('has no limit at 0', () => {
+    expect(mayHaveDedicatedPod('c', siblings, 0)).toBe(true);
   });
 });

@@ -106,6 +106,7 @@ beforeEach(async () => {
       defaultNamespace: NS,
       workerNamespace: 'rdev-system',
       allowedImages: ['ghcr.io/rdev-dev/*'],
+      workspaceCaps: { cpu: '4', memory: '8Gi' },
     },
     keys,
     client: api,
@@ -224,6 +225,35 @@ describe('POST /projects', () => {
       spec: { workspace: { image: 'ghcr.io/rdev-dev/ws:2' } },
     });
     expect(ok.statusCode, ok.body).toBe(201);
+  });
+});
+
+describe('caps on CPU and memory', () => {
+  it('refuse a request or limit above --max-workspace-cpu/-memory, naming the field', async () => {
+    const cpu = await send('POST', '/projects', {
+      name: 'shop',
+      spec: { workspace: { resources: { requests: { cpu: '500m' }, limits: { cpu: '64' } } } },
+    });
+    expect(cpu.statusCode).toBe(403);
+    expect(cpu.json().error.message).toBe(
+      "spec.workspace.resources.limits.cpu: 64 is above the most a Project's Pod may have (--max-workspace-cpu=4)",
+    );
+    const memory = await send('POST', '/projects', {
+      name: 'shop',
+      spec: { workspace: { resources: { requests: { memory: '9Gi' } } } },
+    });
+    expect(memory.statusCode).toBe(403);
+    expect(memory.json().error.message).toMatch(/^spec\.workspace\.resources\.requests\.memory: 9Gi/);
+    expect(api.writes).toEqual([]);
+    const within = await send('POST', '/projects', {
+      name: 'shop',
+      spec: { workspace: { resources: { requests: { cpu: '4000m', memory: '8192Mi' } } } },
+    });
+    expect(within.statusCode, within.body).toBe(201);
+    const patched = await send('PATCH', '/projects/shop', {
+      spec: { workspace: { resources: { limits: { memory: '1Ti' } } } },
+    });
+    expect(patched.statusCode).toBe(403);
   });
 });
 

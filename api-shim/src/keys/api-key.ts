@@ -17,7 +17,7 @@ export type SecretObject = Secret;
 
 /** What a key is read from: a Secret's name, creation time, annotations and data. */
 export interface KeySecret {
-  metadata: Pick<ObjectMeta, 'name' | 'creationTimestamp' | 'annotations'>;
+  metadata: Pick<ObjectMeta, 'name' | 'uid' | 'creationTimestamp' | 'annotations'>;
   data?: Record<string, string>;
 }
 
@@ -38,6 +38,8 @@ export interface ApiKey {
   createdAt?: string;
   lastUsedAt?: string;
   createdBy?: string;
+  /** The uid of the key's Secret: what the key makes (webhook subscriptions) is owned by it. */
+  secretUid?: string;
 }
 
 export const generateKey = (): string => KEY_PREFIX + randomBytes(32).toString('base64url');
@@ -128,13 +130,14 @@ export function apiKeyFromSecret(secret: KeySecret): ApiKey | { invalid: string 
     createdAt: secret.metadata.creationTimestamp,
     lastUsedAt: secret.metadata.annotations?.[LAST_USED_ANNOTATION],
     createdBy: secret.metadata.annotations?.['rdev.dev/created-by-key'],
+    ...(secret.metadata.uid ? { secretUid: secret.metadata.uid } : {}),
   };
 }
 
 /** The Secret that stores `key` (its hash, never the key itself). */
 export function apiKeySecret(
   namespace: string,
-  key: Omit<ApiKey, 'createdAt' | 'lastUsedAt'>,
+  key: Omit<ApiKey, 'createdAt' | 'lastUsedAt' | 'secretUid'>,
 ): Json<V1Secret> & KeySecret {
   return {
     apiVersion: 'v1',

@@ -5,7 +5,7 @@ import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import { isNotFound } from '../../../operator/src/runtime/client.ts';
 import { requireProject } from '../auth/access.ts';
 import type { Kind } from '../cache.ts';
-import { notFound } from '../http/errors.ts';
+import { forbidden, notFound } from '../http/errors.ts';
 import { type Route, route } from '../http/route.ts';
 import { sent, validate } from '../http/validate.ts';
 import type { ShimContext } from './context.ts';
@@ -39,6 +39,24 @@ async function requireProjectExists(ctx: ShimContext, namespace: string, project
   await ctx.client.get(PROJECTS, namespace, project).catch((err) => {
     throw isNotFound(err) ? notFound(`Project ${namespace}/${project}`) : err;
   });
+}
+
+const DEFAULT_MAX_OBJECTS_PER_PROJECT = 1000;
+
+/**
+ * Refuses (403) to create an object of `kind` for a Project that has --max-objects-per-project of
+ * them already (as the cache sees them): a key may not fill etcd, nor the queue, without bound.
+ */
+function requireRoom(ctx: ShimContext, kind: Exclude<Kind, 'Project'>, namespace: string, project: string) {
+  const max = ctx.config.maxObjectsPerProject ?? DEFAULT_MAX_OBJECTS_PER_PROJECT;
+  const count = ctx.cache.kinds[kind].store
+    .list()
+    .filter((o) => o.metadata.namespace === namespace && o.spec.projectRef.name === project).length;
+  if (count >= max) {
+    throw forbidden(
+      `the Project ${namespace}/${project} has ${count} ${kind}s, the most the shim creates (--max-objects-per-project=${max}); delete finished ones first`,
+    );
+  }
 }
 
 /**
@@ -110,6 +128,7 @@ export function childRoutes(
         const spec = { ...(isRecord(sentSpec) ? sentSpec : {}), projectRef: { name: params.project } };
         validate(api.spec, spec, 'body.spec');
         await requireProjectExists(ctx, namespace, params.project);
+        requireRoom(ctx, kind, namespace, params.project);
         const created = await createObject(
           ctx,
           principal.key,

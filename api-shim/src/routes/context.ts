@@ -21,6 +21,11 @@ export interface ShimContext {
     ShimConfig,
     'namespace' | 'namespaces' | 'defaultNamespace' | 'workerNamespace' | 'workerOutputTokenFile'
   > &
-    /** Image patterns a Project's workspace may name (--allowed-images; empty or unset: any). */
-    Partial<Pick<ShimConfig, 'allowedImages'>>;
+    /**
+     * Image patterns a Project's workspace may name (--allowed-images; empty or unset: any), and
+     * the caps on its Pods' CPU and memory (--max-workspace-cpu/-memory; unset: none).
+     */
+    Partial<Pick<ShimConfig, 'allowedImages' | 'workspaceCaps'>> &
+    /** How many objects of one kind a Project may have for the shim to create another (default 1000). */
+    Partial<Pick<ShimConfig, 'maxObjectsPerProject'>>;
 }

@@ -1,4 +1,5 @@
-// What a key may hand to a Project's Pods: Secrets of that Project only, and allowed images.
+// What a key may hand to a Project's Pods: Secrets of that Project only, allowed images, and
+// CPU and memory within the caps.
 // kubectl users keep Kubernetes RBAC as their boundary; through the shim, a key could otherwise
 // name any Secret of the namespace (another Project's database credentials, a provider token)
 // and read it from the workspace.
@@ -9,6 +10,11 @@ import {
   projectSecretReferences,
   SECRET_PROJECT_LABEL,
 } from '../../../operator/src/shared/project-secrets.ts';
+import {
+  type Resources,
+  resourcesAboveCaps,
+  type WorkspaceCaps,
+} from '../../../operator/src/shared/workspace-caps.ts';
 import { canReachProject } from '../auth/access.ts';
 import { forbidden } from '../http/errors.ts';
 import type { ApiKey } from '../keys/api-key.ts';
@@ -16,12 +22,14 @@ import type { ShimContext } from './context.ts';
 
 /**
  * Refuses (403) a Project spec that names a Secret not labelled `rdev.dev/project=<project>` (or
- * the name of another Project the key reaches), or a workspace image --allowed-images does not
- * allow. A missing Secret and another Project's answer the same: the key learns nothing of
+ * the name of another Project the key reaches), a workspace image --allowed-images does not
+ * allow, or resources above --max-workspace-cpu/-memory. A missing Secret and another Project's answer the same: the key learns nothing of
  * Secrets it may not use. Only the Secret's metadata is read, never its data.
  */
 export async function requireUsableBy(
-  ctx: Pick<ShimContext, 'client'> & { config: { allowedImages?: readonly string[] } },
+  ctx: Pick<ShimContext, 'client'> & {
+    config: { allowedImages?: readonly string[]; workspaceCaps?: WorkspaceCaps };
+  },
   key: ApiKey,
   namespace: string,
   project: string,
@@ -33,6 +41,11 @@ export async function requireUsableBy(
       `spec.workspace.image: the image "${image}" is not among the allowed images (--allowed-images)`,
     );
   }
+  const above = resourcesAboveCaps(
+    (spec as { workspace?: { resources?: Resources } } | undefined)?.workspace?.resources,
+    ctx.config.workspaceCaps ?? {},
+  );
+  if (above !== undefined) throw forbidden(above);
   const checked = new Map<string, boolean>();
   for (const ref of projectSecretReferences(spec)) {
     let usable = checked.get(ref.name);

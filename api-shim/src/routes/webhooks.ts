@@ -23,7 +23,7 @@ import { KINDS } from '../cache.ts';
 import { forbidden, invalid, notFound } from '../http/errors.ts';
 import { route } from '../http/route.ts';
 import { setOf } from '../http/schemas.ts';
-import type { ApiKey, SecretObject } from '../keys/api-key.ts';
+import { type ApiKey, keySecretName, type SecretObject } from '../keys/api-key.ts';
 import type { ShimContext } from './context.ts';
 import { KIND_API, projectName } from './objects.ts';
 import { secretDeletion } from './own-secrets.ts';
@@ -183,6 +183,9 @@ export function webhookRoutes(ctx: ShimContext) {
             namespaces,
             projects,
             createdByKey: principal.key.id,
+            ...(principal.key.secretUid
+              ? { keySecret: { name: keySecretName(principal.key.id), uid: principal.key.secretUid } }
+              : {}),
           }),
         );
         const sub = subscriptionFromSecret(created);

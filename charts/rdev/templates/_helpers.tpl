@@ -113,3 +113,13 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* The caps on a Project Pod's CPU and memory, as the operator and the shim both take them. */}}
+{{- define "rdev.workspaceCapsArgs" -}}
+{{- with .Values.workspaceCaps.cpu }}
+- --max-workspace-cpu={{ . }}
+{{- end }}
+{{- with .Values.workspaceCaps.memory }}
+- --max-workspace-memory={{ . }}
+{{- end }}
+{{- end }}

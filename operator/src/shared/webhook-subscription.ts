@@ -46,6 +46,11 @@ export interface SubscriptionInput {
   namespaces?: string[];
   projects?: string[];
   createdByKey?: string;
+  /**
+   * The Secret of the key that subscribed: it owns the subscription, so revoking the key (deleting
+   * its Secret) has the garbage collector delete the subscription too.
+   */
+  keySecret?: { name: string; uid: string };
 }
 
 export interface SubscriptionSecret {
@@ -105,6 +110,9 @@ export function subscriptionSecret(input: SubscriptionInput): SubscriptionSecret
       namespace: input.namespace,
       labels: { [WEBHOOK_LABEL]: 'true' },
       ...(input.createdByKey ? { annotations: { [CREATED_BY_KEY_ANNOTATION]: input.createdByKey } } : {}),
+      ...(input.keySecret
+        ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', ...input.keySecret }] }
+        : {}),
     },
     data: {
       url: encode(input.url),

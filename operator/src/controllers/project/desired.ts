@@ -12,6 +12,7 @@ import { externalDnsAnnotations } from '../../providers/dns/external-dns.ts';
 import { setControllerReference } from '../../runtime/apply.ts';
 import type { Json } from '../../runtime/client.ts';
 import { imageAllowed } from '../../shared/image-allow.ts';
+import { resourcesAboveCaps, withinCaps } from '../../shared/workspace-caps.ts';
 import { cloneContainer, gitEnv, type PodGit } from './git.ts';
 import { childLabels, credentialsSecretName, SPEC_HASH, serviceName, workspaceName } from './names.ts';
 
@@ -111,12 +112,31 @@ export function desiredService(project: LiveProject, config: OperatorConfig): Js
   });
 }
 
+/** What the Project's NetworkPolicy selects: every Pod that runs its code (workspace, runners, dedicated Sessions). */
+export const projectPodLabels = (project: string) => ({
+  'app.kubernetes.io/managed-by': 'rdev',
+  'rdev.dev/project': project,
+});
+
+const labelsOf = (pairs: readonly string[]) =>
+  Object.fromEntries(
+    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+
+const namespaceNamed = (name: string) => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+});
+
 /** The cluster DNS Pods (CoreDNS and kube-dns both carry k8s-app=kube-dns in kube-system). */
 const CLUSTER_DNS = {
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  ...namespaceNamed('kube-system'),
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
+/**
+ * Into the Project's Pods: its own Pods, the shim's Pods (not the rest of their namespace), and
+ * the preview ingress controller when one is named. Out: the cluster DNS Pods and --egress-cidr.
+ */
 export function desiredNetworkPolicy(
   project: LiveProject,
   config: OperatorConfig,
@@ -138,13 +158,17 @@ export function desiredNetworkPolicy(
     kind: 'NetworkPolicy',
     metadata: meta(project, workspaceName(project.metadata.name)),
     spec: {
-      podSelector: { matchLabels: childLabels(project.metadata.name) },
+      podSelector: { matchLabels: projectPodLabels(project.metadata.name) },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
         {
           from: [
-            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.shimNamespace } } },
+            {
+              ...namespaceNamed(config.shimNamespace),
+              podSelector: { matchLabels: labelsOf(config.shimPodLabels) },
+            },
             { podSelector: { matchLabels: { 'rdev.dev/project': project.metadata.name } } },
+            ...(config.preview.ingressNamespace ? [namespaceNamed(config.preview.ingressNamespace)] : []),
           ],
         },
       ],
@@ -169,13 +193,28 @@ export function workspaceImage(project: Project, config: OperatorConfig): string
   return project.spec.workspace.image ?? AGENT_PROVIDERS[project.spec.agent.provider].image(config);
 }
 
-/** Whether the workspace image is one --allowed-images lets run. */
-export const workspaceImageAllowed = (project: Project, config: OperatorConfig): boolean =>
-  imageAllowed(workspaceImage(project, config), config.allowedImages);
+/** Why the operator runs no Pod of the Project as its spec asks (nor runners, nor dedicated Sessions). */
+export interface WorkspaceRefusal {
+  reason: 'ImageNotAllowed' | 'QuotaExceeded';
+  message: string;
+}
+
+/** An image --allowed-images does not allow, or resources above --max-workspace-cpu/-memory. */
+export function workspaceRefusal(project: Project, config: OperatorConfig): WorkspaceRefusal | undefined {
+  const image = workspaceImage(project, config);
+  if (!imageAllowed(image, config.allowedImages)) {
+    return {
+      reason: 'ImageNotAllowed',
+      message: `image "${image}" is not among the operator's --allowed-images; set spec.workspace.image to an allowed one`,
+    };
+  }
+  const above = resourcesAboveCaps(project.spec.workspace.resources, config.workspaceCaps);
+  return above === undefined ? undefined : { reason: 'QuotaExceeded', message: above };
+}
 
 /**
- * The workspace Pod, or undefined when it must not run (suspended, credentials unusable, or an
- * image --allowed-images does not allow). Runners and dedicated Session Pods are built from it.
+ * The workspace Pod, or undefined when it must not run (suspended, credentials unusable, or
+ * refused: see workspaceRefusal). Runners and dedicated Session Pods are built from it.
  */
 export function desiredPod(
   project: LiveProject,
@@ -190,7 +229,7 @@ export function desiredPod(
 ): Json<k8s.V1Pod> | undefined {
   if (project.spec.suspend) return undefined;
   if (credentials.state === 'missing' || credentials.state === 'incomplete') return undefined;
-  if (!workspaceImageAllowed(project, config)) return undefined;
+  if (workspaceRefusal(project, config)) return undefined;
   const name = project.metadata.name;
   const provider = AGENT_PROVIDERS[project.spec.agent.provider];
   const env: Json<k8s.V1EnvVar>[] = [
@@ -220,7 +259,10 @@ export function desiredPod(
     ...(envSecrets.length > 0 ? { envFrom: envSecrets.map((name) => ({ secretRef: { name } })) } : {}),
     env,
     ports: [{ name: 'preview', containerPort: project.spec.workspace.previewPort, protocol: 'TCP' }],
-    resources: project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },
+    resources: withinCaps(
+      project.spec.workspace.resources ?? { requests: { cpu: '250m', memory: '512Mi' } },
+      config.workspaceCaps,
+    ),
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,

@@ -19,8 +19,7 @@ import {
   desiredChildren,
   desiredCredentialsSecret,
   desiredPod,
-  workspaceImage,
-  workspaceImageAllowed,
+  workspaceRefusal,
 } from './desired.ts';
 import { finalizeExternals, type ProjectExternals, reconcileExternals } from './externals.ts';
 import { APPLIED_CHILDREN, credentialsSecretName, FINALIZER, SPEC_HASH, workspaceName } from './names.ts';
@@ -103,9 +102,7 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       {
         pod,
         credentials,
-        ...(workspaceImageAllowed(project, config)
-          ? {}
-          : { imageNotAllowed: workspaceImage(project, config) }),
+        refused: workspaceRefusal(project, config),
         failure: failed,
         failureReason,
         components: externals.conditions,

@@ -9,7 +9,7 @@ import {
   setCondition,
 } from '../../runtime/conditions.ts';
 import type { Pod } from '../../runtime/resources.ts';
-import type { Credentials } from './desired.ts';
+import type { Credentials, WorkspaceRefusal } from './desired.ts';
 import { serviceName } from './names.ts';
 
 /** The workspace Pod as the cache holds it. */
@@ -25,8 +25,8 @@ export const EXTERNAL_STATUS_FIELDS = ['repo', 'gitIdentity', 'ci', 'database', 
 export interface Observed {
   pod: PodView | undefined;
   credentials: Credentials;
-  /** The workspace image, when --allowed-images does not allow it (no Pod runs then). */
-  imageNotAllowed?: string;
+  /** Why no Pod of the Project runs as its spec asks (a disallowed image, resources above the caps). */
+  refused?: WorkspaceRefusal;
   /** Why applying the workspace failed this time, if it did. */
   failure?: string;
   /** The condition's reason for that failure (default ApplyFailed). */
@@ -51,6 +51,7 @@ const USER_ACTION_REASONS = new Set([
   'CredentialsKeyMissing',
   'ChildNameTaken',
   'ImageNotAllowed',
+  'QuotaExceeded',
 ]);
 
 export function workspaceCondition(project: LiveProject, observed: Observed): ConditionUpdate {
@@ -64,14 +65,7 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
       message: 'the workspace is suspended (spec.suspend is true)',
     };
   }
-  if (observed.imageNotAllowed !== undefined) {
-    return {
-      ...base,
-      status: 'False',
-      reason: 'ImageNotAllowed',
-      message: `image "${observed.imageNotAllowed}" is not among the operator's --allowed-images; set spec.workspace.image to an allowed one`,
-    };
-  }
+  if (observed.refused !== undefined) return { ...base, status: 'False', ...observed.refused };
   if (observed.failure !== undefined) {
     return {
       ...base,

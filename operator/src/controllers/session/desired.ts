@@ -19,6 +19,8 @@ export const sessionLabels = (s: LiveSession) => ({
   'app.kubernetes.io/instance': s.metadata.name,
   'app.kubernetes.io/managed-by': 'rdev',
   'rdev.dev/session': s.metadata.name,
+  // Under the Project's NetworkPolicy, like its workspace: a dedicated Pod runs the Project's code.
+  'rdev.dev/project': s.spec.projectRef.name,
 });
 
 export interface Deadline {
@@ -159,3 +161,31 @@ export function desiredPreviewIngress(
 
 export const previewURL = (s: LiveSession, preview: OperatorConfig['preview']) =>
   preview.domain ? `${preview.tlsSecret ? 'https' : 'http'}://${previewHost(s, preview.domain)}` : undefined;
+
+/** A dedicated Session of a Project, as the quota of dedicated Pods sees it. */
+export interface DedicatedSibling {
+  name: string;
+  created: string;
+  hasPod: boolean;
+}
+
+/**
+ * Whether a dedicated Session may have its Pod under --max-dedicated-sessions-per-project: one
+ * that has its Pod keeps it; the others wait their turn, oldest first, for a free place. No Pod
+ * is ever taken away by the quota.
+ */
+export function mayHaveDedicatedPod(
+  name: string,
+  siblings: readonly DedicatedSibling[],
+  max: number,
+): boolean {
+  if (max === 0) return true;
+  const self = siblings.find((s) => s.name === name);
+  if (self?.hasPod) return true;
+  const free = max - siblings.filter((s) => s.hasPod).length;
+  const waiting = siblings
+    .filter((s) => !s.hasPod)
+    .sort((a, b) => a.created.localeCompare(b.created) || a.name.localeCompare(b.name));
+  const turn = waiting.findIndex((s) => s.name === name);
+  return turn >= 0 && turn < free;
+}

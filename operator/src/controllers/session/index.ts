@@ -35,6 +35,7 @@ export function registerSessionController(manager: Manager, config: OperatorConf
       sessionReconciler({
         ...reconcilerDeps(manager, config),
         sessions: sessions.store,
+        sessionsOf: ofProject,
         projects: manager.informer<LiveProject>(PROJECTS).store,
         pods: manager.informer<PodView>(PODS).store,
         secrets: manager.informer<SecretView>(SECRETS).store,

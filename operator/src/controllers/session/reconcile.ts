@@ -25,11 +25,13 @@ import { childLabels, workspaceName } from '../project/names.ts';
 import type { SecretView } from '../project/reconcile.ts';
 import type { PodView } from '../project/status.ts';
 import {
+  type DedicatedSibling,
   deadline,
   desiredDedicatedPod,
   desiredPreviewIngress,
   desiredPreviewService,
   FIELD_MANAGER,
+  mayHaveDedicatedPod,
   previewHost,
   previewName,
   previewURL,
@@ -44,6 +46,8 @@ export interface SessionDeps extends ReconcilerDeps {
   /** Preview DNS records, when configured (else the preview domain has a wildcard record). */
   dns?: PreviewDns;
   sessions: Store<LiveSession>;
+  /** Keys of the Sessions of a Project (the Session informer's index). */
+  sessionsOf: (namespace: string, project: string) => string[];
   projects: Store<LiveProject>;
   pods: Store<PodView>;
   /** Secrets by their key names only: the agent credentials a dedicated Pod gets. */
@@ -98,6 +102,23 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
       .catch(ignoreGone);
   };
 
+  /** The dedicated Sessions of the Session's Project that are not being deleted, and whether each has its Pod. */
+  const dedicatedSiblings = (session: LiveSession): DedicatedSibling[] => {
+    const { namespace } = session.metadata;
+    return deps
+      .sessionsOf(namespace, session.spec.projectRef.name)
+      .map((key) => deps.sessions.get(key))
+      .filter((s): s is LiveSession => s !== undefined && s.spec.dedicated && !isBeingDeleted(s))
+      .map((s) => {
+        const pod = deps.pods.get(`${namespace}/${sessionPodName(s)}`);
+        return {
+          name: s.metadata.name,
+          created: s.metadata.creationTimestamp ?? '',
+          hasPod: pod !== undefined && controllerOf(pod)?.uid === s.metadata.uid,
+        };
+      });
+  };
+
   /** The Pod the Session's commands run in: the Project's workspace Pod, or its own. */
   const bindPod = async (session: LiveSession, project: LiveProject): Promise<PodBinding> => {
     const { namespace } = session.metadata;
@@ -142,6 +163,17 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
     });
     if (current && controllerOf(current)?.uid !== session.metadata.uid) return taken(controllerOf(current));
     if (!current) {
+      const siblings = dedicatedSiblings(session);
+      const max = config.maxDedicatedSessionsPerProject;
+      if (!mayHaveDedicatedPod(session.metadata.name, siblings, max)) {
+        return {
+          noPod: {
+            reason: 'QuotaExceeded',
+            message: `the Project ${project.metadata.name} has ${max} Session${max === 1 ? '' : 's'} with a dedicated Pod, the most it may have (--max-dedicated-sessions-per-project=${max}); this one waits for one to end`,
+          },
+          selector,
+        };
+      }
       try {
         const pod = await applyChild(client, PODS, desiredDedicatedPod(session, template), apply);
         return { pod, selector };
