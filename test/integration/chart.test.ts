@@ -1105,3 +1105,111 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     }
   });
 });
+
+describe('the chart with watchNamespaces and providers.secretsNamespace: rights there only', () => {
+  const releaseName = uniqueName('scoped');
+  const sa = (component: string) => `${releaseName}-rdev-${component}`;
+  const served = useNamespace('rdev-chart-served');
+  const outsider = useNamespace('rdev-chart-outsider');
+  const providerSecrets = useNamespace('rdev-chart-providers');
+  const clients: Record<string, KubeClient> = {};
+  afterAll(() => {
+    kubectl('delete', 'clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${releaseName}`);
+  });
+
+  beforeAll(async () => {
+    const objects = render(
+      releaseName,
+      release.name,
+      '--set',
+      `watchNamespaces={${served.name}}`,
+      '--set',
+      `providers.secretsNamespace=${providerSecrets.name}`,
+      '--set',
+      'providers.gitea.tokenSecret=gitea',
+    );
+    expect(named(objects, 'ClusterRoleBinding')).toEqual([]);
+    const rbac = objects.filter((o) =>
+      ['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind),
+    );
+    const applied = kubectl(
+      'apply',
+      '--server-side',
+      '--field-manager=rdev-chart-test',
+      '-f',
+      await writeObjects('scoped-rbac.yaml', rbac),
+    );
+    expect(applied.status, applied.stderr).toBe(0);
+    for (const component of ['operator', 'shim', 'worker']) {
+      clients[component] = new KubeClient(
+        tokenKubeConfig(component, await requestToken(release.name, sa(component))),
+      );
+    }
+    // The components are told the same namespaces.
+    expect(containerOf(objects, 'operator').args).toContain(`--namespace=${served.name}`);
+    expect(containerOf(objects, 'worker').args).toContain(`--namespace=${served.name}`);
+    expect(containerOf(objects, 'shim').args).toContain(`--watch-namespace=${served.name}`);
+    expect(containerOf(objects, 'operator').args).toContain(`--gitea-secret=${providerSecrets.name}/gitea`);
+  });
+
+  /** Whether the API server lets `component` do it (a SelfSubjectAccessReview with its token). */
+  async function can(
+    component: string,
+    attributes: { verb: string; resource: string; namespace?: string; name?: string; subresource?: string },
+  ): Promise<boolean> {
+    const review = await (clients[component] as KubeClient).request<{ status: { allowed: boolean } }>(
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      {
+        method: 'POST',
+        verb: 'create',
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { group: '', version: 'v1', ...attributes } },
+        },
+      },
+    );
+    return review.status.allowed;
+  }
+
+  it('grants in the served namespaces what it grants cluster-wide otherwise, and nothing elsewhere', async () => {
+    const rights = async (namespace: string | undefined) => ({
+      operatorCreatesPods: await can('operator', { verb: 'create', resource: 'pods', namespace }),
+      operatorListsSecrets: await can('operator', { verb: 'list', resource: 'secrets', namespace }),
+      workerExecs: await can('worker', { verb: 'create', resource: 'pods', subresource: 'exec', namespace }),
+      shimReadsSecrets: await can('shim', { verb: 'get', resource: 'secrets', namespace, name: 'x' }),
+      shimExecs: await can('shim', { verb: 'create', resource: 'pods', subresource: 'exec', namespace }),
+    });
+    const all = {
+      operatorCreatesPods: true,
+      operatorListsSecrets: true,
+      workerExecs: true,
+      shimReadsSecrets: true,
+      shimExecs: true,
+    };
+    const none = Object.fromEntries(Object.keys(all).map((k) => [k, false]));
+    expect(await rights(served.name)).toEqual(all);
+    expect(await rights(outsider.name)).toEqual(none);
+    expect(await rights(undefined)).toEqual(none); // cluster-wide
+  });
+
+  it("keeps the providers' admin Secrets from the shim; the operator reads the named ones only", async () => {
+    const secrets = providerSecrets.name;
+    expect(
+      await can('operator', { verb: 'get', resource: 'secrets', namespace: secrets, name: 'gitea' }),
+    ).toBe(true);
+    expect(
+      await can('operator', { verb: 'get', resource: 'secrets', namespace: secrets, name: 'other' }),
+    ).toBe(false);
+    expect(await can('operator', { verb: 'list', resource: 'secrets', namespace: secrets })).toBe(false);
+    expect(await can('shim', { verb: 'get', resource: 'secrets', namespace: secrets, name: 'gitea' })).toBe(
+      false,
+    );
+    // The release namespace: the shim's keys and webhook subscriptions; the operator's deliveries.
+    expect(await can('shim', { verb: 'create', resource: 'secrets', namespace: release.name })).toBe(true);
+    expect(await can('operator', { verb: 'watch', resource: 'secrets', namespace: release.name })).toBe(true);
+    expect(
+      await can('operator', { verb: 'patch', resource: 'secrets', namespace: release.name, name: 'x' }),
+    ).toBe(true);
+  });
+});

@@ -43,6 +43,64 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- printf "%s/%s" .root.Release.Namespace .name }}
 {{- end }}
 
+{{/* Where the providers' admin Secrets live: providers.secretsNamespace, else the release namespace. */}}
+{{- define "rdev.providerSecretsNamespace" -}}
+{{- .Values.providers.secretsNamespace | default .Release.Namespace }}
+{{- end }}
+
+{{/* A provider admin Secret as the CLI options take it: (dict "root" $ "name" …). */}}
+{{- define "rdev.providerSecretRef" -}}
+{{- printf "%s/%s" (include "rdev.providerSecretsNamespace" .root) .name }}
+{{- end }}
+
+{{/*
+The binding of a component's ClusterRole: cluster-wide, or with watchNamespaces one RoleBinding in
+each of those namespaces (the ClusterRole then only lists rules, it grants nothing by itself).
+(dict "root" $ "component" "operator")
+*/}}
+{{- define "rdev.roleBindings" -}}
+{{- $name := include "rdev.componentName" . }}
+{{- $root := .root }}
+{{- $c := . }}
+{{- if not $root.Values.watchNamespaces }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "rdev.labels" $c | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ $root.Release.Namespace }}
+{{- else }}
+{{- range $i, $ns := $root.Values.watchNamespaces }}
+{{- if $i }}
+---
+{{- end }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}
+  namespace: {{ $ns }}
+  labels:
+    {{- include "rdev.labels" $c | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ $name }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "rdev.image" -}}
 {{- printf "%s:%s" .repository (default .root.Chart.AppVersion .tag) }}
 {{- end }}
