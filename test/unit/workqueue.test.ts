@@ -31,6 +31,30 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(0);
   });
 
+  it('hands urgent keys out first, in their order, and promotes a queued key added urgently', async () => {
+    const q = queueOn(new FakeClock());
+    for (const key of ['new-1', 'new-2', 'new-3']) q.add(key);
+    q.add('running-1', true);
+    q.add('new-2', true); // queued already: moves ahead, once
+    q.add('new-2', true);
+    q.add('new-1'); // a normal add leaves it where it is
+    expect(q.length).toBe(4);
+    const order: string[] = [];
+    while (q.length > 0) order.push((await q.get()) as string);
+    expect(order).toEqual(['running-1', 'new-2', 'new-1', 'new-3']);
+  });
+
+  it('requeues a key added urgently while processed ahead of the others', async () => {
+    const q = queueOn(new FakeClock());
+    q.add('a');
+    const a = (await q.get()) as string;
+    q.add('b');
+    q.add('a', true); // while processing
+    q.done(a);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+  });
+
   it('hands a key to a waiting worker as soon as it is added', async () => {
     const q = queueOn(new FakeClock());
     const waiting = q.get();

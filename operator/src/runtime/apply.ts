@@ -108,10 +108,14 @@ export async function applyChild<T extends Manifest>(
   const { name, namespace } = child.metadata ?? {};
   let existing = options.current;
   if (!existing && name) {
-    existing = await client.get<KubeObject>(resource, namespace, name).catch((err) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
+    // From the API server's watch cache (resourceVersion 0), not a quorum read of etcd: as fresh
+    // as the caller's own cache, which had no such object, and far cheaper in a burst.
+    existing = await client
+      .get<KubeObject>(resource, namespace, name, { resourceVersion: '0' })
+      .catch((err) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
   }
   if (existing && controllerOf(existing)?.uid !== owner.uid)
     throw new ChildNameTakenError(resource.kind, name ?? '', owner.kind, controllerOf(existing));

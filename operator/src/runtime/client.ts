@@ -200,8 +200,9 @@ export class KubeClient {
     r: Resource,
     namespace: string | undefined,
     name: string,
+    query: Query = {},
   ): Promise<T> {
-    return this.request(this.path(r, namespace, name), { method: 'GET', verb: 'get' });
+    return this.request(this.path(r, namespace, name), { method: 'GET', verb: 'get', query });
   }
 
   /** Reads one object's metadata only (a PartialObjectMetadata): a Secret's labels, not its data. */

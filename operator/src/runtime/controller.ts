@@ -102,16 +102,28 @@ export class Controller {
     };
   }
 
-  /** Handler that enqueues the controller owner (of kind `owner`) of a changed child. */
+  /**
+   * Handler that enqueues the controller owner (of kind `owner`) of a changed child. A child that
+   * changed or went (its Pod turned Running, someone deleted it) is work in flight: its owner is
+   * queued urgently, ahead of objects not yet started; a child's creation is the owner's own doing.
+   */
   ownsHandler<T extends KubeObject>(owner: Resource, filter?: (obj: T) => boolean): EventHandler<T> {
-    const enqueueOwner = (obj: T) => {
+    const enqueueOwner = (obj: T, urgent: boolean) => {
       if (filter && !filter(obj)) return;
       const ref = obj.metadata.ownerReferences?.find(
         (o) => o.controller && o.kind === owner.kind && o.apiVersion === apiVersionOf(owner),
       );
-      if (ref) this.queue.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name);
+      if (ref)
+        this.queue.add(obj.metadata.namespace ? `${obj.metadata.namespace}/${ref.name}` : ref.name, urgent);
     };
-    return onEveryObject(enqueueOwner);
+    return {
+      add: (obj) => enqueueOwner(obj, false),
+      update: (old, obj) => {
+        enqueueOwner(old, true);
+        enqueueOwner(obj, true);
+      },
+      delete: (obj) => enqueueOwner(obj, true),
+    };
   }
 
   /** Handler that enqueues the keys `map` derives from any object. */

@@ -1,7 +1,9 @@
 // A work queue with client-go's guarantees: a key is queued at most once (dirty set); a key
 // added while it is being processed is queued again when done, so it runs once more and never
 // twice at once (processing set); delayed adds keep the earliest time per key; failures back
-// off through a rate limiter; shutdown can drain what is queued and in flight.
+// off through a rate limiter; shutdown can drain what is queued and in flight. An urgent key (work
+// in flight: a child of an object already reconciled changed) is handed out before the others,
+// so a burst of new objects does not delay the ones about to be done.
 import { type Clock, realClock, type Timer } from './clock.ts';
 import { defaultRateLimiter, type RateLimiter } from './ratelimit.ts';
 
@@ -26,6 +28,9 @@ export interface QueueOptions<K> {
 
 export class WorkQueue<K = string> {
   private readonly queue: K[] = [];
+  private readonly urgentQueue: K[] = [];
+  /** Dirty keys asked for urgently: queued in urgentQueue, or (while processed) to be. */
+  private readonly urgent = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly queuedAt = new Map<K, number>();
@@ -46,17 +51,30 @@ export class WorkQueue<K = string> {
 
   /** Keys queued and not yet handed out. */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.urgentQueue.length;
   }
 
   get isShuttingDown(): boolean {
     return this.shuttingDown;
   }
 
-  add(key: K): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /** Queues `key` (once); `urgent`: before every key that is not, or moved there if queued already. */
+  add(key: K, urgent = false): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      if (urgent && !this.urgent.has(key)) {
+        this.urgent.add(key);
+        const at = this.queue.indexOf(key);
+        if (at >= 0) {
+          this.queue.splice(at, 1);
+          this.urgentQueue.push(key);
+        }
+      }
+      return;
+    }
     this.metrics.added();
     this.dirty.add(key);
+    if (urgent) this.urgent.add(key);
     this.queuedAt.set(key, this.clock.now());
     if (this.processing.has(key)) return; // re-queued by done()
     this.push(key);
@@ -97,7 +115,7 @@ export class WorkQueue<K = string> {
 
   /** The next key, waiting for one; undefined once shut down and empty. */
   get(): Promise<K | undefined> {
-    if (this.queue.length > 0) return Promise.resolve(this.take());
+    if (this.length > 0) return Promise.resolve(this.take());
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
   }
@@ -109,7 +127,7 @@ export class WorkQueue<K = string> {
     this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key)) this.push(key);
-    if (this.processing.size === 0 && this.queue.length === 0)
+    if (this.processing.size === 0 && this.length === 0)
       for (const resolve of this.drained.splice(0)) resolve();
   }
 
@@ -118,13 +136,13 @@ export class WorkQueue<K = string> {
     this.shuttingDown = true;
     for (const { timer } of this.waiting.values()) timer.cancel();
     this.waiting.clear();
-    if (this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+    if (this.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
   }
 
   /** Shuts down, then resolves once every queued and in-flight key is done. */
   shutdownWithDrain(): Promise<void> {
     this.shutdown();
-    if (this.processing.size === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.processing.size === 0 && this.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
@@ -134,16 +152,16 @@ export class WorkQueue<K = string> {
       getter(this.takeKey(key));
       return;
     }
-    this.queue.push(key);
-    this.metrics.depth(this.queue.length);
+    (this.urgent.has(key) ? this.urgentQueue : this.queue).push(key);
+    this.metrics.depth(this.length);
   }
 
   private take(): K | undefined {
-    const key = this.queue.shift();
-    this.metrics.depth(this.queue.length);
+    const key = this.urgentQueue.shift() ?? this.queue.shift();
+    this.metrics.depth(this.length);
     if (key === undefined) return undefined;
     const taken = this.takeKey(key);
-    if (this.shuttingDown && this.queue.length === 0)
+    if (this.shuttingDown && this.length === 0)
       for (const resolve of this.getters.splice(0)) resolve(undefined);
     return taken;
   }
@@ -155,6 +173,7 @@ export class WorkQueue<K = string> {
     this.startedAt.set(key, now);
     this.processing.add(key);
     this.dirty.delete(key);
+    this.urgent.delete(key);
     return key;
   }
 }

@@ -47,13 +47,24 @@ function resourceOf(kind: string | undefined): Resource {
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? {}));
 
+const withoutTransitionTimes = (status: { conditions?: { lastTransitionTime?: string }[] }): unknown =>
+  plain({ ...status, conditions: status.conditions?.map(({ lastTransitionTime: _, ...c }) => c) });
+
 export function projectReconciler(deps: ProjectDeps): Reconciler {
   const { client, config } = deps;
   const apply = { fieldManager: FIELD_MANAGER };
 
+  // The status last written for each Project, and the resourceVersion it was computed from: a
+  // reconcile that runs before the informer has delivered that write sees the old status still,
+  // and must not write the same status again.
+  const written = new Map<string, { basedOn: string | undefined; status: unknown }>();
+
   return async (key, { log, signal }) => {
     const cached = deps.projects.get(key);
-    if (!cached) return undefined;
+    if (!cached) {
+      written.delete(key);
+      return undefined;
+    }
 
     if (isBeingDeleted(cached)) {
       // In-cluster children go with the Project through the garbage collector; external
@@ -65,7 +76,11 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       log.info('finalized');
       return undefined;
     }
-    const project = await addFinalizer(client, PROJECTS, cached, FINALIZER);
+    // The finalizer guards external resources only: a Project without any (a workspace alone)
+    // goes with the garbage collector, and costs no write for it.
+    const project = needsFinalizer(deps.externals, cached)
+      ? await addFinalizer(client, PROJECTS, cached, FINALIZER)
+      : cached;
     const { name, namespace } = project.metadata;
 
     const ref = project.spec.agent.credentialsSecretRef;
@@ -111,8 +126,16 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
       },
       now,
     );
-    if (!isDeepStrictEqual(plain(status), plain(project.status))) {
+    const last = written.get(key);
+    // Compared without transition times: computed against the same stale status, the same
+    // change a second later is the same change.
+    const alreadyWritten =
+      last !== undefined &&
+      last.basedOn === project.metadata.resourceVersion &&
+      isDeepStrictEqual(last.status, withoutTransitionTimes(status));
+    if (!alreadyWritten && !isDeepStrictEqual(plain(status), plain(project.status))) {
       await applyStatus(client, PROJECTS, { metadata: project.metadata, status }, apply);
+      written.set(key, { basedOn: project.metadata.resourceVersion, status: withoutTransitionTimes(status) });
     }
     for (const t of transitions) {
       await deps.events.record(project, PROJECTS, { ...t, action: 'Reconcile' });
@@ -123,25 +146,45 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
   };
 }
 
-/** Applies the children whose applied hash differs, and creates the generated Secret once. */
+/** Whether the Project has, or is to have, an external resource: what its finalizer is for. */
+function needsFinalizer(externals: ProjectExternals, project: LiveProject): boolean {
+  return Object.values(externals).some(
+    (r: ProjectExternals[keyof ProjectExternals]) => r.enabled(project) || r.recorded(project) !== undefined,
+  );
+}
+
+/**
+ * Applies the children whose applied hash differs, and creates the generated Secret once: all at
+ * once, since none depends on another (a reconcile's time is its slowest write, not their sum).
+ */
 async function applyChildren(deps: ProjectDeps, project: LiveProject): Promise<void> {
   const { client, config } = deps;
   const { name, namespace } = project.metadata;
+  const writes: Promise<unknown>[] = [];
   for (const child of desiredChildren(project, config)) {
     const resource = resourceOf(child.kind);
     const current = deps.children.get(resource)?.get(`${namespace}/${child.metadata?.name}`);
     const mine = current !== undefined && controllerOf(current)?.uid === project.metadata.uid;
     if (mine && current?.metadata.annotations?.[SPEC_HASH] === child.metadata?.annotations?.[SPEC_HASH])
       continue;
-    await applyChild(client, resource, child, { fieldManager: FIELD_MANAGER, current });
+    writes.push(applyChild(client, resource, child, { fieldManager: FIELD_MANAGER, current }));
   }
   if (!deps.secrets.get(`${namespace}/${credentialsSecretName(name)}`)) {
-    await client
-      .create(SECRETS, desiredCredentialsSecret(project, randomBytes(32).toString('base64url')))
-      .catch((err) => {
-        if (!isConflict(err)) throw err; // created meanwhile: keep the existing token
-      });
+    writes.push(
+      client
+        .create(SECRETS, desiredCredentialsSecret(project, randomBytes(32).toString('base64url')))
+        .catch((err) => {
+          if (!isConflict(err)) throw err; // created meanwhile: keep the existing token
+        }),
+    );
   }
+  await allSettledOrThrow(writes);
+}
+
+/** Waits for every promise; then throws the first failure, if any (none is left running). */
+async function allSettledOrThrow(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Creates, replaces or removes the workspace Pod; returns the Pod as it now is (if any). */

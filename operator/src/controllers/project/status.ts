@@ -45,6 +45,9 @@ export interface Transition {
   note: string;
 }
 
+/** Steps every workspace goes through: shown in the status, not worth an Event. */
+const TRANSIENT_REASONS = new Set(['PodCreating', 'PodStarting', 'PodNotReady', 'PodReplacing']);
+
 /** Reasons that need the user to act: they put the Project in phase Failed. */
 const USER_ACTION_REASONS = new Set([
   'CredentialsSecretNotFound',
@@ -108,13 +111,25 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
   if (phase === 'Running' && ready) {
     return { ...base, status: 'True', reason: 'PodReady', message: `Pod ${podName} is running and ready` };
   }
+  const trouble = podTrouble(pod);
+  // The usual steps of a start (scheduled, volumes bound, images pulled, containers created) are
+  // one state: each would otherwise be a status write, for every Project of a burst.
+  if (phase === 'Pending' && !trouble) {
+    return { ...base, status: 'False', reason: 'PodStarting', message: `Pod ${podName} is starting` };
+  }
   return {
     ...base,
     status: 'False',
     reason: 'PodNotReady',
-    message: `Pod ${podName} is ${phase}${podTrouble(pod)}`,
+    message: `Pod ${podName} is ${phase}${trouble}`,
   };
 }
+
+/** The scheduler's words for a Pod whose volume claims are not bound yet. */
+const UNBOUND_CLAIMS = 'unbound immediate PersistentVolumeClaims';
+
+/** Waiting reasons of a container that is merely starting, not held back. */
+const STARTING = new Set(['ContainerCreating', 'PodInitializing']);
 
 /**
  * What the cluster says holds a Pod back, as ` (…)` (empty when it says nothing): the scheduler's
@@ -123,12 +138,14 @@ export function workspaceCondition(project: LiveProject, observed: Observed): Co
  */
 export function podTrouble(pod: PodView): string {
   const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (unscheduled?.message)
+  // Waiting for its new volume claim to be bound is a step of every first start with an
+  // Immediate StorageClass, not trouble (a claim that never binds says why in its own Events).
+  if (unscheduled?.message && !unscheduled.message.includes(UNBOUND_CLAIMS))
     return ` (not scheduled: ${unscheduled.reason ?? 'Unschedulable'}: ${unscheduled.message})`;
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const waiting = statuses
     .map((c) => ({ name: c.name, waiting: c.state?.waiting }))
-    .find((c) => c.waiting?.reason);
+    .find((c) => c.waiting?.reason && !STARTING.has(c.waiting.reason));
   if (!waiting?.waiting?.reason) return '';
   const message = waiting.waiting.message ? `: ${waiting.waiting.message}` : '';
   return ` (container ${waiting.name}: ${waiting.waiting.reason}${message})`;
@@ -179,20 +196,25 @@ export function projectStatus(
   let conditions: Condition[] = (current.conditions ?? []).filter((c) => !observed.retired?.includes(c.type));
   for (const update of [...components, ready]) conditions = setCondition(conditions, update, now);
 
+  // One Event per change worth telling: each Event is an API write, and a burst of Projects pays
+  // for every one of them. Expected steps (a Pod being created or started) are in the status
+  // only; a component turning ready in the pass that makes the Project Ready is told by Ready.
+  const changed = (update: ConditionUpdate) => {
+    const before = findCondition(current.conditions, update.type);
+    return before?.status !== update.status || before.reason !== update.reason;
+  };
+  const becameReady = ready.status === 'True' && changed(ready);
   const transitions: Transition[] = [];
   for (const update of [...components, ready]) {
-    const before = findCondition(current.conditions, update.type);
-    if (before?.status === update.status && before.reason === update.reason) continue;
+    if (!changed(update) || TRANSIENT_REASONS.has(update.reason)) continue;
     if (update.type === 'Ready' && update.status !== 'True') continue; // the component's own event says why
+    if (update.type !== 'Ready' && update.status === 'True' && becameReady) continue;
     transitions.push({
       type: update.status === 'True' || update.reason === 'Suspended' ? 'Normal' : 'Warning',
       reason: update.status === 'True' ? update.type : update.reason,
       note: update.message,
     });
   }
-  // Transient reasons are not worth a Warning: a Pod being created is expected.
-  const quiet = new Set(['PodCreating', 'PodNotReady', 'PodReplacing']);
-  for (const t of transitions) if (quiet.has(t.reason)) t.type = 'Normal';
 
   const pod = observed.pod;
   // The external resources' fields are what their sub-reconcilers recorded this time (absent:
