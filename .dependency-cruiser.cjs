@@ -3,7 +3,7 @@
 //   api          rdev's kinds: zod schemas, CRDs, resources and constants
 //   shared       what the operator, the worker and the shim all use: pod exec, the pool view,
 //                Secrets, phase predicates, webhook subscriptions, options
-//   domain       config, naming, agents, queue/, templates/, providers/, webhooks/
+//   domain       config, naming, agents, images, queue/, templates/, providers/, webhooks/
 //   controllers  one folder per kind
 //   entry points the operator's wiring (cli/operator.ts), worker/, the shim (api-shim/src)
 //   cli          the composition root: the only place that knows every entry point
@@ -12,7 +12,7 @@ const op = '^operator/src/';
 const RUNTIME = `${op}runtime/`;
 const API = `${op}api/`;
 const SHARED = `${op}shared/`;
-const DOMAIN = `${op}(config|naming|agents)\\.ts$|${op}(queue|templates|providers|webhooks)/`;
+const DOMAIN = `${op}(config|naming|agents|images)\\.ts$|${op}(queue|templates|providers|webhooks)/`;
 const CONTROLLERS = `${op}controllers/`;
 const WORKER = `${op}worker/`;
 const SHIM = '^api-shim/src/';

@@ -4,7 +4,9 @@
 #   docker build -t rdev .                                                   # operator, shim, worker
 #   docker build --target workspace-claude-code -t workspace-claude-code .  # the agents' workspaces
 #   docker build --target workspace-opencode -t workspace-opencode .        # and runners
-#   docker build --target worker -t rdev-worker .       # the rdev image plus git and the agents' CLIs
+#
+# Released, they are named as operator/src/images.ts says: ghcr.io/rdev-dev/rdev:<rdev version>,
+# ghcr.io/rdev-dev/workspace-<agent>:<agent CLI version> (what the operator and the chart default to).
 #
 # Each is a minimal Debian with Node from Node's official build, running as uid/gid 10001 (as the
 # chart's securityContext says). Node runs the TypeScript sources directly (type stripping), so
@@ -78,17 +80,6 @@ USER 10001:10001
 ENTRYPOINT ["node", "bin/rdev.js"]
 CMD ["--help"]
 
-FROM app AS worker
-USER root
-# git and the agents' CLIs, with npm.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends git openssh-client \
- && rm -rf /var/lib/apt/lists/*
-COPY --from=npm /opt/npm/ /
-COPY --from=claude-code /opt/cli/ /
-COPY --from=opencode /opt/cli/ /
-USER 10001:10001
-
 # The workspace (and runner) images: git, openssh-client, CA certificates, Node, npm and one agent's
 # CLI; HOME=/home/agent, /workspace, and an entrypoint that keeps the container up (the operator
 # runs `sleep infinity` too; sessions and work exec into it).
@@ -131,5 +122,5 @@ LABEL org.opencontainers.image.title=workspace-opencode \
       org.opencontainers.image.revision=${REVISION} \
       dev.rdev.agent=opencode-ai@${OPENCODE_VERSION}
 
-# The default target, last: the rdev image without the worker's additions.
+# The default target, last: the rdev image.
 FROM app AS rdev

@@ -100,7 +100,7 @@ gitea: ## build Gitea once (cached) ahead of services-up, which otherwise builds
 	hack/build-gitea.sh
 
 .PHONY: images
-images: ## build rdev, workspace-claude-code and workspace-opencode as OCI archives in .cluster/images/ (no Docker; root); prints their digests
+images: ## build rdev, workspace-claude-code and workspace-opencode as OCI archives in .cluster/images/ (no Docker; root); prints their digests and the helm values pinning them
 	hack/build-images.sh
 
 .PHONY: test-images
@@ -108,10 +108,15 @@ test-images: images ## smoke-test the images: their config, and node, git, the a
 	hack/test-images.sh
 
 .PHONY: kind-up
-kind-up: ## (with Docker) a kind cluster as the integration tier's cluster
+kind-up: ## (with Docker) a kind cluster as the integration tier's cluster, with the images of `make images` loaded
 	mkdir -p .cluster
 	kind create cluster --name rdev --config hack/kind.yaml --kubeconfig .cluster/kind-kubeconfig
+	hack/kind-load.sh rdev
 	@echo "make test-integration KUBECONFIG=$(CURDIR)/.cluster/kind-kubeconfig"
+
+.PHONY: kind-load
+kind-load: ## (with Docker) load the images of `make images` into the kind cluster of kind-up
+	hack/kind-load.sh rdev
 
 .PHONY: dev
 dev: deps ## the whole product locally: plane, services, operator, worker, shim, a Project and a pull request

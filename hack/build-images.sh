@@ -15,9 +15,13 @@
 #
 #   hack/build-images.sh [NAME…]     (default: all three)
 #
-# Writes $RDEV_IMAGES_DIR (default .cluster/images)/NAME.tar, an OCI archive (an OCI image layout
-# with the tag "latest": `skopeo copy oci-archive:.cluster/images/rdev.tar docker://…`), and
-# prints one line per image: NAME, its manifest digest, the archive's path.
+# Writes $RDEV_IMAGES_DIR (default .cluster/images)/NAME.tar, an OCI archive: an OCI image layout
+# whose one image is named with its reference (operator/src/images.ts: the workspace images tagged
+# with their agent CLI's version, the rdev image with rdev's), in org.opencontainers.image.ref.name
+# and, for containerd's import, io.containerd.image.name. Prints one line per image: NAME, its
+# manifest digest, the archive's path; then each reference pinned by its digest and the chart's
+# values that pin them (`--set image.digest=sha256:…`). The release pipeline pushes the archives
+# as they are (hack/push-images.sh), so the registry serves the same digests.
 #
 # Layers are cached under ${XDG_CACHE_HOME:-~/.cache}/rdev/images by a hash of their inputs, the
 # images' layers and config likewise: an unchanged image is not rebuilt, and a new commit that
@@ -176,19 +180,37 @@ fi
 created=$(date -u -d "@$created_epoch" +%Y-%m-%dT%H:%M:%SZ)
 
 path_env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# The references the images go by, "NAME REFERENCE" per line, from operator/src/images.ts (the
+# operator's defaults): their tags must be the versions this script installs.
+declare -A refs
+while read -r n ref; do refs[$n]=$ref; done < <(node --input-type=module -e '
+  const { IMAGES } = await import(process.argv[1]);
+  for (const [name, ref] of Object.entries(IMAGES)) console.log(name, ref);' "$root/operator/src/images.ts")
+rdev_version=$(node -p 'require(process.argv[1]).version' "$root/package.json")
+for n in "${all[@]}"; do
+  case $n in
+    rdev) want=$rdev_version from=package.json ;;
+    workspace-claude-code) want=$CLAUDE_CODE_VERSION from=hack/versions.env ;;
+    workspace-opencode) want=$OPENCODE_VERSION from=hack/versions.env ;;
+  esac
+  [ "${refs[$n]:-}" != "" ] || die "operator/src/images.ts names no image $n"
+  [ "${refs[$n]##*:}" = "$want" ] ||
+    die "operator/src/images.ts tags $n ${refs[$n]##*:}, but $from says $want: bump both together"
+done
 script_hash=$(hash <"$0")
 
 # assemble <name> <labels (k=v, comma-less, one per line)> <layer…> -- <umoci config args…>
-# Writes $dir/<name>.tar and prints "<name> <digest> <path>".
+# Writes $dir/<name>.tar, its image named ${refs[<name>]}, and prints "<name> <digest> <path>".
 assemble() {
-  local name=$1 labels=$2
+  local name=$1 labels=$2 ref=${refs[$1]}
   shift 2
   local layers=()
   while [ "$1" != -- ]; do layers+=("$1"); shift; done
   shift
   local base_key final_key base oci="$tmp/oci-$name" out="$dir/$name.tar"
   base_key=$(printf '%s\n' "$script_hash" "${layers[@]##*/}" "$@" | hash)
-  final_key=$(printf '%s\n' "$base_key" "$labels" "$created" | hash)
+  final_key=$(printf '%s\n' "$base_key" "$labels" "$created" "$ref" | hash)
   if [ -s "$out" ] && [ "$(cat "$dir/$name.key" 2>/dev/null)" = "$final_key" ]; then
     echo "$name $(cat "$dir/$name.digest") $out"
     return
@@ -216,12 +238,16 @@ assemble() {
   while IFS= read -r kv; do [ -z "$kv" ] || label_args+=(--config.label "$kv"); done <<<"$labels"
   umoci config --image "$oci:latest" --no-history --created "$created" "${label_args[@]}"
   umoci gc --layout "$oci"
-  # The manifest's digest: the only manifest the index holds after gc.
+  # The only manifest the index holds after gc, named with the image's reference (the OCI
+  # annotation, which skopeo and umoci read, and containerd's); its digest.
   local digest
-  digest=$(node -e 'const i = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  digest=$(node -e 'const fs = require("fs"), [file, ref] = process.argv.slice(1);
+    const i = JSON.parse(fs.readFileSync(file, "utf8"));
     const m = i.manifests.filter((d) => d.annotations?.["org.opencontainers.image.ref.name"] === "latest");
-    if (m.length !== 1) process.exit(1);
-    console.log(m[0].digest);' "$oci/index.json") || die "$name: no manifest tagged latest in $oci"
+    if (m.length !== 1 || i.manifests.length !== 1) process.exit(1);
+    m[0].annotations = { "org.opencontainers.image.ref.name": ref, "io.containerd.image.name": ref };
+    fs.writeFileSync(file, JSON.stringify(i));
+    console.log(m[0].digest);' "$oci/index.json" "$ref") || die "$name: not one manifest tagged latest in $oci"
   tar -C "$oci" --sort=name --owner=0 --group=0 --numeric-owner -cf "$out.tmp" . && mv "$out.tmp" "$out"
   rm -rf "$oci"
   echo "$digest" >"$dir/$name.digest"
@@ -269,10 +295,35 @@ dev.rdev.agent=$package@$version" \
     --config.entrypoint sleep --config.entrypoint infinity
 }
 
+built=()
 for n in "${names[@]}"; do
   case $n in
-    rdev) image_rdev ;;
-    workspace-claude-code) image_workspace "$n" @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION" claude ;;
-    workspace-opencode) image_workspace "$n" opencode-ai "$OPENCODE_VERSION" opencode ;;
+    rdev) line=$(image_rdev) ;;
+    workspace-claude-code) line=$(image_workspace "$n" @anthropic-ai/claude-code "$CLAUDE_CODE_VERSION" claude) ;;
+    workspace-opencode) line=$(image_workspace "$n" opencode-ai "$OPENCODE_VERSION" opencode) ;;
   esac
+  echo "$line"
+  built+=("$line")
+done
+
+# Each reference pinned by its digest, and the chart's values that pin it. The digests are those
+# the registry serves once the release pipeline pushed the archives (skopeo --preserve-digests).
+echo
+echo "pinned references:"
+for line in "${built[@]}"; do
+  read -r n digest _ <<<"$line"
+  echo "  ${refs[$n]}@$digest"
+done
+echo "helm values (charts/rdev) pinning them:"
+sets=()
+for line in "${built[@]}"; do
+  read -r n digest _ <<<"$line"
+  case $n in
+    rdev) sets+=("--set image.digest=$digest" "--set worker.image.digest=$digest") ;;
+    workspace-claude-code) sets+=("--set providers.agentImages.claudeCode.digest=$digest") ;;
+    workspace-opencode) sets+=("--set providers.agentImages.opencode.digest=$digest") ;;
+  esac
+done
+for i in "${!sets[@]}"; do
+  if [ "$i" -lt $((${#sets[@]} - 1)) ]; then echo "  ${sets[$i]} \\"; else echo "  ${sets[$i]}"; fi
 done

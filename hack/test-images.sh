@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the images hack/build-images.sh writes (make images first; make test-images does).
-# For each image: its config as skopeo reads the archive (user, entrypoint, working directory,
-# labels, the digest build-images printed); then its root file system, unpacked by umoci, runs
+# For each image: the reference it is named with (operator/src/images.ts); its config as skopeo
+# reads the archive (user, entrypoint, working directory, labels, the digest build-images
+# printed); then its root file system, unpacked by umoci, runs
 # commands in a chroot, in mount and PID namespaces of their own (unshare), as the user and with
 # the environment and working directory of the runtime config umoci derives from the image:
 # `id`, `node --version`, and per image `rdev --help` or git, ssh, npm and the agent's CLI.
@@ -82,8 +83,14 @@ for name in "${names[@]}"; do
   [ -s "$archive" ] || die "$archive is missing: run make images first"
   log "$name"
 
+  # The archive names its one image with the reference the operator and the chart default to.
+  ref=$(node --input-type=module -e 'const { IMAGES } = await import(process.argv[1]);
+    console.log(IMAGES[process.argv[2]] ?? "");' "$root/operator/src/images.ts" "$name")
+  check "$name" "named $ref (OCI and containerd annotations)" "^${ref//./\\.} ${ref//./\\.}\$" \
+    "$(tar -xOf "$archive" ./index.json | js 'o.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"] + " " + m.annotations["io.containerd.image.name"]).join(", ")')"
+
   # The image config, as a registry client reads it.
-  config=$(skopeo inspect --config "oci-archive:$archive:latest")
+  config=$(skopeo inspect --config "oci-archive:$archive:$ref")
   check "$name" "config User" '^10001:10001$' "$(js o.config.User <<<"$config")"
   case $name in
     rdev)
@@ -99,13 +106,13 @@ for name in "${names[@]}"; do
     "$(js 'o.config.Labels["org.opencontainers.image.revision"]' <<<"$config")"
   if [ -s "$dir/$name.digest" ]; then
     check "$name" "manifest digest as printed by make images" "^$(cat "$dir/$name.digest")$" \
-      "$(skopeo inspect "oci-archive:$archive:latest" | js o.Digest)"
+      "$(skopeo inspect "oci-archive:$archive:$ref" | js o.Digest)"
   fi
 
   # The root file system, and the runtime config (user, env, cwd, args) umoci derives from it.
   mkdir -p "$tmp/$name/oci"
   tar -xf "$archive" -C "$tmp/$name/oci"
-  umoci unpack --image "$tmp/$name/oci:latest" "$tmp/$name/bundle" >/dev/null
+  umoci unpack --image "$tmp/$name/oci:$ref" "$tmp/$name/bundle" >/dev/null
   rootfs=$tmp/$name/bundle/rootfs
   runtime=$(cat "$tmp/$name/bundle/config.json")
   user="$(js o.process.user.uid <<<"$runtime"):$(js o.process.user.gid <<<"$runtime")"

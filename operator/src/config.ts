@@ -2,6 +2,7 @@
 // variable, help, default) in `.meta({ option })`; shared/options.ts fills it from flags, then
 // environment variables, then an optional YAML/JSON file (--config), then defaults.
 import { z } from 'zod';
+import { IMAGES } from './images.ts';
 import {
   allowedImagesField,
   commandOptions,
@@ -87,7 +88,7 @@ export const operatorConfig = z.object({
             flag: 'claude-code-image',
             env: 'RDEV_CLAUDE_CODE_IMAGE',
             help: 'workspace image for the claude-code agent',
-            default: 'ghcr.io/rdev-dev/workspace-claude-code:latest',
+            default: IMAGES['workspace-claude-code'],
           },
         }),
       opencode: z
@@ -99,7 +100,7 @@ export const operatorConfig = z.object({
             flag: 'opencode-image',
             env: 'RDEV_OPENCODE_IMAGE',
             help: 'workspace image for the opencode agent',
-            default: 'ghcr.io/rdev-dev/workspace-opencode:latest',
+            default: IMAGES['workspace-opencode'],
           },
         }),
     })

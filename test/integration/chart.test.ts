@@ -22,6 +22,7 @@ import { registerCheckoutController } from '../../operator/src/controllers/check
 import { registerProjectController } from '../../operator/src/controllers/project/index.ts';
 import { registerSessionController } from '../../operator/src/controllers/session/index.ts';
 import { registerWorkControllers } from '../../operator/src/controllers/workitem/index.ts';
+import { IMAGES, RDEV_VERSION } from '../../operator/src/images.ts';
 import { ApiError, KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { createLogger } from '../../operator/src/runtime/logging.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
@@ -204,7 +205,10 @@ const ALL_FEATURES = {
       dnsRecords: true,
       ingressNamespace: 'ingress-nginx',
     },
-    agentImages: { claudeCode: 'registry.example.dev/claude:1', opencode: 'registry.example.dev/opencode:1' },
+    agentImages: {
+      claudeCode: { repository: 'registry.example.dev/claude', tag: '1', digest: '' },
+      opencode: { repository: 'registry.example.dev/opencode', tag: '1', digest: '' },
+    },
   },
   networkPolicies: {
     shimFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
@@ -343,7 +347,11 @@ describe('the chart', () => {
         'app.kubernetes.io/instance=rdev',
         'app.kubernetes.io/component=shim',
       ],
+      // The versioned references make images builds and the release pushes.
+      images: { claudeCode: IMAGES['workspace-claude-code'], opencode: IMAGES['workspace-opencode'] },
     });
+    for (const component of ['operator', 'shim', 'worker'])
+      expect(containerOf(objects, component).image, component).toBe(IMAGES.rdev);
     expect(config.git.url).toBeUndefined();
     const worker = containerOf(objects, 'worker');
     const workerConfig = loadWorkerConfig(
@@ -563,6 +571,50 @@ describe('the chart', () => {
         },
       ],
     });
+  });
+
+  it('pins every image by digest: the operator, the shim, the workers and the agent images', () => {
+    const digest = (n: number) => `sha256:${String(n).repeat(64)}`;
+    const sets = (...values: string[]) => values.flatMap((v) => ['--set', v]);
+    const pinned = render(
+      'rdev',
+      'rdev-system',
+      ...sets(
+        `image.digest=${digest(1)}`,
+        `providers.agentImages.claudeCode.digest=${digest(2)}`,
+        `providers.agentImages.opencode.digest=${digest(3)}`,
+      ),
+    );
+    const rdev = `${IMAGES.rdev}@${digest(1)}`;
+    for (const component of ['operator', 'shim', 'worker'])
+      expect(containerOf(pinned, component).image, component).toBe(rdev);
+    // The agent images reach the operator as its options, as its parser reads them.
+    const operator = containerOf(pinned, 'operator');
+    const config = loadConfig(operator.args.slice(1), envOf(operator, { name: 'op-0', namespace: 'n' }));
+    expect(config.images).toEqual({
+      claudeCode: `${IMAGES['workspace-claude-code']}@${digest(2)}`,
+      opencode: `${IMAGES['workspace-opencode']}@${digest(3)}`,
+    });
+
+    // The workers' own image: its own digest, and none of image's when it names another image.
+    const other = render(
+      'rdev',
+      'rdev-system',
+      ...sets(`image.digest=${digest(1)}`, 'worker.image.repository=registry.example.dev/rdev'),
+    );
+    expect(containerOf(other, 'operator').image).toBe(rdev);
+    expect(containerOf(other, 'worker').image).toBe(`registry.example.dev/rdev:${RDEV_VERSION}`);
+    const own = render(
+      'rdev',
+      'rdev-system',
+      ...sets(`image.digest=${digest(1)}`, 'worker.image.tag=next', `worker.image.digest=${digest(4)}`),
+    );
+    expect(containerOf(own, 'worker').image).toBe(`ghcr.io/rdev-dev/rdev:next@${digest(4)}`);
+
+    // A digest is sha256:<64 hex digits>, nothing else.
+    const bad = helm('template', 'rdev', CHART, ...sets('providers.agentImages.opencode.digest=latest'));
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("at '/providers/agentImages/opencode/digest'");
   });
 
   it('rejects values its schema does not allow, naming the value at fault', () => {

@@ -101,8 +101,26 @@ subjects:
 {{- end }}
 {{- end }}
 
+{{/* An image reference, repository:tag[@digest], from an image's values (repository, tag,
+     digest): (dict "root" $ "image" .Values.image). An empty tag is the chart's appVersion. */}}
 {{- define "rdev.image" -}}
-{{- printf "%s:%s" .repository (default .root.Chart.AppVersion .tag) }}
+{{- $ref := printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $ref .image.digest }}
+{{- else }}
+{{- $ref }}
+{{- end }}
+{{- end }}
+
+{{/* The workers' image values: worker.image, its empty fields those of image. The digest of
+     image applies only when the repository and the tag are image's too. */}}
+{{- define "rdev.workerImage" -}}
+{{- $i := .Values.image }}
+{{- $w := .Values.worker.image }}
+{{- $inherited := and (not $w.repository) (not $w.tag) }}
+repository: {{ default $i.repository $w.repository | quote }}
+tag: {{ default $i.tag $w.tag | quote }}
+digest: {{ ternary (default $i.digest $w.digest) $w.digest $inherited | quote }}
 {{- end }}
 
 {{/* Restricted Pod Security: non-root, RuntimeDefault seccomp (pod); no privilege escalation,

@@ -12,10 +12,25 @@ export interface Clock {
   after(ms: number, fn: () => void): Timer;
 }
 
+/**
+ * The longest delay setTimeout takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms,
+ * so a reconcile asking to be requeued in a year (a finished WorkItem's ttlSecondsAfterFinished)
+ * would run again at once, and again, without end.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const realClock: Clock = {
   now: () => Date.now(),
   after(ms, fn) {
-    const handle = setTimeout(fn, Math.max(0, ms));
+    let handle: ReturnType<typeof setTimeout>;
+    // Longer delays wait in steps of MAX_TIMER_MS.
+    const wait = (left: number) => {
+      handle = setTimeout(
+        () => (left > MAX_TIMER_MS ? wait(left - MAX_TIMER_MS) : fn()),
+        Math.min(left, MAX_TIMER_MS),
+      );
+    };
+    wait(Math.max(0, ms));
     return { cancel: () => clearTimeout(handle) };
   },
 };

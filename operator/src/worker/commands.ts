@@ -109,19 +109,21 @@ export interface RunnerSteps {
  * exports the item's variables and moves into the working directory: the workspace directory when
  * it exists and is writable (a runner's scratch volume; in the workspace Pod, the repository's
  * clone in it), else one of the Pod's own under the temporary directory (a Pod whose exec runs
- * elsewhere, as kwok's does on the host), the same for every step. The command step execs the
- * command in its own place, so the PID announced for the exec is the command's. The command
- * travels as positional parameters and every value is single-quoted: nothing of the item is
- * interpreted by the shell.
+ * elsewhere, as kwok's does on the host), the same for every step. `pod` names that directory:
+ * unique in the cluster (namespace and name), since a cold runner's name repeats in every
+ * namespace with an item of that name, and a directory another namespace's runner left behind
+ * would hand the item a stale clone. The command step execs the command in its own place, so the
+ * PID announced for the exec is the command's. The command travels as positional parameters and
+ * every value is single-quoted: nothing of the item is interpreted by the shell.
  */
-export function runnerSteps(plan: CommandPlan, podName: string, workspace = WORKSPACE_DIR): RunnerSteps {
+export function runnerSteps(plan: CommandPlan, pod: string, workspace = WORKSPACE_DIR): RunnerSteps {
   if (plan.command.length === 0) throw new Error('no command to run');
   const exports = Object.entries(plan.env).map(([name, value]) => {
     if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name`);
     return `${name}=${shellQuote(value)}`;
   });
   const dir = shellQuote(workspace);
-  const own = shellQuote(`rdev-${podName}`);
+  const own = shellQuote(`rdev-${pod}`);
   const preamble = [
     ...(exports.length ? [`export ${exports.join(' ')}`] : []),
     `if [ -d ${dir} ] && [ -w ${dir} ]; then dir=${dir}; else dir="\${TMPDIR:-/tmp}"/${own}; mkdir -p "$dir" || exit 1; fi`,

@@ -360,7 +360,8 @@ export class Worker {
     const target = { namespace, pod: podName, container: WORKSPACE_CONTAINER };
     return runInPod({
       pod: `${namespace}/${podName}`,
-      steps: runnerSteps(plan, podName),
+      // `_` cannot be in a name: namespace_pod is unique.
+      steps: runnerSteps(plan, `${namespace}_${podName}`),
       getPod: () =>
         reader.get<Pod>(PODS, namespace, podName).catch((err) => {
           if (isNotFound(err)) return undefined;
