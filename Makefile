@@ -127,8 +127,14 @@ dev-down: ## stop everything make dev started, and nothing else
 	hack/dev.sh down
 
 .PHONY: bench
-bench: deps ## run the benchmarks and print their figures
-	@for b in bench/*.bench.ts; do node --expose-gc "$$b" || exit 1; echo; done
+bench: deps ## run the benchmarks and print their figures (not bench-peers)
+	@for b in $(filter-out bench/peers.bench.ts,$(wildcard bench/*.bench.ts)); do node --expose-gc "$$b" || exit 1; echo; done
+
+# The peer bench builds kubernetes-sigs/agent-sandbox with Go (once, cached): kept out of `make bench`.
+.PHONY: bench-peers
+bench-peers: deps ## rdev beside kubernetes-sigs/agent-sandbox and plain-client floors on the local plane; prints a markdown table (BENCH_PEERS_N=100, BENCH_PEERS_REPS=3, BENCH_PEERS_WARM=50)
+	hack/build-agent-sandbox.sh >/dev/null
+	node bench/peers.bench.ts
 
 .PHONY: clean
 clean: ## remove build and test outputs (not the caches, not .cluster/)

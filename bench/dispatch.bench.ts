@@ -5,8 +5,6 @@
 // rates, with runners claimed from warm pools and with every runner made for its item (cold);
 // throughput is a backlog of items drained to Succeeded.
 // Run: make bench (brings the plane up if needed).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { PROJECTS, WORK_ITEMS } from '../operator/src/api/resources.ts';
 import type { LiveProject } from '../operator/src/api/v1alpha1/index.ts';
 import { registerProjectController } from '../operator/src/controllers/project/index.ts';
@@ -15,7 +13,7 @@ import type { LiveWorkItem } from '../operator/src/shared/work-phases.ts';
 import { Ledger } from '../test/integration/support/ledger.ts';
 import { gaugeValue } from '../test/integration/support/metrics.ts';
 import { PROJECT_SPEC, rdevManifest } from '../test/support/manifests.ts';
-import { latencies, localPlane, ROOT, row, sleep, startOperator, tearDown, until } from './support.ts';
+import { latencies, localPlane, row, sleep, spawnWorker, startOperator, tearDown, until } from './support.ts';
 
 const RATES = (process.env.BENCH_DISPATCH_RATES ?? '10,50').split(',').map(Number);
 const SECONDS_PER_RATE = Number(process.env.BENCH_DISPATCH_SECONDS ?? 10);
@@ -48,21 +46,8 @@ const poolReady = (pool: keyof typeof POOLS) =>
       .every((p) => p.status?.phase === 'Ready' && (p.status.runners?.warm ?? 0) >= POOLS[pool]);
   }, 500);
 
-const workers: ChildProcess[] = Array.from({ length: WORKERS }, (_, i) =>
-  spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'rdev.js'),
-      'worker',
-      `--name=bench-${i}`,
-      `--lease-namespace=${namespace}`,
-      `--namespace=${namespace}`,
-      `--capacity=${CAPACITY}`,
-      '--health-addr=',
-      '--log-level=warn',
-    ],
-    { env: { ...process.env, KUBECONFIG: plane.kubeconfig }, stdio: ['ignore', 'ignore', 'inherit'] },
-  ),
+const workers = Array.from({ length: WORKERS }, (_, i) =>
+  spawnWorker(plane, `bench-${i}`, [`--capacity=${CAPACITY}`]),
 );
 // Wait for the pool: every worker's Lease seen.
 await until(async () => (await gaugeValue(manager, 'rdev_worker_pool_workers')) === WORKERS, 200);

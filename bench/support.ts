@@ -1,8 +1,10 @@
 // What the benchmarks on the local plane share: bringing the plane up with the CRDs and a
-// namespace of their own, an operator in this process, polling, and printing figures.
-import { spawnSync } from 'node:child_process';
+// namespace of their own, an operator in this process, `rdev worker` processes, polling, and
+// printing figures.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../operator/src/api/install-crds.ts';
 import { loadConfig } from '../operator/src/config.ts';
@@ -75,6 +77,41 @@ export async function tearDown(plane: Plane, operator: Manager): Promise<void> {
   );
   await operator.stop();
   await plane.client.close();
+}
+
+/**
+ * An `rdev worker` process serving `plane.namespace` (its Lease there too); `onLine` is told of
+ * each line it prints of the items it runs (`[namespace/name#attempt] text`) as it arrives.
+ */
+export function spawnWorker(
+  plane: Plane,
+  name: string,
+  args: string[],
+  onLine?: (line: string) => void,
+): ChildProcess {
+  const worker = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'rdev.js'),
+      'worker',
+      `--name=${name}`,
+      `--lease-namespace=${plane.namespace}`,
+      `--namespace=${plane.namespace}`,
+      '--health-addr=',
+      '--log-level=warn',
+      ...args,
+    ],
+    {
+      env: { ...process.env, KUBECONFIG: plane.kubeconfig },
+      stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'inherit'],
+    },
+  );
+  if (onLine && worker.stdout) {
+    createInterface({ input: worker.stdout }).on('line', (line) => {
+      if (line.startsWith('[')) onLine(line);
+    });
+  }
+  return worker;
 }
 
 /** The value below which p % of `values` lie (nearest rank). */

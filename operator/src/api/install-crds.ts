@@ -21,7 +21,16 @@ const rendered = z.object({ metadata: z.object({ name: z.string() }).loose() }).
 
 export async function installCrds(client: KubeClient, options: { timeoutMs?: number } = {}): Promise<void> {
   const crds = [...renderCrdFiles().values()].map((text) => rendered.parse(parse(text)));
-  for (const crd of crds) await applyObject(client, CRDS, crd, { fieldManager: 'rdev-installer' });
+  await applyCrds(client, crds, { fieldManager: 'rdev-installer', ...options });
+}
+
+/** Server-side applies `crds` and waits until the API server serves each (Established). */
+export async function applyCrds(
+  client: KubeClient,
+  crds: readonly (KubeObject & { metadata: { name: string } })[],
+  options: { fieldManager: string; timeoutMs?: number },
+): Promise<void> {
+  for (const crd of crds) await applyObject(client, CRDS, crd, { fieldManager: options.fieldManager });
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (const crd of crds) {
     for (;;) {
