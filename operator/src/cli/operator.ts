@@ -1,20 +1,16 @@
 // `rdev operator`: runs the controllers against the cluster of the kubeconfig (or in-cluster).
 
 import { hostname } from 'node:os';
+import { collectDefaultMetrics } from 'prom-client';
 import { operatorConfig } from '../config.ts';
 import { registerControllers } from '../controllers/register.ts';
 import { Manager } from '../runtime/manager.ts';
-import { ConfigError } from '../shared/options.ts';
 import { command, parseAddress } from './command.ts';
 
 export const operatorCommand = command('operator', {
   summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',
   schema: operatorConfig,
-  prepare(config, kubeConfig) {
-    if (config.namespaces.length > 1)
-      throw new ConfigError('--namespace: watch one namespace or all of them (leave it unset)');
-    return kubeConfig;
-  },
+  prepare: (_config, kubeConfig) => kubeConfig,
   async run({ config, prepared: kubeConfig, log }) {
     const listen = [parseAddress(config.healthAddr), parseAddress(config.metricsAddr)].filter(
       (a, i, all): a is { host: string; port: number } =>
@@ -30,6 +26,8 @@ export const operatorCommand = command('operator', {
       log,
     });
     registerControllers(manager, config);
+    // The process's own figures (resident memory, heap, event loop lag) beside the controllers'.
+    collectDefaultMetrics({ register: manager.metrics.registry });
     manager.stopOnSignals();
     // A stray rejection is a bug to log, not a reason to stop reconciling everything else.
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

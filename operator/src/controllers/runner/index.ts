@@ -4,6 +4,7 @@
 import { PROJECTS, WORK_ITEMS } from '../../api/resources.ts';
 import type { LiveProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
+import type { Predicate } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import { PODS, type Pod, SECRETS } from '../../runtime/resources.ts';
 import { PROJECT_INDEX, projectKeyOf } from '../../shared/project-index.ts';
@@ -13,6 +14,31 @@ import { isRunner, PROJECT_LABEL } from './names.ts';
 import { runnerPoolReconciler } from './reconcile.ts';
 import { holdsToken, runnerTokenReconciler } from './token.ts';
 
+/** What of a Project its runners are made from: its spec, and what its status says is ready. */
+const runnerInputs = (project: LiveProject) => {
+  const status = project.status ?? {};
+  return JSON.stringify([
+    project.metadata.generation,
+    project.metadata.deletionTimestamp,
+    status.database,
+    status.cache,
+    status.repo,
+    status.gitIdentity,
+    status.conditions?.filter((c) => RUNNER_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]),
+  ]);
+};
+const RUNNER_CONDITIONS = new Set(['DatabaseReady', 'CacheReady', 'GitIdentityReady']);
+
+/**
+ * Wakes the pool for the Project changes its runners depend on only: not for each status write of
+ * the Project controller (a burst of Projects would queue a pool pass for every one of them).
+ */
+export const runnerInputsChanged: Predicate = (e) =>
+  e.type !== 'update' ||
+  e.old === undefined ||
+  // The Project informer holds parsed Projects (the Project controller configures it).
+  runnerInputs(e.old as LiveProject) !== runnerInputs(e.obj as LiveProject);
+
 export function registerRunnerController(manager: Manager, config: OperatorConfig): void {
   const items = manager.informer<LiveWorkItem>(WORK_ITEMS).store;
   const projectOfRunner = (pod: Pod) => {
@@ -21,7 +47,7 @@ export function registerRunnerController(manager: Manager, config: OperatorConfi
   };
   manager
     .controller('runner-pool')
-    .for(PROJECTS)
+    .for(PROJECTS, [runnerInputsChanged])
     .watches(PODS, projectOfRunner)
     .watches<LiveWorkItem>(WORK_ITEMS, (item) => [projectKeyOf(item)])
     .withWorkers(config.workers)
