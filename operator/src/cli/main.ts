@@ -1,18 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Command } from './command.ts';
-import { operatorCommand } from './operator.ts';
-import { shimCommand } from './shim.ts';
-import { workerCommand } from './worker.ts';
+import { SUMMARIES } from './summaries.ts';
 
 const pkg = z
   .object({ version: z.string() })
   .parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')));
 
-const commands: Record<string, Command> = {
-  operator: operatorCommand,
-  shim: shimCommand,
-  worker: workerCommand,
+/** A command, loaded when it runs: one process runs one command and loads only what that needs. */
+interface Entry {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const lazy = (summary: string, load: () => Promise<{ run(argv: string[]): Promise<number> }>): Entry => ({
+  summary,
+  run: async (argv) => (await load()).run(argv),
+});
+
+const commands: Record<string, Entry> = {
+  operator: lazy(SUMMARIES.operator, async () => (await import('./operator.ts')).operatorCommand),
+  shim: lazy(SUMMARIES.shim, async () => (await import('./shim.ts')).shimCommand),
+  worker: lazy(SUMMARIES.worker, async () => (await import('./worker.ts')).workerCommand),
   version: {
     summary: 'print the rdev version',
     async run() {

@@ -6,9 +6,10 @@ import { operatorConfig } from '../config.ts';
 import { registerControllers } from '../controllers/register.ts';
 import { Manager } from '../runtime/manager.ts';
 import { command, parseAddress } from './command.ts';
+import { SUMMARIES } from './summaries.ts';
 
 export const operatorCommand = command('operator', {
-  summary: 'run the controllers (Projects, the WorkItem scheduler) against a cluster',
+  summary: SUMMARIES.operator,
   schema: operatorConfig,
   prepare: (_config, kubeConfig) => kubeConfig,
   async run({ config, prepared: kubeConfig, log }) {

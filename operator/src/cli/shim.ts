@@ -3,9 +3,10 @@ import { shimConfig } from '../../../api-shim/src/config.ts';
 import { createShim } from '../../../api-shim/src/shim.ts';
 import { ConfigError } from '../shared/options.ts';
 import { command, exitOnSignals, parseAddress } from './command.ts';
+import { SUMMARIES } from './summaries.ts';
 
 export const shimCommand = command('shim', {
-  summary: 'serve the REST API for bots and CI systems that hold an API key',
+  summary: SUMMARIES.shim,
   schema: shimConfig,
   prepare(config, kubeConfig) {
     const listen = parseAddress(config.listen);

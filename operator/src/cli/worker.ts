@@ -7,9 +7,10 @@ import { LiveOutput } from '../worker/live-output.ts';
 import { advertisedOutputURL, serveOutput } from '../worker/output-server.ts';
 import { Worker } from '../worker/worker.ts';
 import { command, exitOnSignals, parseAddress } from './command.ts';
+import { SUMMARIES } from './summaries.ts';
 
 export const workerCommand = command('worker', {
-  summary: 'run WorkItems bound to this worker (one per worker pod)',
+  summary: SUMMARIES.worker,
   schema: workerConfig,
   prepare: (config, kubeConfig) => ({
     client: new KubeClient(kubeConfig),

@@ -13,7 +13,7 @@ import {
   type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { type Dispatcher, fetch, type Response } from 'undici';
-import { realClock, sleep } from './clock.ts';
+import { deadline, realClock, sleep } from './clock.ts';
 
 /** A kind of object as the REST API addresses it. */
 export interface Resource {
@@ -182,16 +182,20 @@ export class KubeClient {
    */
   async request<T>(path: string, options: RequestOptions & { method: string }): Promise<T> {
     const started = Date.now();
-    const budget = AbortSignal.timeout(this.timeoutMs);
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.send(path, options, budget);
-      const text = await response.text();
-      if (response.status < 400) return fromJson<T>(text);
-      const wait = throttledWaitMs(response, attempt);
-      if (wait === undefined || Date.now() + wait >= started + this.timeoutMs) {
-        throw toApiError(response.status, text);
+    const budget = deadline(this.timeoutMs);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const response = await this.send(path, options, budget.signal);
+        const text = await response.text();
+        if (response.status < 400) return fromJson<T>(text);
+        const wait = throttledWaitMs(response, attempt);
+        if (wait === undefined || Date.now() + wait >= started + this.timeoutMs) {
+          throw toApiError(response.status, text);
+        }
+        await sleep(realClock, wait, options.signal);
       }
-      await sleep(realClock, wait, options.signal);
+    } finally {
+      budget.clear();
     }
   }
 

@@ -53,3 +53,14 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * A signal that aborts after `ms`, and `clear` to drop its timer once the work is done. Unlike
+ * AbortSignal.timeout, whose timer (and what the signal holds) lives until it fires, it costs
+ * nothing after a request or reconcile that ended early: a burst leaves no thousands of timers.
+ */
+export function deadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}

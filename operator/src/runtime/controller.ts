@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { apiVersionOf, type KubeObject, type Resource } from './client.ts';
+import { deadline } from './clock.ts';
 import { TerminalError } from './errors.ts';
 import type { EventHandler, Informer } from './informer.ts';
 import type { Metrics, ReconcileResult } from './metrics.ts';
@@ -174,7 +175,8 @@ export class Controller {
       name: slash < 0 ? key : key.slice(slash + 1),
       reconcileID: randomUUID(),
     });
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(this.options.timeoutMs)]);
+    const timeout = deadline(this.options.timeoutMs);
+    const signal = AbortSignal.any([stop, timeout.signal]);
     const started = performance.now();
     let result: ReconcileResult = 'success';
     let terminal = false;
@@ -198,6 +200,7 @@ export class Controller {
         log.error({ err, retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
       }
     } finally {
+      timeout.clear();
       this.options.metrics.reconciled(this.name, result, (performance.now() - started) / 1000, terminal);
     }
   }

@@ -1,7 +1,17 @@
 // The DNS record calls rdev makes to one Cloudflare zone, through the official SDK, with its
 // errors turned into one typed error whose message tells Cloudflare's codes (the SDK's own message
 // is the whole JSON envelope). The SDK does not retry (maxRetries 0): the sub-reconciler backs off.
-import Cloudflare, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'cloudflare';
+import type Cloudflare from 'cloudflare';
+
+/**
+ * The SDK, loaded on first use: it is a large module (tens of MiB resident), and an operator
+ * without Cloudflare DNS never needs it.
+ */
+let sdk: Promise<typeof import('cloudflare')> | undefined;
+const loadSdk = () => {
+  sdk ??= import('cloudflare');
+  return sdk;
+};
 
 /** What rdev reads of a record. */
 export interface RecordView {
@@ -55,23 +65,28 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 export function zoneRecords(access: ZoneAccess) {
   const timeoutMs = access.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const cf = new Cloudflare({
-    apiToken: access.apiToken,
-    // the token only: no other credential picked up from the operator's environment
-    apiKey: null,
-    apiEmail: null,
-    userServiceKey: null,
-    baseURL: access.baseURL,
-    maxRetries: 0,
-    timeout: timeoutMs,
-    // failures reach the caller as errors; the SDK's own logging (CLOUDFLARE_LOG) stays out of ours
-    logLevel: 'off',
-  });
+  let client: Promise<Cloudflare> | undefined;
+  const connect = async () =>
+    new (await loadSdk()).default({
+      apiToken: access.apiToken,
+      // the token only: no other credential picked up from the operator's environment
+      apiKey: null,
+      apiEmail: null,
+      userServiceKey: null,
+      baseURL: access.baseURL,
+      maxRetries: 0,
+      timeout: timeoutMs,
+      // failures reach the caller as errors; the SDK's own logging (CLOUDFLARE_LOG) stays out of ours
+      logLevel: 'off',
+    });
   const zone_id = access.zoneId;
 
-  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  async function call<T>(what: string, run: (cf: Cloudflare) => Promise<T>): Promise<T> {
+    client ??= connect();
+    const cf = await client;
+    const { APIConnectionTimeoutError, APIError, APIUserAbortError } = await loadSdk();
     try {
-      return await run();
+      return await run(cf);
     } catch (err) {
       if (err instanceof APIUserAbortError) throw err; // cancelled by the caller: not a failure
       if (err instanceof APIConnectionTimeoutError) {
@@ -115,7 +130,7 @@ export function zoneRecords(access: ZoneAccess) {
   return {
     /** Every record (all pages) with this exact name, or this exact comment. */
     list: (filter: { name?: string; comment?: string }, signal?: AbortSignal) =>
-      call(`list of records${filter.name ? ` named ${filter.name}` : ''}`, async () => {
+      call(`list of records${filter.name ? ` named ${filter.name}` : ''}`, async (cf) => {
         const out: RecordView[] = [];
         const pages = cf.dns.records.list(
           {
@@ -132,7 +147,7 @@ export function zoneRecords(access: ZoneAccess) {
 
     /** The record, or undefined when it does not exist. */
     get: (id: string, signal?: AbortSignal) =>
-      call(`read of record ${id}`, async () =>
+      call(`read of record ${id}`, async (cf) =>
         view(await cf.dns.records.get(id, { zone_id }, { signal })),
       ).catch((err) => {
         if (isMissing(err)) return undefined;
@@ -140,19 +155,19 @@ export function zoneRecords(access: ZoneAccess) {
       }),
 
     create: (input: RecordInput, signal?: AbortSignal) =>
-      call(`creation of ${input.type} record ${input.name}`, async () =>
+      call(`creation of ${input.type} record ${input.name}`, async (cf) =>
         view(await cf.dns.records.create({ zone_id, ttl: 1, ...input }, { signal })),
       ),
 
     /** Changes type, content and proxying of a record (PATCH: other fields are kept). */
     edit: (id: string, input: RecordInput, signal?: AbortSignal) =>
-      call(`change of record ${input.name}`, async () =>
+      call(`change of record ${input.name}`, async (cf) =>
         view(await cf.dns.records.edit(id, { zone_id, ttl: 1, ...input }, { signal })),
       ),
 
     /** Deletes the record; false when it was already gone. */
     delete: (id: string, signal?: AbortSignal) =>
-      call(`deletion of record ${id}`, async () => {
+      call(`deletion of record ${id}`, async (cf) => {
         await cf.dns.records.delete(id, { zone_id }, { signal });
         return true;
       }).catch((err) => {
