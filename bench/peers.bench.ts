@@ -24,14 +24,6 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PROJECTS, WORK_ITEMS } from '../operator/src/api/resources.ts';
-import { parseProject } from '../operator/src/api/v1alpha1/index.ts';
-import { loadConfig } from '../operator/src/config.ts';
-import {
-  checkCredentials,
-  desiredChildren,
-  desiredCredentialsSecret,
-  desiredPod,
-} from '../operator/src/controllers/project/desired.ts';
 import { registerProjectController } from '../operator/src/controllers/project/index.ts';
 import { APPLIED_CHILDREN, workspaceName } from '../operator/src/controllers/project/names.ts';
 import { registerWorkControllers } from '../operator/src/controllers/workitem/index.ts';
@@ -55,7 +47,16 @@ import {
   untilCollected,
   type Watched,
 } from './peers-support.ts';
-import { localPlane, percentile, ROOT, spawnWorker, startOperator, tearDown, until } from './support.ts';
+import {
+  localPlane,
+  percentile,
+  projectChildren,
+  ROOT,
+  spawnWorker,
+  startOperator,
+  tearDown,
+  until,
+} from './support.ts';
 
 const N = Number(process.env.BENCH_PEERS_N ?? 100);
 const REPS = Number(process.env.BENCH_PEERS_REPS ?? 3);
@@ -244,35 +245,11 @@ const floorA: Scenario = {
   remove: deleteRoots,
 };
 
-const operatorConfig = loadConfig([`--namespace=${namespace}`], {});
-/** What a workspace-only Project named `name` makes, in the order rdev writes it, unowned. */
-function projectChildren(name: string): { resource: Resource; obj: KubeObject }[] {
-  const project = parseProject({
-    ...rdevManifest('Project', namespace, name, PROJECT_SPEC),
-    metadata: { name, namespace, uid: `floor-${name}`, generation: 1 },
-  });
-  const credentials = checkCredentials(project, ['ANTHROPIC_API_KEY']);
-  const pod = desiredPod(project, operatorConfig, credentials);
-  if (!pod) throw new Error('no workspace Pod for the floor');
-  const objects = [
-    ...desiredChildren(project, operatorConfig),
-    desiredCredentialsSecret(project, randomBytes(32).toString('base64url')),
-    pod,
-  ];
-  const resources = [...APPLIED_CHILDREN, SECRETS, PODS];
-  return objects.map((obj) => {
-    const resource = resources.find((r) => r.kind === obj.kind);
-    if (!resource) throw new Error(`no resource for ${obj.kind}`);
-    const { ownerReferences: _none, ...metadata } = obj.metadata ?? {};
-    return { resource, obj: { ...obj, metadata: { ...metadata, name: metadata.name ?? name } } };
-  });
-}
-
 const floorB: Scenario = {
   label: 'floor B: Project children',
   async create(rep, i) {
     const name = `floor-b-${rep}-${i}`;
-    const children = projectChildren(name);
+    const children = projectChildren(namespace, name);
     const sentAt = performance.now();
     for (const { resource, obj } of children) await client.create(resource, obj);
     return {

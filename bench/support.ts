@@ -7,12 +7,20 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../operator/src/api/install-crds.ts';
+import { parseProject } from '../operator/src/api/v1alpha1/index.ts';
 import { loadConfig } from '../operator/src/config.ts';
-import { isNotFound, KubeClient } from '../operator/src/runtime/client.ts';
+import {
+  checkCredentials,
+  desiredChildren,
+  desiredCredentialsSecret,
+  desiredPod,
+} from '../operator/src/controllers/project/desired.ts';
+import { APPLIED_CHILDREN } from '../operator/src/controllers/project/names.ts';
+import { isNotFound, KubeClient, type KubeObject, type Resource } from '../operator/src/runtime/client.ts';
 import { createLogger } from '../operator/src/runtime/logging.ts';
 import { Manager } from '../operator/src/runtime/manager.ts';
-import { NAMESPACES, SECRETS } from '../operator/src/runtime/resources.ts';
-import { AGENT_SECRET } from '../test/support/manifests.ts';
+import { NAMESPACES, PODS, SECRETS } from '../operator/src/runtime/resources.ts';
+import { AGENT_SECRET, PROJECT_SPEC, rdevManifest } from '../test/support/manifests.ts';
 
 type Config = ReturnType<typeof loadConfig>;
 
@@ -128,4 +136,33 @@ export function latencies(values: readonly number[], ps: readonly number[]): str
 /** A line of a figures table: the label in a column of its own. */
 export function row(label: string, figures: string): void {
   console.log(`${label.padEnd(34)} ${figures}`);
+}
+
+/**
+ * What a workspace-only Project named `name` makes, in the order rdev writes it, without owner:
+ * the floor a client loop applying the same objects sets for the operator.
+ */
+export function projectChildren(namespace: string, name: string): { resource: Resource; obj: KubeObject }[] {
+  const config = loadConfig([`--namespace=${namespace}`], {});
+  const project = parseProject({
+    ...rdevManifest('Project', namespace, name, PROJECT_SPEC),
+    metadata: { name, namespace, uid: `floor-${name}`, generation: 1 },
+  });
+  const pod = desiredPod(project, config, checkCredentials(project, ['ANTHROPIC_API_KEY']));
+  if (!pod) throw new Error('no workspace Pod for the floor');
+  const objects = [
+    ...desiredChildren(project, config),
+    desiredCredentialsSecret(project, randomBytes(32).toString('base64url')),
+    pod,
+  ];
+  const resources = [...APPLIED_CHILDREN, SECRETS, PODS];
+  return objects.map((obj) => {
+    const resource = resources.find((r) => r.kind === obj.kind);
+    if (!resource) throw new Error(`no resource for ${obj.kind}`);
+    const { ownerReferences: _none, ...metadata } = obj.metadata ?? {};
+    return {
+      resource,
+      obj: { ...obj, metadata: { ...metadata, name: metadata.name ?? name } } as KubeObject,
+    };
+  });
 }
