@@ -4,6 +4,7 @@ import { PROJECTS } from '../../api/resources.ts';
 import { parseProject } from '../../api/v1alpha1/index.ts';
 import type { OperatorConfig } from '../../config.ts';
 import { projectExternalResources } from '../../providers/index.ts';
+import type { KubeObject } from '../../runtime/client.ts';
 import {
   annotationsChanged,
   anyOf,
@@ -13,7 +14,7 @@ import {
 } from '../../runtime/controller.ts';
 import { dropManagedFields } from '../../runtime/informer.ts';
 import type { Manager } from '../../runtime/manager.ts';
-import { PODS, SECRETS, type Secret } from '../../runtime/resources.ts';
+import { PODS, type Pod, SECRETS, type Secret } from '../../runtime/resources.ts';
 import { reconcilerDeps } from '../deps.ts';
 import { isRunner } from '../runner/names.ts';
 import { APPLIED_CHILDREN, MANAGED_BY_SELECTOR, OWNED_RESOURCES } from './names.ts';
@@ -36,11 +37,27 @@ const secretKeysOnly = (secret: SecretView | Secret): SecretView => {
   };
 };
 
+/**
+ * What the controllers read of the children they apply (ServiceAccount, claim, Service,
+ * NetworkPolicy): their metadata (owner, applied hash), never their spec; and of Pods, their
+ * metadata and status. The cache keeps only that: with thousands of Projects, the specs would be
+ * most of the operator's memory.
+ */
+const metadataOnly = <T extends KubeObject>(obj: T): T => {
+  const { apiVersion, kind, metadata } = dropManagedFields(obj);
+  return { apiVersion, kind, metadata } as T;
+};
+const podWithoutSpec = (pod: Pod): Pod => {
+  const { apiVersion, kind, metadata, status } = dropManagedFields(pod);
+  return { apiVersion, kind, metadata, status } as Pod;
+};
+
 export function registerProjectController(manager: Manager, config: OperatorConfig): void {
-  // Secrets are watched unfiltered (the user's credentials Secrets carry no label of ours).
-  for (const r of OWNED_RESOURCES.filter((r) => r !== SECRETS)) {
-    manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR });
+  for (const r of APPLIED_CHILDREN) {
+    manager.configureInformer(r, { labelSelector: MANAGED_BY_SELECTOR, transform: metadataOnly });
   }
+  manager.configureInformer(PODS, { labelSelector: MANAGED_BY_SELECTOR, transform: podWithoutSpec });
+  // Secrets are watched unfiltered (the user's credentials Secrets carry no label of ours).
   manager.configureInformer(SECRETS, { transform: secretKeysOnly });
   const projects = manager.configureInformer(PROJECTS, {
     parse: parseProject,
