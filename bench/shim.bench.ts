@@ -61,10 +61,15 @@ await until(
 );
 
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-const measure = (options: autocannon.Options) =>
-  autocannon({ connections: 50, duration: SECONDS, headers, ...options });
-const figures = (result: autocannon.Result) =>
-  `${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  (${result.requests.total} requests, ${result.non2xx + result.errors + result.timeouts} not 2xx)`;
+/** A load's figures, and the CPU time this process (client, server and operator) spent per request. */
+async function measure(options: autocannon.Options) {
+  const cpu = process.cpuUsage();
+  const result = await autocannon({ connections: 50, duration: SECONDS, headers, ...options });
+  const { user, system } = process.cpuUsage(cpu);
+  return Object.assign(result, { cpuPerRequest: (user + system) / result.requests.total });
+}
+const figures = (result: autocannon.Result & { cpuPerRequest: number }) =>
+  `${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  cpu ${result.cpuPerRequest.toFixed(0)} µs/req  (${result.requests.total} requests, ${result.non2xx + result.errors + result.timeouts} not 2xx)`;
 async function load(title: string, options: autocannon.Options): Promise<void> {
   row(title, figures(await measure(options)));
 }
