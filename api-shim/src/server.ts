@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { lazyChild } from '../../operator/src/runtime/logging.ts';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { KeyRateLimiter } from './auth/rate-limit.ts';
 import { hasScope } from './auth/scopes.ts';
@@ -94,6 +95,8 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
     loggerInstance: options.log,
     // One line per request, written in onResponse with the key id; none of Fastify's own.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // A request's logger (bound to its id) is made when the request writes a line, not before.
+    childLoggerFactory: (logger, bindings, options) => lazyChild(logger as Logger, bindings, options),
     bodyLimit: options.bodyLimit,
     // A hop count trusts that many proxies nearest the shim (the socket's peer first); Fastify's
     // own number form trusts none, so it is given as a function.
@@ -223,6 +226,7 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
         const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
         const body = r.body ? validate(r.body, request.body, 'body') : undefined;
         if (r.stream) metrics.streams.inc({ route: r.url });
+        let log: Logger | undefined;
         try {
           const data = await r.handler({
             params,
@@ -235,7 +239,11 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
             },
             request,
             reply,
-            log: request.log.child({ requestId: request.id, keyId: request.keyId }),
+            // Made for the handlers that log (request.log carries the request id already).
+            get log(): Logger {
+              log ??= lazyChild(request.log as Logger, { keyId: request.keyId });
+              return log;
+            },
           });
           if (r.stream || r.raw) return reply;
           reply.code(r.status ?? 200);

@@ -2,7 +2,14 @@
 // headers never reach the logs, whatever object they are nested in. Errors are serialized
 // scrubbed: Node's ERR_INVALID_URL keeps the URL it could not parse (password included) in
 // `input`, and messages and stacks may quote a URL with userinfo.
-import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger,
+  pino,
+  stdSerializers,
+} from 'pino';
 
 const SECRET_KEYS = [
   'password',
@@ -81,4 +88,40 @@ export function createLogger(
     },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/**
+ * `parent.child(bindings, options)`, made only once something is written through it at a level
+ * that is written. pino redacts a child's bindings as it makes it (every path of the redaction
+ * list, for every value), which costs more than the rest of a cached read; most of the loggers
+ * made per request never write a line. What it writes, when it does, is the child's.
+ */
+export function lazyChild(parent: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
+  // A child with options of its own (a level, serializers) decides differently what it writes.
+  if (options && Object.keys(options).length > 0) return parent.child(bindings, options);
+  let made: Logger | undefined;
+  const child = (): Logger => {
+    made ??= parent.child(bindings);
+    return made;
+  };
+  const lazy = Object.create(parent) as Logger;
+  const own = (name: string, value: unknown) =>
+    Object.defineProperty(lazy, name, { value, enumerable: false, writable: false });
+  for (const level of Object.keys(parent.levels.values)) {
+    own(level, (...args: unknown[]) => {
+      if (!made && !parent.isLevelEnabled(level)) return;
+      (child()[level as 'info'] as (...a: unknown[]) => void)(...args);
+    });
+  }
+  own('isLevelEnabled', (level: string) => (made ?? parent).isLevelEnabled(level));
+  own('child', (b: Bindings, o?: ChildLoggerOptions) => child().child(b, o));
+  own('bindings', () => child().bindings());
+  own('setBindings', (b: Bindings) => child().setBindings(b));
+  Object.defineProperty(lazy, 'level', {
+    get: () => (made ?? parent).level,
+    set: (level: string) => {
+      child().level = level;
+    },
+  });
+  return lazy;
 }
