@@ -99,29 +99,68 @@ export function createLogger(
 export function lazyChild(parent: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
   // A child with options of its own (a level, serializers) decides differently what it writes.
   if (options && Object.keys(options).length > 0) return parent.child(bindings, options);
-  let made: Logger | undefined;
-  const child = (): Logger => {
-    made ??= parent.child(bindings);
-    return made;
-  };
-  const lazy = Object.create(parent) as Logger;
-  const own = (name: string, value: unknown) =>
-    Object.defineProperty(lazy, name, { value, enumerable: false, writable: false });
-  for (const level of Object.keys(parent.levels.values)) {
-    own(level, (...args: unknown[]) => {
-      if (!made && !parent.isLevelEnabled(level)) return;
-      (child()[level as 'info'] as (...a: unknown[]) => void)(...args);
-    });
-  }
-  own('isLevelEnabled', (level: string) => (made ?? parent).isLevelEnabled(level));
-  own('child', (b: Bindings, o?: ChildLoggerOptions) => child().child(b, o));
-  own('bindings', () => child().bindings());
-  own('setBindings', (b: Bindings) => child().setBindings(b));
-  Object.defineProperty(lazy, 'level', {
-    get: () => (made ?? parent).level,
-    set: (level: string) => {
-      child().level = level;
-    },
-  });
+  const lazy = Object.create(lazyPrototype(parent)) as Logger & Lazy;
+  lazy[BINDINGS] = bindings;
+  // Its own, even when undefined: a lazy parent's would be found through the prototype chain.
+  lazy[MADE] = undefined;
   return lazy;
+}
+
+const BINDINGS = Symbol('bindings');
+const MADE = Symbol('made');
+interface Lazy {
+  [BINDINGS]: Bindings;
+  [MADE]?: Logger;
+}
+const lazyPrototypes = new WeakMap<Logger, Logger>();
+
+/** What every lazy child of `parent` shares: its methods, each making the child when it must. */
+function lazyPrototype(parent: Logger): Logger {
+  const known = lazyPrototypes.get(parent);
+  if (known) return known;
+  const made = (lazy: Lazy): Logger => {
+    lazy[MADE] ??= parent.child(lazy[BINDINGS]);
+    return lazy[MADE];
+  };
+  const shared: PropertyDescriptorMap = {
+    isLevelEnabled: {
+      value(this: Lazy, level: string) {
+        return (this[MADE] ?? parent).isLevelEnabled(level);
+      },
+    },
+    child: {
+      value(this: Lazy, bindings: Bindings, options?: ChildLoggerOptions) {
+        return made(this).child(bindings, options);
+      },
+    },
+    bindings: {
+      value(this: Lazy) {
+        return made(this).bindings();
+      },
+    },
+    setBindings: {
+      value(this: Lazy, bindings: Bindings) {
+        made(this).setBindings(bindings);
+      },
+    },
+    level: {
+      get(this: Lazy) {
+        return (this[MADE] ?? parent).level;
+      },
+      set(this: Lazy, level: string) {
+        made(this).level = level;
+      },
+    },
+  };
+  for (const level of Object.keys(parent.levels.values)) {
+    shared[level] = {
+      value(this: Lazy, ...args: unknown[]) {
+        if (!this[MADE] && !parent.isLevelEnabled(level)) return;
+        (made(this)[level as 'info'] as (...a: unknown[]) => void)(...args);
+      },
+    };
+  }
+  const prototype = Object.create(parent, shared) as Logger;
+  lazyPrototypes.set(parent, prototype);
+  return prototype;
 }
