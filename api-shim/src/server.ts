@@ -12,7 +12,7 @@ import type { TrustProxy } from './config.ts';
 import { errorResponse, forbidden, HttpError, invalid } from './http/errors.ts';
 import { ShimMetrics } from './http/metrics.ts';
 import { Page } from './http/page.ts';
-import type { Route } from './http/route.ts';
+import type { Call, Route } from './http/route.ts';
 import { StreamLimiter } from './http/stream-limit.ts';
 import { validate } from './http/validate.ts';
 import { LastUsedRecorder } from './keys/last-used.ts';
@@ -81,6 +81,52 @@ declare module 'fastify' {
     keyId?: string;
     /** The caller, known once onRequest authenticated it (before the body is read). */
     principal?: Principal;
+  }
+}
+
+/**
+ * What a handler is called with. A class, not an object literal with getters: V8 puts a literal's
+ * getters (closures of their own, per request) in accessor pairs it allocates in the old
+ * generation, and from there they keep the request they close over alive through every
+ * young-generation collection, to be copied, promoted, and collected only by a full one.
+ */
+class RouteCall implements Call<unknown, unknown, unknown> {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  private readonly route: Route;
+  private made: Logger | undefined;
+
+  constructor(
+    route: Route,
+    params: unknown,
+    query: unknown,
+    body: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    this.route = route;
+    this.params = params;
+    this.query = query;
+    this.body = body;
+    this.request = request;
+    this.reply = reply;
+    this.made = undefined;
+  }
+
+  /** A public route has no caller to name: reading its principal is a bug. */
+  get principal(): Principal {
+    const principal = this.request.principal;
+    if (!principal) throw new Error(`${this.route.method} ${this.route.url} is public: it has no principal`);
+    return principal;
+  }
+
+  /** Made for the handlers that log (request.log carries the request id already). */
+  get log(): Logger {
+    this.made ??= lazyChild(this.request.log as Logger, { keyId: this.request.keyId });
+    return this.made;
   }
 }
 
@@ -221,30 +267,12 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
           }
         : undefined,
       handler: async (request, reply) => {
-        const principal = request.principal;
         const params = r.params ? validate(r.params, request.params, 'path') : undefined;
         const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
         const body = r.body ? validate(r.body, request.body, 'body') : undefined;
         if (r.stream) metrics.streams.inc({ route: r.url });
-        let log: Logger | undefined;
         try {
-          const data = await r.handler({
-            params,
-            query,
-            body,
-            // A public route has no caller to name: reading its principal is a bug.
-            get principal(): Principal {
-              if (!principal) throw new Error(`${r.method} ${r.url} is public: it has no principal`);
-              return principal;
-            },
-            request,
-            reply,
-            // Made for the handlers that log (request.log carries the request id already).
-            get log(): Logger {
-              log ??= lazyChild(request.log as Logger, { keyId: request.keyId });
-              return log;
-            },
-          });
+          const data = await r.handler(new RouteCall(r, params, query, body, request, reply));
           if (r.stream || r.raw) return reply;
           reply.code(r.status ?? 200);
           const meta = { requestId: String(request.id) };
