@@ -198,13 +198,18 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
     reply.header('x-request-id', String(request.id));
     done(null, payload);
   });
+  // The request line holds the method, the route's pattern (never the URL), numbers and the key's
+  // id: nothing the redaction list could match, which pino would nonetheless run over each of its
+  // fields (each value against every path), at a cost several times the rest of a cached read.
+  const requestLines = options.log.child({}, { redact: [] });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     if (route === '/health' || route === '/ready' || route === '/metrics') return done();
-    request.log.info(
+    requestLines.info(
       {
+        requestId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,
