@@ -1,9 +1,14 @@
 // The REST shim under load on the local plane (autocannon, 50 connections): GET /projects from
 // the cache and POST /projects/{p}/work (a CR write each), requests/s and latency percentiles;
-// then the time from POST /sessions/{id}/exec to the first streamed byte of output.
-// Run: make bench (brings the plane up if needed).
+// then the time from POST /sessions/{id}/exec to the first streamed byte of output. The floor for
+// GET /projects/{p}: a bare Fastify route, in the same process, answering the very JSON the shim
+// answers for that Project; the shim's figure is also given as a share of the floor's.
+// Run: make bench (brings the plane up if needed). BENCH_SHIM_ONLY_GET=1 runs only the floor and
+// GET /projects/p-7 (while profiling or comparing a change); BENCH_SHIM_ROUNDS sets how many
+// times the two take turns (3).
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import Fastify from 'fastify';
 import { createShim } from '../api-shim/src/shim.ts';
 import { PROJECTS, SESSIONS } from '../operator/src/api/resources.ts';
 import { registerProjectController } from '../operator/src/controllers/project/index.ts';
@@ -11,11 +16,13 @@ import { registerSessionController } from '../operator/src/controllers/session/i
 import { createLogger } from '../operator/src/runtime/logging.ts';
 import { PROJECT_SPEC, rdevManifest } from '../test/support/manifests.ts';
 import { inParallel, range } from '../test/support/parallel.ts';
-import { latencies, localPlane, row, startOperator, tearDown, until } from './support.ts';
+import { latencies, localPlane, percentile, row, startOperator, tearDown, until } from './support.ts';
 
 const PROJECT_COUNT = Number(process.env.BENCH_SHIM_PROJECTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SHIM_SECONDS ?? 10);
 const EXECS = Number(process.env.BENCH_SHIM_EXECS ?? 50);
+const ROUNDS = Number(process.env.BENCH_SHIM_ROUNDS ?? 3);
+const ONLY_GET = process.env.BENCH_SHIM_ONLY_GET === '1';
 
 const plane = await localPlane('bench-shim');
 const { client, namespace } = plane;
@@ -44,23 +51,66 @@ await inParallel(range(PROJECT_COUNT), 20, (i) =>
   client.create(PROJECTS, rdevManifest('Project', namespace, `p-${i}`, PROJECT_SPEC)),
 );
 await until(() => shim.context.cache.kinds.Project.store.size >= PROJECT_COUNT, 100);
+// Measured once the operator is done with them: it runs in this process, and a Project's answer
+// is at its full size (status, conditions) only once it is Ready.
+await until(
+  () =>
+    shim.context.cache.kinds.Project.store.list().filter((p) => p.status?.phase === 'Ready').length >=
+    PROJECT_COUNT,
+  200,
+);
 
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-async function load(title: string, options: autocannon.Options) {
+/** A load's figures, and the CPU time this process (client, server and operator) spent per request. */
+async function measure(options: autocannon.Options) {
+  const cpu = process.cpuUsage();
   const result = await autocannon({ connections: 50, duration: SECONDS, headers, ...options });
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  row(
-    title,
-    `${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  (${result.requests.total} requests, ${non2xx} not 2xx)`,
-  );
+  const { user, system } = process.cpuUsage(cpu);
+  return Object.assign(result, { cpuPerRequest: (user + system) / result.requests.total });
 }
+const figures = (result: autocannon.Result & { cpuPerRequest: number }) =>
+  `${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  cpu ${result.cpuPerRequest.toFixed(0)} µs/req  (${result.requests.total} requests, ${result.non2xx + result.errors + result.timeouts} not 2xx)`;
+async function load(title: string, options: autocannon.Options): Promise<void> {
+  row(title, figures(await measure(options)));
+}
+
+// The floor: what Fastify alone does with the same answer (parsed, so that it is serialized per
+// request as the shim's is), on a port of its own.
+const one = await fetch(`${url}/projects/p-7`, { headers });
+if (!one.ok) throw new Error(`GET /projects/p-7 answered ${one.status}`);
+const answer: unknown = await one.json();
+const bare = Fastify();
+bare.get('/projects/:project', async () => answer);
+const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
 console.log(
   `# rdev shim, local plane, 50 connections for ${SECONDS} s each, ${PROJECT_COUNT} Projects cached`,
 );
+console.log(`# one Project answers ${JSON.stringify(answer).length} bytes of JSON`);
+// Whatever else the machine runs comes and goes: the floor and the shim take turns, and the share
+// is the median of the rounds'.
+const shares: number[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const floor = await measure({ url: `${bareUrl}/projects/p-7` });
+  const get = await measure({ url: `${url}/projects/p-7` });
+  const share = (100 * get.requests.average) / floor.requests.average;
+  shares.push(share);
+  const of = ROUNDS > 1 ? ` (${round}/${ROUNDS})` : '';
+  row(`bare Fastify route, same JSON${of}`, figures(floor));
+  row(`GET /projects/p-7${of}`, `${figures(get)}  ${share.toFixed(0)} % of the bare route's req/s`);
+}
+row(
+  'GET /projects/p-7 ÷ bare route',
+  `${percentile(shares, 50).toFixed(0).padStart(6)} % of its req/s (median)`,
+);
+await bare.close();
+if (ONLY_GET) {
+  await shim.close();
+  await tearDown(plane, manager);
+  process.exit(0);
+}
 await load('GET /projects (from the cache)', { url: `${url}/projects` });
 await load('GET /projects?limit=50 (a page)', { url: `${url}/projects?limit=50` });
-await load('GET /projects/p-7', { url: `${url}/projects/p-7` });
 await load('POST /projects/p-1/work (CR write)', {
   url: `${url}/projects/p-1/work`,
   method: 'POST',

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { lazyChild } from '../../operator/src/runtime/logging.ts';
 import { authenticate, type Principal } from './auth/authenticate.ts';
 import { KeyRateLimiter } from './auth/rate-limit.ts';
 import { hasScope } from './auth/scopes.ts';
@@ -11,7 +12,7 @@ import type { TrustProxy } from './config.ts';
 import { errorResponse, forbidden, HttpError, invalid } from './http/errors.ts';
 import { ShimMetrics } from './http/metrics.ts';
 import { Page } from './http/page.ts';
-import type { Route } from './http/route.ts';
+import type { Call, Route } from './http/route.ts';
 import { StreamLimiter } from './http/stream-limit.ts';
 import { validate } from './http/validate.ts';
 import { LastUsedRecorder } from './keys/last-used.ts';
@@ -83,6 +84,52 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What a handler is called with. A class, not an object literal with getters: V8 puts a literal's
+ * getters (closures of their own, per request) in accessor pairs it allocates in the old
+ * generation, and from there they keep the request they close over alive through every
+ * young-generation collection, to be copied, promoted, and collected only by a full one.
+ */
+class RouteCall implements Call<unknown, unknown, unknown> {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  private readonly route: Route;
+  private made: Logger | undefined;
+
+  constructor(
+    route: Route,
+    params: unknown,
+    query: unknown,
+    body: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    this.route = route;
+    this.params = params;
+    this.query = query;
+    this.body = body;
+    this.request = request;
+    this.reply = reply;
+    this.made = undefined;
+  }
+
+  /** A public route has no caller to name: reading its principal is a bug. */
+  get principal(): Principal {
+    const principal = this.request.principal;
+    if (!principal) throw new Error(`${this.route.method} ${this.route.url} is public: it has no principal`);
+    return principal;
+  }
+
+  /** Made for the handlers that log (request.log carries the request id already). */
+  get log(): Logger {
+    this.made ??= lazyChild(this.request.log as Logger, { keyId: this.request.keyId });
+    return this.made;
+  }
+}
+
 export function buildServer(ctx: ShimContext, options: ServerOptions) {
   const metrics = new ShimMetrics();
   const limiter = new KeyRateLimiter(options.rateLimit, options.rateBurst);
@@ -94,6 +141,8 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
     loggerInstance: options.log,
     // One line per request, written in onResponse with the key id; none of Fastify's own.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // A request's logger (bound to its id) is made when the request writes a line, not before.
+    childLoggerFactory: (logger, bindings, options) => lazyChild(logger as Logger, bindings, options),
     bodyLimit: options.bodyLimit,
     // A hop count trusts that many proxies nearest the shim (the socket's peer first); Fastify's
     // own number form trusts none, so it is given as a function.
@@ -131,10 +180,12 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
   // A known path asked with a method it lacks is a 405 naming those it has, answered before the
   // body is read (a body a route would never take is no reason for a 400 or 415).
   const methods = [...new Set(routes.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))];
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  // The hooks every request runs take a callback: an async hook costs a promise and its turns of
+  // the microtask queue, per request, for work that never waits.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     const allow = methods.filter((method) => app.findRoute({ method, url: request.url })).sort();
-    if (allow.length === 0) return;
+    if (allow.length === 0) return done();
     sendError(
       new HttpError(405, `${request.method} is not allowed here; allowed: ${allow.join(', ')}`, undefined, {
         allow: allow.join(', '),
@@ -142,18 +193,23 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
       request,
       reply,
     );
-    return reply;
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', String(request.id));
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // The request line holds the method, the route's pattern (never the URL), numbers and the key's
+  // id: nothing the redaction list could match, which pino would nonetheless run over each of its
+  // fields (each value against every path), at a cost several times the rest of a cached read.
+  const requestLines = options.log.child({}, { redact: [] });
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
     metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    if (route === '/health' || route === '/ready' || route === '/metrics') return;
-    request.log.info(
+    if (route === '/health' || route === '/ready' || route === '/metrics') return done();
+    requestLines.info(
       {
+        requestId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,
@@ -162,6 +218,7 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
       },
       'request',
     );
+    done();
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {
@@ -200,43 +257,38 @@ export function buildServer(ctx: ShimContext, options: ServerOptions) {
       // Who is calling is settled before the body is read: a client without a valid key gets its
       // 401 (or 403, 429) without the shim reading, let alone parsing, what it sends.
       onRequest: r.scope
-        ? async (request, reply) => {
-            const principal = authorize(r, request);
+        ? (request, reply, done) => {
+            let principal: Principal;
+            try {
+              principal = authorize(r, request);
+            } catch (err) {
+              return done(err as Error);
+            }
             if (r.stream) {
               const wait = streams.acquire(principal.key.id);
               if (wait > 0) {
-                throw new HttpError(
-                  429,
-                  `the API key ${principal.key.id} holds ${streams.limit} streams already; close one, or retry in ${wait} s`,
-                  undefined,
-                  { 'retry-after': String(wait) },
+                return done(
+                  new HttpError(
+                    429,
+                    `the API key ${principal.key.id} holds ${streams.limit} streams already; close one, or retry in ${wait} s`,
+                    undefined,
+                    { 'retry-after': String(wait) },
+                  ),
                 );
               }
               reply.raw.once('close', () => streams.release(principal.key.id));
             }
             request.principal = principal;
+            done();
           }
         : undefined,
       handler: async (request, reply) => {
-        const principal = request.principal;
         const params = r.params ? validate(r.params, request.params, 'path') : undefined;
         const query = r.query ? validate(r.query, request.query ?? {}, 'query') : undefined;
         const body = r.body ? validate(r.body, request.body, 'body') : undefined;
         if (r.stream) metrics.streams.inc({ route: r.url });
         try {
-          const data = await r.handler({
-            params,
-            query,
-            body,
-            // A public route has no caller to name: reading its principal is a bug.
-            get principal(): Principal {
-              if (!principal) throw new Error(`${r.method} ${r.url} is public: it has no principal`);
-              return principal;
-            },
-            request,
-            reply,
-            log: request.log.child({ requestId: request.id, keyId: request.keyId }),
-          });
+          const data = await r.handler(new RouteCall(r, params, query, body, request, reply));
           if (r.stream || r.raw) return reply;
           reply.code(r.status ?? 200);
           const meta = { requestId: String(request.id) };

@@ -9,7 +9,7 @@ import { databaseProvider } from '../../operator/src/providers/database/provider
 import { type ExternalResource, reconcileExternal } from '../../operator/src/providers/external.ts';
 import type { ExternalClient } from '../../operator/src/providers/ports.ts';
 import type { KubeClient } from '../../operator/src/runtime/client.ts';
-import { createLogger } from '../../operator/src/runtime/logging.ts';
+import { createLogger, lazyChild } from '../../operator/src/runtime/logging.ts';
 import { liveProject, signal } from './providers/support.ts';
 
 const PASSWORD = 'Sup3r-s3cret-adm1n';
@@ -117,4 +117,32 @@ describe('a provider with a malformed admin URL', () => {
       for (const line of lines) expect(line).not.toContain(PASSWORD);
     },
   );
+});
+
+describe('a lazily made child logger', () => {
+  it('writes with its bindings, redacted, and makes the child only when a line is written', () => {
+    const { lines, log } = capture();
+    let made = 0;
+    const parent = Object.assign(Object.create(log), {
+      child: (...args: Parameters<typeof log.child>) => {
+        made++;
+        return log.child(...args);
+      },
+    }) as typeof log;
+    const child = lazyChild(parent, { requestId: 'r-1', token: 'not-for-logs' });
+    child.trace('below the level');
+    expect(made).toBe(0);
+    expect(child.isLevelEnabled('debug')).toBe(true);
+    expect(child.level).toBe('debug');
+    child.info({ keyId: 'k' }, 'hello');
+    child.warn('again');
+    expect(made).toBe(1);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ requestId: 'r-1', token: '[redacted]', keyId: 'k', msg: 'hello' }),
+      expect.objectContaining({ requestId: 'r-1', token: '[redacted]', msg: 'again' }),
+    ]);
+    lazyChild(child, { keyId: 'k2' }).error('nested');
+    expect(JSON.parse(lines[2] ?? '')).toMatchObject({ requestId: 'r-1', keyId: 'k2', msg: 'nested' });
+    expect(lines.join('\n')).not.toContain('not-for-logs');
+  });
 });

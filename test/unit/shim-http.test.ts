@@ -4,7 +4,7 @@ import { phaseEvent } from '../../api-shim/src/events/feed.ts';
 import { errorResponse, HttpError } from '../../api-shim/src/http/errors.ts';
 import { mergePatch } from '../../api-shim/src/http/merge-patch.ts';
 import { paginate } from '../../api-shim/src/http/page.ts';
-import { droppedFields, validate } from '../../api-shim/src/http/validate.ts';
+import { droppedFields, holdsSet, validate } from '../../api-shim/src/http/validate.ts';
 import { appendedText } from '../../api-shim/src/routes/output.ts';
 import { projectSpec } from '../../operator/src/api/v1alpha1/index.ts';
 import { ApiError } from '../../operator/src/runtime/client.ts';
@@ -47,6 +47,22 @@ describe('request validation', () => {
       ]);
     }
     expect(validate(projectSpec, { template: { components: ['service', 'cli'] } }, 'body.spec')).toBeTruthy();
+  });
+
+  it('knows which schemas hold a set anywhere, so that the others skip the duplicate check', () => {
+    expect(holdsSet(projectSpec)).toBe(true);
+    expect(holdsSet(z.object({ project: z.string(), list: z.array(z.string()) }))).toBe(false);
+    const deep = z.object({
+      a: z.optional(z.object({ b: z.array(z.string()).meta({ uniqueItems: true }) })),
+    });
+    expect(holdsSet(deep)).toBe(true);
+    expect(() => validate(deep, { a: { b: ['x', 'x'] } }, 'body')).toThrow(/repeats body.a.b\[0\]/);
+    type Tree = { children: Tree[]; tags?: string[] };
+    const tree: z.ZodType<Tree> = z.object({
+      children: z.array(z.lazy(() => tree)),
+      tags: z.array(z.string()).meta({ uniqueItems: true }).optional(),
+    });
+    expect(holdsSet(z.object({ root: tree }))).toBe(true);
   });
 
   it('names unknown fields even when other fields are wrong', () => {

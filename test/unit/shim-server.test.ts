@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadShimConfig, parseTrustProxy } from '../../api-shim/src/config.ts';
@@ -5,6 +6,7 @@ import { apiKeySecret, generateKey, hashKey, type SecretObject } from '../../api
 import { KeyStore } from '../../api-shim/src/keys/key-store.ts';
 import type { ShimContext } from '../../api-shim/src/routes/context.ts';
 import { buildServer } from '../../api-shim/src/server.ts';
+import { createLogger } from '../../operator/src/runtime/logging.ts';
 
 // Nothing here reaches a handler: every request is answered by routing or authentication.
 const app = buildServer(
@@ -93,6 +95,63 @@ describe('authentication before the body', () => {
     });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+  });
+});
+
+describe('the request line', () => {
+  it('names the request, the route’s pattern, the status and the key id; never the key or the URL', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const keys = new KeyStore({ on: () => undefined } as never, pino({ level: 'silent' }));
+    const key = generateKey();
+    keys.setBootstrapKey(key);
+    const logged = buildServer(
+      {
+        keys,
+        cache: { kinds: { Project: { store: { get: () => undefined } } } },
+        config: { namespace: 'rdev-system', namespaces: [], defaultNamespace: 'default' },
+      } as unknown as ShimContext,
+      {
+        log: createLogger({ level: 'info', destination: sink }),
+        version: 'test',
+        rateLimit: 100,
+        rateBurst: 100,
+        bodyLimit: 1 << 20,
+        trustProxy: false,
+      },
+    );
+    try {
+      const found = await logged.inject({
+        method: 'GET',
+        url: '/projects/secret-name',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const refused = await logged.inject({
+        method: 'GET',
+        url: '/projects/x',
+        headers: { 'x-api-key': 'nope' },
+      });
+      expect([found.statusCode, refused.statusCode]).toEqual([404, 401]);
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({
+          msg: 'request',
+          requestId: found.headers['x-request-id'],
+          method: 'GET',
+          route: '/projects/:project',
+          status: 404,
+          keyId: 'bootstrap',
+        }),
+        expect.objectContaining({ msg: 'request', requestId: refused.headers['x-request-id'], status: 401 }),
+      ]);
+      for (const text of [key, 'secret-name', 'nope']) expect(lines.join('\n')).not.toContain(text);
+    } finally {
+      await logged.close();
+    }
   });
 });
 

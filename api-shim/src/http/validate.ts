@@ -68,6 +68,43 @@ export function undeclaredFields(schema: z.ZodType, input: unknown, path = ''): 
   return [];
 }
 
+const setsWithin = new WeakMap<z.ZodType, boolean>();
+
+/**
+ * Whether any schema reachable from `schema` marks a set (else duplicates() has nothing to look
+ * for); worked out once per schema, not per request.
+ */
+export function holdsSet(schema: z.ZodType): boolean {
+  const known = setsWithin.get(schema);
+  if (known !== undefined) return known;
+  const seen = new Set<z.ZodType>();
+  const pending = [schema];
+  let found = false;
+  for (let next = pending.pop(); next && !found; next = pending.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    found = marksSet(next.meta());
+    const def = next._zod.def as unknown as Def & { out?: z.ZodType };
+    for (const child of [
+      def.innerType,
+      def.in,
+      def.out,
+      def.getter?.(),
+      def.element,
+      def.catchall,
+      def.valueType,
+      def.left,
+      def.right,
+      ...(def.options ?? []),
+      ...Object.values(def.shape ?? {}),
+    ]) {
+      if (child) pending.push(child);
+    }
+  }
+  setsWithin.set(schema, found);
+  return found;
+}
+
 /** The items of every set-like array in `input` (valid for `schema`) that repeat an earlier one. */
 export function duplicates(schema: z.ZodType, input: unknown, path = '', set = false): FieldIssue[] {
   const def = schema._zod.def as unknown as Def;
@@ -135,7 +172,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, where: 
       unknown.map((path) => ({ path, message: 'unknown field' })),
     );
   }
-  const repeated = duplicates(schema, input, where);
+  const repeated = holdsSet(schema) ? duplicates(schema, input, where) : [];
   if (repeated.length) {
     throw invalid(`duplicate items: ${repeated.map((i) => `${i.path}: ${i.message}`).join('; ')}`, repeated);
   }

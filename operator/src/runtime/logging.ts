@@ -2,7 +2,14 @@
 // headers never reach the logs, whatever object they are nested in. Errors are serialized
 // scrubbed: Node's ERR_INVALID_URL keeps the URL it could not parse (password included) in
 // `input`, and messages and stacks may quote a URL with userinfo.
-import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger,
+  pino,
+  stdSerializers,
+} from 'pino';
 
 const SECRET_KEYS = [
   'password',
@@ -81,4 +88,79 @@ export function createLogger(
     },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/**
+ * `parent.child(bindings, options)`, made only once something is written through it at a level
+ * that is written. pino redacts a child's bindings as it makes it (every path of the redaction
+ * list, for every value), which costs more than the rest of a cached read; most of the loggers
+ * made per request never write a line. What it writes, when it does, is the child's.
+ */
+export function lazyChild(parent: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
+  // A child with options of its own (a level, serializers) decides differently what it writes.
+  if (options && Object.keys(options).length > 0) return parent.child(bindings, options);
+  const lazy = Object.create(lazyPrototype(parent)) as Logger & Lazy;
+  lazy[BINDINGS] = bindings;
+  // Its own, even when undefined: a lazy parent's would be found through the prototype chain.
+  lazy[MADE] = undefined;
+  return lazy;
+}
+
+const BINDINGS = Symbol('bindings');
+const MADE = Symbol('made');
+interface Lazy {
+  [BINDINGS]: Bindings;
+  [MADE]?: Logger;
+}
+const lazyPrototypes = new WeakMap<Logger, Logger>();
+
+/** What every lazy child of `parent` shares: its methods, each making the child when it must. */
+function lazyPrototype(parent: Logger): Logger {
+  const known = lazyPrototypes.get(parent);
+  if (known) return known;
+  const made = (lazy: Lazy): Logger => {
+    lazy[MADE] ??= parent.child(lazy[BINDINGS]);
+    return lazy[MADE];
+  };
+  const shared: PropertyDescriptorMap = {
+    isLevelEnabled: {
+      value(this: Lazy, level: string) {
+        return (this[MADE] ?? parent).isLevelEnabled(level);
+      },
+    },
+    child: {
+      value(this: Lazy, bindings: Bindings, options?: ChildLoggerOptions) {
+        return made(this).child(bindings, options);
+      },
+    },
+    bindings: {
+      value(this: Lazy) {
+        return made(this).bindings();
+      },
+    },
+    setBindings: {
+      value(this: Lazy, bindings: Bindings) {
+        made(this).setBindings(bindings);
+      },
+    },
+    level: {
+      get(this: Lazy) {
+        return (this[MADE] ?? parent).level;
+      },
+      set(this: Lazy, level: string) {
+        made(this).level = level;
+      },
+    },
+  };
+  for (const level of Object.keys(parent.levels.values)) {
+    shared[level] = {
+      value(this: Lazy, ...args: unknown[]) {
+        if (!this[MADE] && !parent.isLevelEnabled(level)) return;
+        (made(this)[level as 'info'] as (...a: unknown[]) => void)(...args);
+      },
+    };
+  }
+  const prototype = Object.create(parent, shared) as Logger;
+  lazyPrototypes.set(parent, prototype);
+  return prototype;
 }
