@@ -13,12 +13,17 @@ import { inParallel, range } from '../test/support/parallel.ts';
 import { latencies, localPlane, row, startOperator, tearDown, until } from './support.ts';
 
 const COUNT = Number(process.env.BENCH_LAG_PROJECTS ?? 100);
+// Extra operator options, e.g. BENCH_LAG_ARGS=--workers=16.
 
 type Phased = KubeObject & { status?: { phase?: string } };
 
 const plane = await localPlane('bench-lag');
 const { client, namespace } = plane;
-const manager = await startOperator(plane, [registerProjectController]);
+const manager = await startOperator(
+  plane,
+  [registerProjectController],
+  process.env.BENCH_LAG_ARGS?.split(' ') ?? [],
+);
 
 /** Records, per object name, when a watch first showed it in `phase`. */
 function firstSeen(resource: Resource, phase: string, signal: AbortSignal): Map<string, number> {
