@@ -108,7 +108,7 @@ export function sessionReconciler(deps: SessionDeps): Reconciler {
     return deps
       .sessionsOf(namespace, session.spec.projectRef.name)
       .map((key) => deps.sessions.get(key))
-      .filter((s): s is LiveSession => s !== undefined && s.spec.dedicated && !isBeingDeleted(s))
+      .filter((s): s is LiveSession => s?.spec.dedicated === true && !isBeingDeleted(s))
       .map((s) => {
         const pod = deps.pods.get(`${namespace}/${sessionPodName(s)}`);
         return {
