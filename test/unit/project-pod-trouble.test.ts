@@ -13,6 +13,16 @@ const pod = (status: PodView['status']): PodView => ({
   status,
 });
 
+/** A container status, waiting for `reason`. */
+const waiting = (name: string, reason: string, message?: string) => ({
+  name,
+  image: 'x',
+  imageID: '',
+  ready: false,
+  restartCount: 0,
+  state: { waiting: { reason, ...(message ? { message } : {}) } },
+});
+
 describe('podTrouble', () => {
   it('says why the scheduler cannot place the Pod', () => {
     const unschedulable = pod({
@@ -34,26 +44,8 @@ describe('podTrouble', () => {
   it('names the waiting container and its reason, init containers first', () => {
     const pulling = pod({
       phase: 'Pending',
-      initContainerStatuses: [
-        {
-          name: 'clone',
-          image: 'x',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { waiting: { reason: 'ImagePullBackOff', message: 'pull access denied' } },
-        },
-      ],
-      containerStatuses: [
-        {
-          name: 'workspace',
-          image: 'x',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { waiting: { reason: 'PodInitializing' } },
-        },
-      ],
+      initContainerStatuses: [waiting('clone', 'ImagePullBackOff', 'pull access denied')],
+      containerStatuses: [waiting('workspace', 'PodInitializing')],
     });
     expect(podTrouble(pulling)).toBe(' (container clone: ImagePullBackOff: pull access denied)');
     expect(podTrouble(pod({ phase: 'Pending' }))).toBe('');
@@ -74,16 +66,7 @@ describe('podTrouble', () => {
     expect(podTrouble(binding)).toBe('');
     const creating = pod({
       phase: 'Pending',
-      containerStatuses: [
-        {
-          name: 'workspace',
-          image: 'x',
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          state: { waiting: { reason: 'ContainerCreating' } },
-        },
-      ],
+      containerStatuses: [waiting('workspace', 'ContainerCreating')],
     });
     expect(podTrouble(creating)).toBe('');
   });
