@@ -16,10 +16,9 @@ import type { LiveFeature, LiveProject } from '../../operator/src/api/v1alpha1/i
 import { KubeClient, type Resource } from '../../operator/src/runtime/client.ts';
 import type { LiveWorkItem } from '../../operator/src/shared/work-phases.ts';
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
-import { FakeWoodpecker } from '../fakes/woodpecker.ts';
 import { ROOT } from '../support/manifests.ts';
 import { git, withClone } from './support/git.ts';
-import { giteaAdmin, giteaServer, useGiteaOrg } from './support/gitea.ts';
+import { giteaAdmin, giteaServer, useGiteaOrg, woodpeckerOnGitea } from './support/gitea.ts';
 import { createAgentSecret, createSecret, eventually, kubeConfig, readSecret } from './support/kube.ts';
 import { kubectl } from './support/kubectl.ts';
 import { useOperatorNamespace } from './support/operator.ts';
@@ -36,18 +35,7 @@ const api = giteaAdmin();
 const client = new KubeClient(kubeConfig());
 
 // The fakes start before the operators, whose flags name them.
-const woodpecker = await FakeWoodpecker.start({
-  forgeURL: gitea.url,
-  // Woodpecker asks the forge about a repository it is asked to activate.
-  forgeLookup: async (id) => {
-    const res = await fetch(`${gitea.url}/api/v1/repositories/${id}`, {
-      headers: { authorization: `token ${gitea.adminToken}` },
-    });
-    if (!res.ok) return undefined;
-    const r = (await res.json()) as { id: number; name: string; owner: { login: string }; private: boolean };
-    return { id: r.id, owner: r.owner.login, name: r.name, private: r.private };
-  },
-});
+const woodpecker = await woodpeckerOnGitea();
 // project-complete.yaml's host names are in example.com; the GitOps Project's go to example.org.
 const cloudflare = await FakeCloudflare.start({ zones: ['example.com', 'example.org'] });
 afterAll(async () => {

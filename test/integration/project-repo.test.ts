@@ -10,10 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { PROJECTS } from '../../operator/src/api/resources.ts';
 import { KubeClient, type KubeObject } from '../../operator/src/runtime/client.ts';
 import { FakeCloudflare } from '../fakes/cloudflare.ts';
-import { FakeWoodpecker } from '../fakes/woodpecker.ts';
 import { PROJECT_SPEC } from '../support/manifests.ts';
 import { git, withClone } from './support/git.ts';
-import { giteaAdmin, giteaAdminAuth, giteaServer, useGiteaOrg } from './support/gitea.ts';
+import { giteaAdmin, giteaAdminAuth, giteaServer, useGiteaOrg, woodpeckerOnGitea } from './support/gitea.ts';
 import { servicesComponent } from './support/hack.ts';
 import { createAgentSecret, createSecret, eventually, kubeConfig } from './support/kube.ts';
 import { cloudflareArgs, useOperatorNamespace, useOperatorProcess } from './support/operator.ts';
@@ -35,18 +34,7 @@ const api = giteaAdmin();
 const client = new KubeClient(kubeConfig());
 
 // The fakes start before the operator, whose flags name them.
-const woodpecker = await FakeWoodpecker.start({
-  forgeURL: gitea.url,
-  // Woodpecker asks the forge about a repository it is asked to activate.
-  forgeLookup: async (id) => {
-    const res = await fetch(`${gitea.url}/api/v1/repositories/${id}`, {
-      headers: { authorization: `token ${gitea.adminToken}` },
-    });
-    if (!res.ok) return undefined;
-    const r = (await res.json()) as { id: number; name: string; owner: { login: string }; private: boolean };
-    return { id: r.id, owner: r.owner.login, name: r.name, private: r.private };
-  },
-});
+const woodpecker = await woodpeckerOnGitea();
 const cloudflare = await FakeCloudflare.start({ zones: ['example.dev'] });
 
 const HOOK_URL = 'http://127.0.0.1:9/rdev-hook';

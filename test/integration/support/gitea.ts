@@ -4,6 +4,7 @@ import { giteaApi } from 'gitea-js';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { PROJECTS } from '../../../operator/src/api/resources.ts';
 import type { KubeClient, KubeObject } from '../../../operator/src/runtime/client.ts';
+import { FakeWoodpecker } from '../../fakes/woodpecker.ts';
 import type { GitAuth } from './git.ts';
 import { readSecret, uniqueName } from './kube.ts';
 
@@ -13,6 +14,30 @@ export const giteaServer = () => inject('services').gitea;
 export function giteaAdmin() {
   const gitea = giteaServer();
   return giteaApi(gitea.url, { token: gitea.adminToken, customFetch: fetch });
+}
+
+/**
+ * The Woodpecker fake, its forge the harness's Gitea: asked to activate a repository, it looks it
+ * up there, as Woodpecker does.
+ */
+export function woodpeckerOnGitea(): Promise<FakeWoodpecker> {
+  const gitea = giteaServer();
+  return FakeWoodpecker.start({
+    forgeURL: gitea.url,
+    forgeLookup: async (id) => {
+      const res = await fetch(`${gitea.url}/api/v1/repositories/${id}`, {
+        headers: { authorization: `token ${gitea.adminToken}` },
+      });
+      if (!res.ok) return undefined;
+      const r = (await res.json()) as {
+        id: number;
+        name: string;
+        owner: { login: string };
+        private: boolean;
+      };
+      return { id: r.id, owner: r.owner.login, name: r.name, private: r.private };
+    },
+  });
 }
 
 /** The admin's credentials for git over HTTP. */
