@@ -13,6 +13,14 @@ const pod = (status: PodView['status']): PodView => ({
   status,
 });
 
+/** The condition of a Pod the scheduler could not place, for `message`. */
+const unscheduled = (message: string) => ({
+  type: 'PodScheduled',
+  status: 'False',
+  reason: 'Unschedulable',
+  message,
+});
+
 /** A container status, waiting for `reason`. */
 const waiting = (name: string, reason: string, message?: string) => ({
   name,
@@ -27,14 +35,7 @@ describe('podTrouble', () => {
   it('says why the scheduler cannot place the Pod', () => {
     const unschedulable = pod({
       phase: 'Pending',
-      conditions: [
-        {
-          type: 'PodScheduled',
-          status: 'False',
-          reason: 'Unschedulable',
-          message: '0/1 nodes are available: 1 Insufficient ephemeral-storage.',
-        },
-      ],
+      conditions: [unscheduled('0/1 nodes are available: 1 Insufficient ephemeral-storage.')],
     });
     expect(podTrouble(unschedulable)).toBe(
       ' (not scheduled: Unschedulable: 0/1 nodes are available: 1 Insufficient ephemeral-storage.)',
@@ -55,12 +56,7 @@ describe('podTrouble', () => {
     const binding = pod({
       phase: 'Pending',
       conditions: [
-        {
-          type: 'PodScheduled',
-          status: 'False',
-          reason: 'Unschedulable',
-          message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',
-        },
+        unscheduled('0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found'),
       ],
     });
     expect(podTrouble(binding)).toBe('');

@@ -129,13 +129,14 @@ export function projectReconciler(deps: ProjectDeps): Reconciler {
     const last = written.get(key);
     // Compared without transition times: computed against the same stale status, the same
     // change a second later is the same change.
+    const comparable = withoutTransitionTimes(status);
     const alreadyWritten =
       last !== undefined &&
       last.basedOn === project.metadata.resourceVersion &&
-      isDeepStrictEqual(last.status, withoutTransitionTimes(status));
+      isDeepStrictEqual(last.status, comparable);
     if (!alreadyWritten && !isDeepStrictEqual(plain(status), plain(project.status))) {
       await applyStatus(client, PROJECTS, { metadata: project.metadata, status }, apply);
-      written.set(key, { basedOn: project.metadata.resourceVersion, status: withoutTransitionTimes(status) });
+      written.set(key, { basedOn: project.metadata.resourceVersion, status: comparable });
     }
     for (const t of transitions) {
       await deps.events.record(project, PROJECTS, { ...t, action: 'Reconcile' });
