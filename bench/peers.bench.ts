@@ -34,18 +34,16 @@ import { PODS, type Pod, SECRETS } from '../operator/src/runtime/resources.ts';
 import { apiWrites, gaugeValue, WRITE_VERBS } from '../test/integration/support/metrics.ts';
 import { PROJECT_SPEC, rdevManifest } from '../test/support/manifests.ts';
 import { range } from '../test/support/parallel.ts';
+import { Observer, type Tracked, type Watched } from './observer.ts';
 import {
   AgentSandboxController,
   agentSandboxBuild,
   installAgentSandboxCrds,
-  Observer,
   SANDBOX_CLAIMS,
   SANDBOX_TEMPLATES,
   SANDBOX_WARM_POOLS,
   SANDBOXES,
-  type Tracked,
   untilCollected,
-  type Watched,
 } from './peers-support.ts';
 import {
   localPlane,

@@ -10,7 +10,8 @@ import { PODS } from '../operator/src/runtime/resources.ts';
 import { counterTotal, WRITE_VERBS } from '../test/integration/support/metrics.ts';
 import { PROJECT_SPEC, rdevManifest } from '../test/support/manifests.ts';
 import { inParallel, range } from '../test/support/parallel.ts';
-import { latencies, localPlane, row, startOperator, tearDown, until } from './support.ts';
+import { Observer } from './observer.ts';
+import { latencies, localPlane, row, startOperator, tearDown } from './support.ts';
 
 const COUNT = Number(process.env.BENCH_LAG_PROJECTS ?? 100);
 // Extra operator options, e.g. BENCH_LAG_ARGS=--workers=16.
@@ -25,35 +26,15 @@ const manager = await startOperator(
   process.env.BENCH_LAG_ARGS?.split(' ') ?? [],
 );
 
-/** Records, per object name, when a watch first showed it in `phase`. */
-function firstSeen(resource: Resource, phase: string, signal: AbortSignal): Map<string, number> {
-  const seen = new Map<string, number>();
-  const run = async () => {
-    while (!signal.aborted) {
-      await client
-        .watch<Phased>(
-          resource,
-          namespace,
-          { allowWatchBookmarks: false },
-          (e) => {
-            if (e.type === 'ERROR') return;
-            const { name } = e.object.metadata;
-            if (e.object.status?.phase === phase && name && !seen.has(name))
-              seen.set(name, performance.now());
-          },
-          signal,
-        )
-        .catch(() => undefined);
-    }
-  };
-  void run();
-  return seen;
-}
-
-const stop = new AbortController();
-const running = firstSeen(PODS, 'Running', stop.signal);
-const ready = firstSeen(PROJECTS, 'Ready', stop.signal);
-await new Promise((r) => setTimeout(r, 500)); // the watches are established
+const inPhase = (phase: string) => (obj: Phased) => obj.status?.phase === phase;
+const observer = new Observer(client, namespace, [
+  { resource: PODS, ready: inPhase('Running') },
+  { resource: PROJECTS, ready: inPhase('Ready') },
+]);
+await observer.start();
+/** When the watch first showed `resource`'s object `name` ready (NaN: never). */
+const readyAt = (resource: Resource, name: string) =>
+  observer.get(resource, namespace, name)?.readyAt ?? Number.NaN;
 
 const writesBefore = new Map<string, number>();
 for (const verb of WRITE_VERBS)
@@ -64,15 +45,18 @@ await inParallel(range(COUNT), 50, async (i) => {
   await client.create(PROJECTS, rdevManifest('Project', namespace, `lag-${i}`, PROJECT_SPEC));
   created.set(`lag-${i}`, performance.now());
 });
-await until(() => ready.size === COUNT, 50);
+const names = range(COUNT).map((i) => `lag-${i}`);
+await observer.until(
+  () => names.every((n) => readyAt(PROJECTS, n) >= 0),
+  () => 'every Project Ready',
+);
 const wall = performance.now() - started;
-stop.abort();
+observer.stop();
 
-const names = [...created.keys()];
-const podOf = (name: string) => running.get(workspaceName(name)) ?? Number.NaN;
+const podOf = (name: string) => readyAt(PODS, workspaceName(name));
 const toRunning = names.map((n) => podOf(n) - (created.get(n) ?? 0));
-const toReady = names.map((n) => (ready.get(n) ?? 0) - (created.get(n) ?? 0));
-const lag = names.map((n) => (ready.get(n) ?? 0) - podOf(n));
+const toReady = names.map((n) => readyAt(PROJECTS, n) - (created.get(n) ?? 0));
+const lag = names.map((n) => readyAt(PROJECTS, n) - podOf(n));
 const writes: string[] = [];
 let total = 0;
 for (const verb of WRITE_VERBS) {
